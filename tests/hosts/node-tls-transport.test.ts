@@ -239,7 +239,7 @@ describe('back-pressure', () => {
 
 describe('mutual TLS', () => {
   test('a client certificate is presented to a server that requires one', async () => {
-    let peerCn: string | undefined;
+    let peerCn: string | string[] | undefined;
     const port = await tlsServer(
       serverCert,
       (socket) => {
