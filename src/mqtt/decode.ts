@@ -1,0 +1,338 @@
+// Bytes to packets, strictly: whatever MQTT 3.1.1 (or our QoS 0/1 profile) forbids comes back as a typed
+// error, never as an exception. Byte fields (payload, password, will payload) are views into the input, not
+// copies: the caller must not reuse the input buffer while it holds the packet.
+
+import { utf8Decode } from '../encoding/utf8';
+import type { ConnectPacket, Packet, QoS, SubackCode, Subscription, Will } from './packets';
+import { MqttProtocolError } from './protocol-error';
+import type { MqttProtocolErrorCode } from './protocol-error';
+import { topicFilterProblem, topicNameProblem } from './topic-rules';
+
+export type DecodeResult = { ok: true; packet: Packet } | { ok: false; error: MqttProtocolError };
+
+const TYPE_NAMES = [
+  'reserved type 0',
+  'CONNECT',
+  'CONNACK',
+  'PUBLISH',
+  'PUBACK',
+  'PUBREC',
+  'PUBREL',
+  'PUBCOMP',
+  'SUBSCRIBE',
+  'SUBACK',
+  'UNSUBSCRIBE',
+  'UNSUBACK',
+  'PINGREQ',
+  'PINGRESP',
+  'DISCONNECT',
+  'reserved type 15',
+];
+
+/** Decodes one complete packet: `bytes` must hold exactly the fixed header, remaining length and body. */
+export function decodePacket(bytes: Uint8Array): DecodeResult {
+  if (bytes.length === 0) return failure('truncated', 'no bytes: a packet needs at least 2');
+  const first = bytes[0];
+  const headerError = checkFixedHeader(first);
+  if (headerError !== undefined) return { ok: false, error: headerError };
+
+  let remaining = 0;
+  let multiplier = 1;
+  let at = 1;
+  for (;;) {
+    if (at >= bytes.length) return failure('truncated', `${TYPE_NAMES[first >> 4]} ends inside its remaining length`);
+    const digit = bytes[at++];
+    remaining += (digit & 0x7f) * multiplier;
+    if ((digit & 0x80) === 0) break;
+    if (at === 5) return failure('malformed-length', 'remaining length runs past 4 bytes');
+    multiplier *= 128;
+  }
+  const total = at + remaining;
+  if (bytes.length < total) {
+    return failure('truncated', `${TYPE_NAMES[first >> 4]} has ${bytes.length} of its ${total} bytes`);
+  }
+  if (bytes.length > total) {
+    return failure('length-mismatch', `${bytes.length - total} bytes follow the ${total}-byte ${TYPE_NAMES[first >> 4]}`);
+  }
+  return decodeBody(first, bytes.subarray(at));
+}
+
+/**
+ * Checks the first byte of a packet on its own: the type and the flags MQTT fixes for it. The stream parser calls
+ * it as soon as that byte arrives, so a bad stream is refused before its body is awaited.
+ */
+export function checkFixedHeader(first: number): MqttProtocolError | undefined {
+  const type = first >> 4;
+  const flags = first & 0x0f;
+  switch (type) {
+    case 0:
+    case 15:
+      return new MqttProtocolError('unknown-type', `packet type ${type} is reserved`);
+    case 5:
+    case 6:
+    case 7:
+      return new MqttProtocolError('qos2-unsupported', `${TYPE_NAMES[type]} belongs to the QoS 2 flow`);
+    case 3: {
+      const qos = (flags >> 1) & 3;
+      if (qos === 3) return new MqttProtocolError('invalid-qos', 'PUBLISH QoS bits are 3');
+      if (qos === 2) return new MqttProtocolError('qos2-unsupported', 'PUBLISH with QoS 2');
+      if (qos === 0 && (flags & 0x08) !== 0) {
+        return new MqttProtocolError('invalid-field', 'PUBLISH DUP flag set on a QoS 0 message');
+      }
+      return undefined;
+    }
+    case 8:
+    case 10:
+      return flags === 0x02
+        ? undefined
+        : new MqttProtocolError('reserved-flags', `${TYPE_NAMES[type]} fixed-header flags must be 0010`);
+    default:
+      return flags === 0
+        ? undefined
+        : new MqttProtocolError('reserved-flags', `${TYPE_NAMES[type]} fixed-header flags must be 0000`);
+  }
+}
+
+/**
+ * Decodes a packet from its first byte and its body (everything after the remaining length), which the caller
+ * has already framed. `first` must have passed `checkFixedHeader`.
+ */
+export function decodeBody(first: number, body: Uint8Array): DecodeResult {
+  try {
+    return { ok: true, packet: readBody(first, body) };
+  } catch (error) {
+    if (error instanceof MqttProtocolError) return { ok: false, error };
+    throw error;
+  }
+}
+
+function readBody(first: number, body: Uint8Array): Packet {
+  switch (first >> 4) {
+    case 1:
+      return readConnect(new Reader(body, 'CONNECT'));
+    case 2:
+      return readConnack(body);
+    case 3:
+      return readPublish(first, new Reader(body, 'PUBLISH'));
+    case 4:
+      return { type: 'puback', packetId: readIdOnly(body, 'PUBACK') };
+    case 8:
+      return readSubscribe(new Reader(body, 'SUBSCRIBE'));
+    case 9:
+      return readSuback(new Reader(body, 'SUBACK'));
+    case 10:
+      return readUnsubscribe(new Reader(body, 'UNSUBSCRIBE'));
+    case 11:
+      return { type: 'unsuback', packetId: readIdOnly(body, 'UNSUBACK') };
+    case 12:
+      expectEmpty(body, 'PINGREQ');
+      return { type: 'pingreq' };
+    case 13:
+      expectEmpty(body, 'PINGRESP');
+      return { type: 'pingresp' };
+    case 14:
+      expectEmpty(body, 'DISCONNECT');
+      return { type: 'disconnect' };
+    default: {
+      // Only reached when the caller skipped checkFixedHeader.
+      const error = checkFixedHeader(first);
+      throw error ?? new MqttProtocolError('unknown-type', `packet type ${first >> 4} is not decodable`);
+    }
+  }
+}
+
+function readConnect(reader: Reader): Packet {
+  // Compared as bytes: a wrong protocol name is a protocol error even when it is not valid UTF-8.
+  const nameLength = reader.u16('protocol name length');
+  const name = reader.take(nameLength, 'protocol name');
+  if (nameLength !== 4 || name[0] !== 0x4d || name[1] !== 0x51 || name[2] !== 0x54 || name[3] !== 0x54) {
+    throw new MqttProtocolError('invalid-protocol', 'CONNECT protocol name is not "MQTT"');
+  }
+  const level = reader.u8('protocol level');
+  if (level !== 4) throw new MqttProtocolError('invalid-protocol', `CONNECT protocol level is ${level}, not 4`);
+  const flags = reader.u8('connect flags');
+  if ((flags & 0x01) !== 0) throw new MqttProtocolError('reserved-flags', 'CONNECT reserved flag bit 0 is set');
+  const keepAlive = reader.u16('keep alive');
+  const clientId = reader.string('client id');
+
+  let will: Will | undefined;
+  const willQos = (flags >> 3) & 3;
+  const willRetain = (flags & 0x20) !== 0;
+  if ((flags & 0x04) !== 0) {
+    if (willQos === 3) throw new MqttProtocolError('invalid-qos', 'CONNECT will QoS bits are 3');
+    if (willQos === 2) throw new MqttProtocolError('qos2-unsupported', 'CONNECT will QoS is 2');
+    const topic = reader.topicName('will topic');
+    will = { topic, payload: reader.binary('will payload'), qos: willQos as QoS, retain: willRetain };
+  } else if (willQos !== 0 || willRetain) {
+    throw new MqttProtocolError('invalid-field', 'CONNECT will QoS or retain set without the will flag');
+  }
+
+  const hasUsername = (flags & 0x80) !== 0;
+  const hasPassword = (flags & 0x40) !== 0;
+  if (hasPassword && !hasUsername) throw new MqttProtocolError('invalid-field', 'CONNECT password flag without username flag');
+  const username = hasUsername ? reader.string('username') : undefined;
+  const password = hasPassword ? reader.binary('password') : undefined;
+  reader.end();
+
+  const packet: ConnectPacket = { type: 'connect', clientId, cleanSession: (flags & 0x02) !== 0, keepAlive };
+  if (will !== undefined) packet.will = will;
+  if (username !== undefined) packet.username = username;
+  if (password !== undefined) packet.password = password;
+  return packet;
+}
+
+function readConnack(body: Uint8Array): Packet {
+  if (body.length !== 2) throw new MqttProtocolError('length-mismatch', `CONNACK body is ${body.length} bytes, not 2`);
+  const flags = body[0];
+  const returnCode = body[1];
+  if ((flags & 0xfe) !== 0) throw new MqttProtocolError('reserved-flags', 'CONNACK acknowledge flags bits 7-1 are set');
+  if (returnCode > 5) throw new MqttProtocolError('invalid-field', `CONNACK return code ${returnCode} is reserved`);
+  if (flags !== 0 && returnCode !== 0) {
+    throw new MqttProtocolError('invalid-field', 'CONNACK session present set on a refused connection');
+  }
+  return { type: 'connack', sessionPresent: flags === 1, returnCode };
+}
+
+function readPublish(first: number, reader: Reader): Packet {
+  const qos = ((first >> 1) & 3) as QoS;
+  const topic = reader.topicName('topic');
+  if (qos === 1) {
+    const packetId = reader.packetId();
+    return { type: 'publish', topic, payload: reader.rest(), qos, dup: (first & 0x08) !== 0, retain: (first & 0x01) !== 0, packetId };
+  }
+  return { type: 'publish', topic, payload: reader.rest(), qos, dup: false, retain: (first & 0x01) !== 0 };
+}
+
+function readIdOnly(body: Uint8Array, name: string): number {
+  if (body.length !== 2) throw new MqttProtocolError('length-mismatch', `${name} body is ${body.length} bytes, not 2`);
+  return new Reader(body, name).packetId();
+}
+
+function readSubscribe(reader: Reader): Packet {
+  const packetId = reader.packetId();
+  const subscriptions: Subscription[] = [];
+  while (reader.left() > 0) {
+    const field = `topic filter ${subscriptions.length + 1}`;
+    const topic = reader.topicFilter(field);
+    const options = reader.u8(`requested QoS of ${field}`);
+    if ((options & 0xfc) !== 0) throw new MqttProtocolError('reserved-flags', `SUBSCRIBE options of ${field} use bits 7-2`);
+    const qos = options & 3;
+    if (qos === 3) throw new MqttProtocolError('invalid-qos', `SUBSCRIBE requested QoS of ${field} is 3`);
+    if (qos === 2) throw new MqttProtocolError('qos2-unsupported', `SUBSCRIBE requested QoS of ${field} is 2`);
+    subscriptions.push({ topic, qos: qos as QoS });
+  }
+  if (subscriptions.length === 0) throw new MqttProtocolError('invalid-field', 'SUBSCRIBE has no topic filter');
+  return { type: 'subscribe', packetId, subscriptions };
+}
+
+function readSuback(reader: Reader): Packet {
+  const packetId = reader.packetId();
+  const granted: SubackCode[] = [];
+  while (reader.left() > 0) {
+    const code = reader.u8('return code');
+    if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) {
+      throw new MqttProtocolError('invalid-qos', `SUBACK return code ${granted.length + 1} is ${code}`);
+    }
+    granted.push(code);
+  }
+  if (granted.length === 0) throw new MqttProtocolError('invalid-field', 'SUBACK has no return code');
+  return { type: 'suback', packetId, granted };
+}
+
+function readUnsubscribe(reader: Reader): Packet {
+  const packetId = reader.packetId();
+  const topics: string[] = [];
+  while (reader.left() > 0) topics.push(reader.topicFilter(`topic filter ${topics.length + 1}`));
+  if (topics.length === 0) throw new MqttProtocolError('invalid-field', 'UNSUBSCRIBE has no topic filter');
+  return { type: 'unsubscribe', packetId, topics };
+}
+
+function expectEmpty(body: Uint8Array, name: string): void {
+  if (body.length !== 0) throw new MqttProtocolError('length-mismatch', `${name} body is ${body.length} bytes, not 0`);
+}
+
+function failure(code: MqttProtocolErrorCode, message: string): DecodeResult {
+  return { ok: false, error: new MqttProtocolError(code, message) };
+}
+
+/** A cursor over one packet body; every read names its field so a failure says what was being read. */
+class Reader {
+  private at = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly name: string,
+  ) {}
+
+  left(): number {
+    return this.bytes.length - this.at;
+  }
+
+  u8(field: string): number {
+    if (this.at >= this.bytes.length) throw this.truncated(field);
+    return this.bytes[this.at++];
+  }
+
+  u16(field: string): number {
+    if (this.at + 2 > this.bytes.length) throw this.truncated(field);
+    const value = (this.bytes[this.at] << 8) | this.bytes[this.at + 1];
+    this.at += 2;
+    return value;
+  }
+
+  take(length: number, field: string): Uint8Array {
+    if (this.at + length > this.bytes.length) throw this.truncated(field);
+    const view = this.bytes.subarray(this.at, this.at + length);
+    this.at += length;
+    return view;
+  }
+
+  packetId(): number {
+    const id = this.u16('packet identifier');
+    if (id === 0) throw new MqttProtocolError('invalid-packet-id', `${this.name} packet identifier is 0`);
+    return id;
+  }
+
+  binary(field: string): Uint8Array {
+    return this.take(this.u16(`${field} length`), field);
+  }
+
+  string(field: string): string {
+    const length = this.u16(`${field} length`);
+    if (this.at + length > this.bytes.length) throw this.truncated(field);
+    const value = utf8Decode(this.bytes, this.at, this.at + length);
+    if (value === undefined) throw new MqttProtocolError('invalid-utf8', `${this.name} ${field} is not valid UTF-8`);
+    if (value.indexOf('\u0000') >= 0) throw new MqttProtocolError('invalid-utf8', `${this.name} ${field} holds U+0000`);
+    this.at += length;
+    return value;
+  }
+
+  topicName(field: string): string {
+    const topic = this.string(field);
+    const problem = topicNameProblem(topic);
+    if (problem !== undefined) throw new MqttProtocolError('invalid-topic', `${this.name} ${field} ${problem}`);
+    return topic;
+  }
+
+  topicFilter(field: string): string {
+    const filter = this.string(field);
+    const problem = topicFilterProblem(filter);
+    if (problem !== undefined) throw new MqttProtocolError('invalid-topic', `${this.name} ${field} ${problem}`);
+    return filter;
+  }
+
+  rest(): Uint8Array {
+    const view = this.bytes.subarray(this.at);
+    this.at = this.bytes.length;
+    return view;
+  }
+
+  end(): void {
+    const extra = this.bytes.length - this.at;
+    if (extra !== 0) throw new MqttProtocolError('length-mismatch', `${this.name} has ${extra} bytes after its last field`);
+  }
+
+  private truncated(field: string): MqttProtocolError {
+    return new MqttProtocolError('truncated', `${this.name} ends before its ${field}`);
+  }
+}

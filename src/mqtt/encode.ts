@@ -1,0 +1,322 @@
+// Packets to bytes. Every encoder measures first and then writes into one exactly sized array: telemetry goes
+// through here on every send, and on a microcontroller heap every temporary buffer costs.
+// Anything MQTT 3.1.1 (or our QoS 0/1 profile) would reject throws MqttProtocolError naming the field.
+
+import { isWellFormedUtf16, utf8Length, utf8Write } from '../encoding/utf8';
+import type {
+  ConnackPacket,
+  ConnectPacket,
+  Packet,
+  QoS,
+  SubackPacket,
+  SubscribePacket,
+  UnsubscribePacket,
+} from './packets';
+import { MqttProtocolError } from './protocol-error';
+import { topicFilterProblem, topicNameProblem } from './topic-rules';
+
+/** The largest remaining length the 4-byte variable-length field can express. */
+export const MAX_REMAINING_LENGTH = 268_435_455;
+
+const MAX_U16 = 0xffff;
+const PROTOCOL_LEVEL = 4;
+
+export function encodePacket(packet: Packet): Uint8Array {
+  switch (packet.type) {
+    case 'connect':
+      return encodeConnect(packet);
+    case 'connack':
+      return encodeConnack(packet);
+    case 'publish':
+      return encodePublish(packet.topic, packet.payload, packet.qos, packet.dup, packet.retain, packet.packetId);
+    case 'puback':
+      return encodeIdOnly(0x40, packet.packetId, 'PUBACK');
+    case 'subscribe':
+      return encodeSubscribe(packet);
+    case 'suback':
+      return encodeSuback(packet);
+    case 'unsubscribe':
+      return encodeUnsubscribe(packet);
+    case 'unsuback':
+      return encodeIdOnly(0xb0, packet.packetId, 'UNSUBACK');
+    case 'pingreq':
+      return new Uint8Array([0xc0, 0]);
+    case 'pingresp':
+      return new Uint8Array([0xd0, 0]);
+    case 'disconnect':
+      return new Uint8Array([0xe0, 0]);
+    default:
+      throw new MqttProtocolError('unknown-type', 'packet type is not one MQTT 3.1.1 defines');
+  }
+}
+
+/**
+ * The PUBLISH encoder without a packet object, for the telemetry path. `packetId` is required for QoS 1 and
+ * must be absent for QoS 0.
+ */
+export function encodePublish(
+  topic: string,
+  payload: Uint8Array,
+  qos: QoS,
+  dup: boolean,
+  retain: boolean,
+  packetId?: number,
+): Uint8Array {
+  const topicLength = topicNameLength(topic, 'PUBLISH topic');
+  const level = checkQos(qos, 'PUBLISH QoS');
+  if (level === 1) {
+    checkPacketId(packetId, 'PUBLISH packetId');
+  } else {
+    if (packetId !== undefined) {
+      throw new MqttProtocolError('invalid-packet-id', 'PUBLISH packetId must be absent for QoS 0');
+    }
+    if (dup) throw new MqttProtocolError('invalid-field', 'PUBLISH dup must be false for QoS 0');
+  }
+  if (!(payload instanceof Uint8Array)) {
+    throw new MqttProtocolError('invalid-field', 'PUBLISH payload must be a Uint8Array');
+  }
+  const remaining = 2 + topicLength + (level === 1 ? 2 : 0) + payload.length;
+  const bytes = allocate(remaining, 'PUBLISH');
+  let at = writeHeader(bytes, 0x30 | (dup ? 0x08 : 0) | (level << 1) | (retain ? 0x01 : 0), remaining);
+  at = writeString(bytes, at, topic, topicLength);
+  if (level === 1) at = writeU16(bytes, at, packetId as number);
+  bytes.set(payload, at);
+  return bytes;
+}
+
+/**
+ * Bytes a PUBLISH would take on the wire, without validating or encoding anything: for size limits checked
+ * before a message is built.
+ */
+export function encodedPublishLength(topic: string, payloadLength: number, qos: QoS): number {
+  const remaining = 2 + utf8Length(topic) + (qos === 1 ? 2 : 0) + payloadLength;
+  return 1 + lengthFieldSize(remaining) + remaining;
+}
+
+/** Bytes the remaining-length field takes for `remaining` (1..4); callers check the maximum. */
+export function lengthFieldSize(remaining: number): number {
+  if (remaining < 0x80) return 1;
+  if (remaining < 0x4000) return 2;
+  if (remaining < 0x200000) return 3;
+  return 4;
+}
+
+function encodeConnect(packet: ConnectPacket): Uint8Array {
+  const clientIdLength = stringLength(packet.clientId, 'CONNECT clientId');
+  // MQTT 3.1.1 section 3.1.3.1: a server gives a session only to a named client.
+  if (clientIdLength === 0 && !packet.cleanSession) {
+    throw new MqttProtocolError('invalid-field', 'CONNECT clientId must not be empty when cleanSession is false');
+  }
+  if (!Number.isInteger(packet.keepAlive) || packet.keepAlive < 0 || packet.keepAlive > MAX_U16) {
+    throw new MqttProtocolError('invalid-field', 'CONNECT keepAlive must be an integer from 0 to 65535 seconds');
+  }
+  // Protocol name (2 + 4), level, flags, keepalive, then the client id.
+  let remaining = 10 + 2 + clientIdLength;
+  let flags = packet.cleanSession ? 0x02 : 0;
+
+  const will = packet.will;
+  let willTopicLength = 0;
+  if (will !== undefined) {
+    willTopicLength = topicNameLength(will.topic, 'CONNECT will topic');
+    const qos = checkQos(will.qos, 'CONNECT will QoS');
+    binaryLength(will.payload, 'CONNECT will payload');
+    remaining += 2 + willTopicLength + 2 + will.payload.length;
+    flags |= 0x04 | (qos << 3) | (will.retain ? 0x20 : 0);
+  }
+
+  let usernameLength = 0;
+  if (packet.username !== undefined) {
+    usernameLength = stringLength(packet.username, 'CONNECT username');
+    remaining += 2 + usernameLength;
+    flags |= 0x80;
+  }
+  if (packet.password !== undefined) {
+    // MQTT 3.1.1 section 3.1.2.9: a password flag without the user name flag is a protocol violation.
+    if (packet.username === undefined) {
+      throw new MqttProtocolError('invalid-field', 'CONNECT password requires a username');
+    }
+    remaining += 2 + binaryLength(packet.password, 'CONNECT password');
+    flags |= 0x40;
+  }
+
+  const bytes = allocate(remaining, 'CONNECT');
+  let at = writeHeader(bytes, 0x10, remaining);
+  // "MQTT" as a length-prefixed string.
+  bytes.set([0, 4, 0x4d, 0x51, 0x54, 0x54, PROTOCOL_LEVEL, flags], at);
+  at += 8;
+  at = writeU16(bytes, at, packet.keepAlive);
+  at = writeString(bytes, at, packet.clientId, clientIdLength);
+  if (will !== undefined) {
+    at = writeString(bytes, at, will.topic, willTopicLength);
+    at = writeBinary(bytes, at, will.payload);
+  }
+  if (packet.username !== undefined) at = writeString(bytes, at, packet.username, usernameLength);
+  if (packet.password !== undefined) writeBinary(bytes, at, packet.password);
+  return bytes;
+}
+
+function encodeConnack(packet: ConnackPacket): Uint8Array {
+  const code = packet.returnCode;
+  if (!Number.isInteger(code) || code < 0 || code > 5) {
+    throw new MqttProtocolError('invalid-field', 'CONNACK returnCode must be an integer from 0 to 5');
+  }
+  if (packet.sessionPresent && code !== 0) {
+    throw new MqttProtocolError('invalid-field', 'CONNACK sessionPresent must be false when returnCode is not 0');
+  }
+  return new Uint8Array([0x20, 2, packet.sessionPresent ? 1 : 0, code]);
+}
+
+function encodeIdOnly(firstByte: number, packetId: number, name: string): Uint8Array {
+  checkPacketId(packetId, `${name} packetId`);
+  return new Uint8Array([firstByte, 2, packetId >> 8, packetId & 0xff]);
+}
+
+function encodeSubscribe(packet: SubscribePacket): Uint8Array {
+  checkPacketId(packet.packetId, 'SUBSCRIBE packetId');
+  const subscriptions = packet.subscriptions;
+  if (!Array.isArray(subscriptions) || subscriptions.length === 0) {
+    throw new MqttProtocolError('invalid-field', 'SUBSCRIBE subscriptions must hold at least one filter');
+  }
+  const lengths: number[] = [];
+  let remaining = 2;
+  for (let i = 0; i < subscriptions.length; i++) {
+    const field = `SUBSCRIBE subscriptions[${i}]`;
+    const length = topicFilterLength(subscriptions[i].topic, `${field}.topic`);
+    checkQos(subscriptions[i].qos, `${field}.qos`);
+    lengths.push(length);
+    remaining += 2 + length + 1;
+  }
+  const bytes = allocate(remaining, 'SUBSCRIBE');
+  let at = writeHeader(bytes, 0x82, remaining);
+  at = writeU16(bytes, at, packet.packetId);
+  for (let i = 0; i < subscriptions.length; i++) {
+    at = writeString(bytes, at, subscriptions[i].topic, lengths[i]);
+    bytes[at++] = subscriptions[i].qos;
+  }
+  return bytes;
+}
+
+function encodeSuback(packet: SubackPacket): Uint8Array {
+  checkPacketId(packet.packetId, 'SUBACK packetId');
+  const granted = packet.granted;
+  if (!Array.isArray(granted) || granted.length === 0) {
+    throw new MqttProtocolError('invalid-field', 'SUBACK granted must hold at least one return code');
+  }
+  for (let i = 0; i < granted.length; i++) {
+    const code = granted[i];
+    if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) {
+      throw new MqttProtocolError('invalid-qos', `SUBACK granted[${i}] must be 0, 1, 2 or 0x80`);
+    }
+  }
+  const remaining = 2 + granted.length;
+  const bytes = allocate(remaining, 'SUBACK');
+  const at = writeU16(bytes, writeHeader(bytes, 0x90, remaining), packet.packetId);
+  bytes.set(granted, at);
+  return bytes;
+}
+
+function encodeUnsubscribe(packet: UnsubscribePacket): Uint8Array {
+  checkPacketId(packet.packetId, 'UNSUBSCRIBE packetId');
+  const topics = packet.topics;
+  if (!Array.isArray(topics) || topics.length === 0) {
+    throw new MqttProtocolError('invalid-field', 'UNSUBSCRIBE topics must hold at least one filter');
+  }
+  const lengths: number[] = [];
+  let remaining = 2;
+  for (let i = 0; i < topics.length; i++) {
+    const length = topicFilterLength(topics[i], `UNSUBSCRIBE topics[${i}]`);
+    lengths.push(length);
+    remaining += 2 + length;
+  }
+  const bytes = allocate(remaining, 'UNSUBSCRIBE');
+  let at = writeHeader(bytes, 0xa2, remaining);
+  at = writeU16(bytes, at, packet.packetId);
+  for (let i = 0; i < topics.length; i++) at = writeString(bytes, at, topics[i], lengths[i]);
+  return bytes;
+}
+
+function allocate(remaining: number, name: string): Uint8Array {
+  if (remaining > MAX_REMAINING_LENGTH) {
+    throw new MqttProtocolError('packet-too-large', `${name} would exceed MQTT's 268,435,455-byte remaining length`);
+  }
+  return new Uint8Array(1 + lengthFieldSize(remaining) + remaining);
+}
+
+function writeHeader(bytes: Uint8Array, firstByte: number, remaining: number): number {
+  bytes[0] = firstByte;
+  let at = 1;
+  let value = remaining;
+  do {
+    let digit = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) digit |= 0x80;
+    bytes[at++] = digit;
+  } while (value > 0);
+  return at;
+}
+
+function writeU16(bytes: Uint8Array, at: number, value: number): number {
+  bytes[at] = value >> 8;
+  bytes[at + 1] = value & 0xff;
+  return at + 2;
+}
+
+function writeString(bytes: Uint8Array, at: number, value: string, byteLength: number): number {
+  return utf8Write(value, bytes, writeU16(bytes, at, byteLength));
+}
+
+function writeBinary(bytes: Uint8Array, at: number, value: Uint8Array): number {
+  const start = writeU16(bytes, at, value.length);
+  bytes.set(value, start);
+  return start + value.length;
+}
+
+function stringLength(value: string, field: string): number {
+  if (typeof value !== 'string') throw new MqttProtocolError('invalid-field', `${field} must be a string`);
+  if (!isWellFormedUtf16(value)) {
+    throw new MqttProtocolError('invalid-utf8', `${field} holds a lone surrogate, which has no UTF-8 form`);
+  }
+  if (value.indexOf('\u0000') >= 0) {
+    throw new MqttProtocolError('invalid-utf8', `${field} holds U+0000, which MQTT forbids in strings`);
+  }
+  const length = utf8Length(value);
+  if (length > MAX_U16) {
+    throw new MqttProtocolError('string-too-long', `${field} is ${length} bytes in UTF-8; MQTT allows 65535`);
+  }
+  return length;
+}
+
+function binaryLength(value: Uint8Array, field: string): number {
+  if (!(value instanceof Uint8Array)) throw new MqttProtocolError('invalid-field', `${field} must be a Uint8Array`);
+  if (value.length > MAX_U16) {
+    throw new MqttProtocolError('string-too-long', `${field} is ${value.length} bytes; MQTT allows 65535`);
+  }
+  return value.length;
+}
+
+function topicNameLength(topic: string, field: string): number {
+  const length = stringLength(topic, field);
+  const problem = topicNameProblem(topic);
+  if (problem !== undefined) throw new MqttProtocolError('invalid-topic', `${field} ${problem}`);
+  return length;
+}
+
+function topicFilterLength(filter: string, field: string): number {
+  const length = stringLength(filter, field);
+  const problem = topicFilterProblem(filter);
+  if (problem !== undefined) throw new MqttProtocolError('invalid-topic', `${field} ${problem}`);
+  return length;
+}
+
+function checkQos(qos: number, field: string): QoS {
+  if (qos === 0 || qos === 1) return qos;
+  if (qos === 2) throw new MqttProtocolError('qos2-unsupported', `${field} is 2; only QoS 0 and 1 are supported`);
+  throw new MqttProtocolError('invalid-qos', `${field} must be 0 or 1`);
+}
+
+function checkPacketId(packetId: number | undefined, field: string): void {
+  if (packetId === undefined) throw new MqttProtocolError('invalid-packet-id', `${field} is missing`);
+  if (!Number.isInteger(packetId) || packetId < 1 || packetId > MAX_U16) {
+    throw new MqttProtocolError('invalid-packet-id', `${field} must be an integer from 1 to 65535`);
+  }
+}
