@@ -1,8 +1,8 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { crc32 } from '../../src/storage/crc32';
-import { decodeRecord, encodeRecord, RECORD_OVERHEAD, RecordKind } from '../../src/storage/record';
+import { decodeRecord, encodeRecord, RECORD_OVERHEAD, RecordKind, type RecordExpectation } from '../../src/storage/record';
 
-const EXPECT = { kind: RecordKind.assignment, versions: [1] };
+const EXPECT: RecordExpectation = { kind: RecordKind.assignment, versions: [1] };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('CRC-32', () => {

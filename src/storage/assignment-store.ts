@@ -1,0 +1,135 @@
+// Where DPS put this device, kept so later boots go straight to the hub. The record also remembers the DPS
+// inputs that produced it: when the configuration changes (new scope, new registration id, other attestation),
+// the old assignment no longer describes this device and must read as absent so the device provisions again.
+
+import type { KeyValueStore } from '../ports';
+import { encodeJsonRecord, isNonEmptyString, isObject, readJsonRecord } from './json-record';
+import { RecordKind, type RecordFaultCode } from './record';
+import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
+
+export type AttestationKind = 'symmetric-key' | 'x509';
+
+export const ATTESTATION_KINDS: readonly AttestationKind[] = ['symmetric-key', 'x509'];
+
+/** The inputs of a DPS registration; an assignment is valid only for the inputs it was obtained with. */
+export interface DpsInputs {
+  globalEndpoint: string;
+  idScope: string;
+  registrationId: string;
+  attestation: AttestationKind;
+}
+
+export interface Assignment {
+  hubHost: string;
+  deviceId: string;
+  dps: DpsInputs;
+  /** Unix ms when DPS assigned the device, if the clock was set. */
+  assignedAt?: number;
+  /** DPS substatus, e.g. `initialAssignment`, `deviceDataMigrated`, `reprovisionedToInitialAssignment`. */
+  substatus?: string;
+}
+
+export type AssignmentAbsenceCode = RecordFaultCode | 'inputs-changed';
+
+export type AssignmentLoad =
+  | { status: 'assigned'; assignment: Assignment }
+  | { status: 'absent'; code: AssignmentAbsenceCode; message: string };
+
+export const ASSIGNMENT_KEY = 'dps.assignment';
+const VERSION = 1;
+const EXPECT = { kind: RecordKind.assignment, versions: [VERSION] };
+
+export class AssignmentStore {
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly key: string = ASSIGNMENT_KEY,
+  ) {}
+
+  /** The stored assignment if it is intact and was obtained with `current`; otherwise why it counts as absent. */
+  load(current: DpsInputs): AssignmentLoad {
+    const read = readJsonRecord(this.store, this.key, EXPECT);
+    if (!read.ok) return { status: 'absent', code: read.fault.code, message: read.fault.message };
+    const assignment = parseAssignment(read.value);
+    if (!assignment) return { status: 'absent', code: 'bad-body', message: `${this.key} does not hold a complete assignment` };
+    const changed = changedInputs(assignment.dps, current);
+    if (changed.length > 0) {
+      return { status: 'absent', code: 'inputs-changed', message: `DPS ${changed.join(', ')} changed since the device was assigned` };
+    }
+    return { status: 'assigned', assignment };
+  }
+
+  /** Replaces the stored assignment in one write. */
+  save(assignment: Assignment): StorageWrite {
+    const problem = checkAssignment(assignment);
+    if (problem) return problem;
+    const body: Assignment = { hubHost: assignment.hubHost, deviceId: assignment.deviceId, dps: copyInputs(assignment.dps) };
+    if (assignment.assignedAt !== undefined) body.assignedAt = assignment.assignedAt;
+    if (assignment.substatus !== undefined) body.substatus = assignment.substatus;
+    return guardedSet(this.store, this.key, encodeJsonRecord(RecordKind.assignment, VERSION, body));
+  }
+
+  /** Forgets the assignment: the next boot provisions again. */
+  reset(): StorageWrite {
+    return guardedDelete(this.store, this.key);
+  }
+}
+
+/** Which DPS inputs differ (names only). The global endpoint is a host name, so its case does not matter. */
+export function changedInputs(stored: DpsInputs, current: DpsInputs): string[] {
+  const changed: string[] = [];
+  if (stored.globalEndpoint.toLowerCase() !== current.globalEndpoint.toLowerCase()) changed.push('globalEndpoint');
+  if (stored.idScope !== current.idScope) changed.push('idScope');
+  if (stored.registrationId !== current.registrationId) changed.push('registrationId');
+  if (stored.attestation !== current.attestation) changed.push('attestation');
+  return changed;
+}
+
+export function checkDpsInputs(dps: DpsInputs | undefined, prefix = 'dps'): StorageWrite | undefined {
+  if (!isObject(dps)) return invalidField(prefix, 'is required');
+  if (!isNonEmptyString(dps.globalEndpoint)) return invalidField(`${prefix}.globalEndpoint`, 'must be a non-empty string');
+  if (!isNonEmptyString(dps.idScope)) return invalidField(`${prefix}.idScope`, 'must be a non-empty string');
+  if (!isNonEmptyString(dps.registrationId)) return invalidField(`${prefix}.registrationId`, 'must be a non-empty string');
+  if (!ATTESTATION_KINDS.includes(dps.attestation)) return invalidField(`${prefix}.attestation`, `must be one of ${ATTESTATION_KINDS.join(', ')}`);
+  return undefined;
+}
+
+export function parseDpsInputs(value: unknown): DpsInputs | undefined {
+  if (!isObject(value)) return undefined;
+  const { globalEndpoint, idScope, registrationId, attestation } = value;
+  if (!isNonEmptyString(globalEndpoint) || !isNonEmptyString(idScope) || !isNonEmptyString(registrationId)) return undefined;
+  if (!ATTESTATION_KINDS.includes(attestation as AttestationKind)) return undefined;
+  return { globalEndpoint, idScope, registrationId, attestation: attestation as AttestationKind };
+}
+
+function copyInputs(dps: DpsInputs): DpsInputs {
+  return { globalEndpoint: dps.globalEndpoint, idScope: dps.idScope, registrationId: dps.registrationId, attestation: dps.attestation };
+}
+
+function checkAssignment(a: Assignment): StorageWrite | undefined {
+  if (!isNonEmptyString(a.hubHost)) return invalidField('hubHost', 'must be a non-empty string');
+  if (!isNonEmptyString(a.deviceId)) return invalidField('deviceId', 'must be a non-empty string');
+  const dps = checkDpsInputs(a.dps);
+  if (dps) return dps;
+  if (a.assignedAt !== undefined && !(Number.isFinite(a.assignedAt) && a.assignedAt >= 0)) {
+    return invalidField('assignedAt', 'must be a non-negative number of Unix ms');
+  }
+  if (a.substatus !== undefined && typeof a.substatus !== 'string') return invalidField('substatus', 'must be a string');
+  return undefined;
+}
+
+function parseAssignment(value: unknown): Assignment | undefined {
+  if (!isObject(value)) return undefined;
+  const { hubHost, deviceId, assignedAt, substatus } = value;
+  const dps = parseDpsInputs(value.dps);
+  if (!isNonEmptyString(hubHost) || !isNonEmptyString(deviceId) || !dps) return undefined;
+  const assignment: Assignment = { hubHost, deviceId, dps };
+  if (assignedAt !== undefined) {
+    if (typeof assignedAt !== 'number' || !Number.isFinite(assignedAt)) return undefined;
+    assignment.assignedAt = assignedAt;
+  }
+  if (substatus !== undefined) {
+    if (typeof substatus !== 'string') return undefined;
+    assignment.substatus = substatus;
+  }
+  return assignment;
+}

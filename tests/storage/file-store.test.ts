@@ -1,0 +1,229 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FILE_STORE_WRITE_STEPS, FileStore, type FileStoreWriteStep } from '../../hosts/node/file-store';
+import { SecurityTagStore } from '../../src/storage/security-tags';
+import { AssignmentStore } from '../../src/storage/assignment-store';
+import type { LogLevel } from '../../src/ports';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'file-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+const snapshot = (store: FileStore) => Object.fromEntries(store.keys().sort().map((k) => [k, Array.from(store.get(k)!)]));
+
+class Crash extends Error {}
+
+function crashAt(step: FileStoreWriteStep) {
+  return (at: FileStoreWriteStep) => {
+    if (at === step) throw new Crash(`power cut ${step}`);
+  };
+}
+
+function recorder() {
+  const lines: string[] = [];
+  return { lines, logger: { log: (level: LogLevel, message: string) => void lines.push(`${level} ${message}`) } };
+}
+
+describe('file store basics', () => {
+  test('values persist across instances; a missing file is an empty store with no fault', () => {
+    const path = join(dir, 'store.bin');
+    const first = new FileStore({ path });
+    expect(first.keys()).toEqual([]);
+    expect(first.loadFault).toBeUndefined();
+    first.set('a', bytes(1, 2, 3));
+    first.set('b', new Uint8Array(0));
+    first.set('a', bytes(4));
+    first.delete('missing');
+    const second = new FileStore({ path });
+    expect(snapshot(second)).toEqual({ a: [4], b: [] });
+    second.delete('a');
+    expect(snapshot(new FileStore({ path }))).toEqual({ b: [] });
+  });
+
+  test('the file is private to its owner and no temp file is left behind', () => {
+    const path = join(dir, 'store.bin');
+    new FileStore({ path }).set('k', bytes(1));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['store.bin']);
+  });
+
+  test('values are copied in and out', () => {
+    const store = new FileStore({ path: join(dir, 's') });
+    const value = bytes(1, 2);
+    store.set('k', value);
+    value[0] = 9;
+    store.get('k')![1] = 9;
+    expect(store.get('k')).toEqual(bytes(1, 2));
+  });
+});
+
+describe('a crash at each step of a write leaves the old or the new content, readable', () => {
+  test.each(FILE_STORE_WRITE_STEPS.map((s) => [s]))('%s', (step) => {
+    const path = join(dir, 'store.bin');
+    new FileStore({ path }).set('assignment', bytes(1, 1, 1));
+    const dying = new FileStore({ path, onWriteStep: crashAt(step) });
+    expect(() => dying.set('assignment', bytes(2, 2, 2, 2))).toThrow(Crash);
+    const expected = step === 'after-rename' ? [2, 2, 2, 2] : [1, 1, 1];
+    const rebooted = new FileStore({ path });
+    expect(rebooted.loadFault).toBeUndefined();
+    expect(snapshot(rebooted)).toEqual({ assignment: expected });
+    // The next write succeeds over whatever temp file the crash left.
+    rebooted.set('assignment', bytes(3));
+    expect(snapshot(new FileStore({ path }))).toEqual({ assignment: [3] });
+  });
+
+  test('a failed write puts memory back to what the file holds', () => {
+    const path = join(dir, 'store.bin');
+    new FileStore({ path }).set('k', bytes(1));
+    const store = new FileStore({ path, onWriteStep: crashAt('before-rename') });
+    expect(() => store.set('k', bytes(2))).toThrow(Crash);
+    expect(() => store.set('new', bytes(2))).toThrow(Crash);
+    expect(() => store.delete('k')).toThrow(Crash);
+    expect(snapshot(store)).toEqual({ k: [1] });
+  });
+
+  test('once the rename is done, memory keeps the new value even if a later step fails', () => {
+    const path = join(dir, 'store.bin');
+    const store = new FileStore({ path, onWriteStep: crashAt('after-rename') });
+    expect(() => store.set('k', bytes(2))).toThrow(Crash);
+    expect(snapshot(store)).toEqual({ k: [2] });
+  });
+
+  test('a crash before the first file exists leaves no store: empty, no fault', () => {
+    const path = join(dir, 'store.bin');
+    expect(() => new FileStore({ path, onWriteStep: crashAt('after-partial-temp-write') }).set('k', bytes(1))).toThrow(Crash);
+    const rebooted = new FileStore({ path });
+    expect(rebooted.keys()).toEqual([]);
+    expect(rebooted.loadFault).toBeUndefined();
+  });
+});
+
+describe('a damaged store file reads as empty with a logged reason, never a crash', () => {
+  function smallStoreFile(): { path: string; good: Uint8Array } {
+    const path = join(dir, 'store.bin');
+    const store = new FileStore({ path });
+    store.set('tag.1', bytes(0xaa, 0xbb));
+    store.set('x', bytes(7));
+    return { path, good: new Uint8Array(readFileSync(path)) };
+  }
+
+  test('every byte flipped, one position at a time', () => {
+    const { path, good } = smallStoreFile();
+    for (let i = 0; i < good.length; i++) {
+      const bad = good.slice();
+      bad[i] ^= 0xff;
+      writeFileSync(path, bad);
+      const log = recorder();
+      const store = new FileStore({ path, logger: log.logger });
+      expect([i, store.keys()]).toEqual([i, []]);
+      expect(store.loadFault).toBeDefined();
+      expect(log.lines).toEqual([`warn file store ${path} read as empty: ${store.loadFault!.message}`]);
+    }
+  });
+
+  test('every truncation', () => {
+    const { path, good } = smallStoreFile();
+    for (let n = 0; n < good.length; n++) {
+      writeFileSync(path, good.subarray(0, n));
+      const store = new FileStore({ path });
+      expect([n, store.keys(), store.loadFault?.code]).toEqual([n, [], 'truncated']);
+    }
+  });
+
+  test('a folder where the file should be reads as empty with the reason', () => {
+    const log = recorder();
+    const store = new FileStore({ path: dir, logger: log.logger });
+    expect(store.keys()).toEqual([]);
+    expect(store.loadFault?.message).toMatch(/^cannot read the file \(EISDIR/);
+  });
+
+  test('after a damaged load, the next write replaces the file with a good one', () => {
+    const { path } = smallStoreFile();
+    writeFileSync(path, 'garbage that is long enough to hold a frame');
+    const store = new FileStore({ path });
+    expect(store.loadFault?.code).toBe('bad-magic');
+    store.set('k', bytes(5));
+    expect(snapshot(new FileStore({ path }))).toEqual({ k: [5] });
+  });
+});
+
+describe('records survive a restart', () => {
+  test('security tags and the assignment, through a new FileStore over the same path', () => {
+    const path = join(dir, 'device.store');
+    const key = new Uint8Array(32).map((_, i) => i);
+    const dps = { globalEndpoint: 'global.azure-devices-provisioning.net', idScope: '0ne1', registrationId: 'r1', attestation: 'symmetric-key' as const };
+    const before = new FileStore({ path });
+    expect(new SecurityTagStore(before).write(10, { symmetricKey: key })).toEqual({ ok: true });
+    expect(new AssignmentStore(before).save({ hubHost: 'h.azure-devices.net', deviceId: 'r1', dps })).toEqual({ ok: true });
+
+    const after = new FileStore({ path });
+    expect(new SecurityTagStore(after).readPart(10, 'symmetricKey')).toEqual(key);
+    expect(new AssignmentStore(after).load(dps)).toMatchObject({ status: 'assigned', assignment: { hubHost: 'h.azure-devices.net' } });
+  });
+
+  test('a crashed tag write surfaces as write-failed and the old tag is still there after reboot', () => {
+    const path = join(dir, 'device.store');
+    new SecurityTagStore(new FileStore({ path })).write(10, { symmetricKey: bytes(1) });
+    const result = new SecurityTagStore(new FileStore({ path, onWriteStep: crashAt('after-temp-fsync') })).write(10, { symmetricKey: bytes(2) });
+    expect(result).toEqual({ ok: false, error: { code: 'write-failed', message: 'writing tag.10 failed: power cut after-temp-fsync' } });
+    expect(new SecurityTagStore(new FileStore({ path })).readPart(10, 'symmetricKey')).toEqual(bytes(1));
+  });
+});
+
+// mulberry32: tiny, seedable, good enough to pick operations.
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = Number(process.env.FILE_STORE_SEED ?? Date.now() % 1_000_000_007);
+
+describe('random writes with power cuts', () => {
+  test(`300 random operations, a third of them cut at a random step (seed ${SEED}; rerun with FILE_STORE_SEED=${SEED})`, () => {
+    const random = rng(SEED);
+    const path = join(dir, 'fuzz.store');
+    const model = new Map<string, number[]>();
+    let store = new FileStore({ path });
+    let cut: FileStoreWriteStep | undefined;
+    const view = () => Object.fromEntries([...model.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    for (let i = 0; i < 300; i++) {
+      const key = `k${Math.floor(random() * 6)}`;
+      const deleting = random() < 0.25;
+      const value = Array.from({ length: Math.floor(random() * 300) }, () => Math.floor(random() * 256));
+      cut = random() < 0.33 ? FILE_STORE_WRITE_STEPS[Math.floor(random() * FILE_STORE_WRITE_STEPS.length)] : undefined;
+      store = new FileStore({ path, onWriteStep: cut ? crashAt(cut) : undefined });
+      const changes = deleting ? model.has(key) : true;
+      let crashed = false;
+      try {
+        if (deleting) store.delete(key);
+        else store.set(key, new Uint8Array(value));
+      } catch (error) {
+        if (!(error instanceof Crash)) throw error;
+        crashed = true;
+      }
+      expect([SEED, i, crashed]).toEqual([SEED, i, cut !== undefined && changes]);
+      // The write took effect unless it was cut before the rename.
+      const tookEffect = !crashed || cut === 'after-rename';
+      if (tookEffect) {
+        if (deleting) model.delete(key);
+        else model.set(key, value);
+      }
+      if (crashed || random() < 0.2) {
+        const rebooted = new FileStore({ path });
+        expect([SEED, i, rebooted.loadFault]).toEqual([SEED, i, undefined]);
+        expect([SEED, i, snapshot(rebooted)]).toEqual([SEED, i, view()]);
+      }
+    }
+    expect(snapshot(new FileStore({ path }))).toEqual(view());
+  });
+});
