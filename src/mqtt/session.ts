@@ -625,12 +625,17 @@ export class MqttSession {
   }
 
   private reportHandlerError(error: unknown, message: IncomingMessage): void {
-    this.emitter.emit(
-      'error',
+    this.reportError(
       new MqttSessionError('handler-failed', `message handler failed on topic ${message.topic}: ${errorText(error)}`, {
         cause: error,
       }),
     );
+  }
+
+  /** 'error' events with nobody listening still reach the log instead of vanishing. */
+  private reportError(error: MqttSessionError): void {
+    if (this.emitter.listenerCount('error') === 0) this.log('warn', error.message);
+    this.emitter.emit('error', error);
   }
 
   // ---- Outgoing bytes -------------------------------------------------------------------------------------
@@ -833,7 +838,7 @@ export class MqttSession {
       this.log('error', `an 'error' listener threw: ${errorText(error)}`);
       return;
     }
-    this.emitter.emit('error', new MqttSessionError('listener-failed', `a '${event}' listener threw: ${errorText(error)}`, { cause: error }));
+    this.reportError(new MqttSessionError('listener-failed', `a '${event}' listener threw: ${errorText(error)}`, { cause: error }));
   }
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
