@@ -1,0 +1,37 @@
+// One error type for every Azure protocol builder and parser. Parsers return it (never throw it) so hostile
+// input from the network cannot unwind a state machine. `field` names what was wrong; messages describe the
+// problem without quoting the offending value, because values are often keys, signatures or tokens.
+
+export type AzureErrorCode =
+  | 'clock-not-set' // signing needs real time and the wall clock is not set yet
+  | 'invalid-argument' // a value handed to a builder has the wrong form or range
+  | 'missing-field'
+  | 'duplicate-field'
+  | 'empty-field'
+  | 'unknown-field'
+  | 'conflicting-fields'
+  | 'malformed' // text that does not follow its grammar (connection string, SAS token)
+  | 'invalid-base64'
+  | 'invalid-percent-encoding'
+  | 'invalid-utf8'
+  | 'invalid-json'
+  | 'invalid-payload' // valid JSON of the wrong shape
+  | 'topic-mismatch' // the topic belongs to another feature: try the next parser
+  | 'invalid-topic' // the topic belongs to this feature but is malformed
+  | 'invalid-name'
+  | 'invalid-value'
+  | 'too-large'
+  | 'too-deep'
+  | 'crypto-failed';
+
+export class AzureError extends Error {
+  readonly code: AzureErrorCode;
+  readonly field: string | undefined;
+
+  constructor(code: AzureErrorCode, field: string | undefined, detail: string) {
+    super(field === undefined ? detail : `${field}: ${detail}`);
+    this.name = 'AzureError';
+    this.code = code;
+    this.field = field;
+  }
+}

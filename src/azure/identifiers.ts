@@ -1,0 +1,54 @@
+// Checks for the identifiers that end up inside topics, usernames and SAS resources. Catching a bad id here
+// gives a named error instead of a CONNACK refusal, and guarantees no id can smuggle MQTT wildcards (`#`, `+`)
+// or extra topic levels (`/`) into a subscription filter.
+// Rules applied (Azure identity registry and DPS documentation):
+// - device and module ids: 1-128 ASCII characters from A-Z a-z 0-9 and - . % _ * ? ! ( ) , : = @ $ '
+// - DPS registration ids: 1-128 characters from A-Z a-z 0-9 and - . _ :
+// - ID scopes: 1-64 ASCII letters and digits
+// - host names: 1-253 characters from A-Z a-z 0-9 . - (DNS names and IPv4 literals; no port)
+
+import { fail, ok, type Result } from './result';
+
+const ID_PUNCTUATION = "-.%_*?!(),:=@$'";
+const REGISTRATION_PUNCTUATION = '-._:';
+
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+function check(value: string, field: string, max: number, punctuation: string, what: string): Result<string> {
+  if (value.length === 0) return fail('empty-field', field, 'must not be empty');
+  if (value.length > max) return fail('invalid-value', field, `is ${value.length} characters long; the limit is ${max}`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (!isAsciiAlnum(c) && punctuation.indexOf(value[i]!) < 0) {
+      return fail('invalid-value', field, `character at offset ${i} is not allowed (${what})`);
+    }
+  }
+  return ok(value);
+}
+
+export function checkDeviceId(id: string, field = 'deviceId'): Result<string> {
+  return check(id, field, 128, ID_PUNCTUATION, `allowed: letters, digits and ${ID_PUNCTUATION}`);
+}
+
+export function checkModuleId(id: string, field = 'moduleId'): Result<string> {
+  return check(id, field, 128, ID_PUNCTUATION, `allowed: letters, digits and ${ID_PUNCTUATION}`);
+}
+
+export function checkRegistrationId(id: string, field = 'registrationId'): Result<string> {
+  return check(id, field, 128, REGISTRATION_PUNCTUATION, `allowed: letters, digits and ${REGISTRATION_PUNCTUATION}`);
+}
+
+export function checkIdScope(scope: string, field = 'idScope'): Result<string> {
+  return check(scope, field, 64, '', 'allowed: letters and digits');
+}
+
+export function checkHostName(host: string, field = 'hostName'): Result<string> {
+  const r = check(host, field, 253, '.-', 'allowed: letters, digits, . and -');
+  if (!r.ok) return r;
+  if (host.startsWith('.') || host.endsWith('.') || host.indexOf('..') >= 0) {
+    return fail('invalid-value', field, 'has an empty label');
+  }
+  return r;
+}
