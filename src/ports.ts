@@ -54,7 +54,10 @@ export interface TransportEvents {
 export interface Transport {
   /** Queues bytes. Returns false when the host buffer is full: stop writing until onWritable. */
   write(bytes: Uint8Array): boolean;
-  /** Ends the connection; onClose follows with `by: 'local'`. Safe to call twice. */
+  /**
+   * Ends the connection after flushing bytes already accepted by `write` (an MQTT DISCONNECT written just
+   * before must reach the peer); onClose follows with `by: 'local'`. Safe to call twice.
+   */
   close(): void;
 }
 
