@@ -2,6 +2,7 @@
 // The DPS server gets the same registry, so provisioning a device makes it known to the hub at once.
 import type { Registry } from './registry';
 import type { EmulatorLog } from './log';
+import { startDpsServer, type DpsServer } from './dps/dps-server';
 
 export interface DpsLaunchOptions {
   host: '127.0.0.1';
@@ -15,15 +16,9 @@ export interface DpsLaunchOptions {
   log: EmulatorLog;
 }
 
-/** What the hub side needs back from the DPS server. */
-export interface RunningDps {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type RunningDps = DpsServer;
 
 export async function launchDps(options: DpsLaunchOptions): Promise<RunningDps | undefined> {
-  // ENABLE DPS: once emulator/src/dps/dps-server.ts exists, replace the two lines below with
-  //   return (await import('./dps/dps-server')).startDpsServer(options);
-  options.log('warn', 'DPS server not available yet (emulator/src/dps/dps-server.ts): DPS disabled');
-  return undefined;
+  // To run the hub without DPS, return undefined here (or pass `dps: false` to the Emulator).
+  return startDpsServer(options);
 }

@@ -23,7 +23,7 @@ export interface EmulatorOptions {
   hubPort?: number;
   /** DPS MQTT/TLS port; 0 (the default) picks a free one. The CLI uses 8884. */
   dpsPort?: number;
-  /** Start the DPS server too (default true; a no-op until the DPS side exists). */
+  /** Start the DPS server too (default true). */
   dps?: boolean;
   /**
    * The hub's host name as devices must write it (username, SAS `sr`) and as DPS returns it in `assignedHub`.
@@ -45,7 +45,7 @@ export class Emulator {
   /** Path of the CA certificate when persisted, for people to point their device at. */
   readonly caFile: string | undefined;
   readonly stateDir: string | undefined;
-  private dps: RunningDps | undefined;
+  private dpsServer: RunningDps | undefined;
   private stopped = false;
 
   private constructor(
@@ -81,7 +81,7 @@ export class Emulator {
     if (stateDir) registry.onChange(() => registry.save(stateDir));
     if (options.dps ?? true) {
       try {
-        emulator.dps = await launchDps({
+        emulator.dpsServer = await launchDps({
           host: '127.0.0.1',
           port: options.dpsPort ?? 0,
           tls: { key: tls.server.keyPem, cert: tls.server.certPem, ca: tls.ca.certPem },
@@ -104,7 +104,12 @@ export class Emulator {
 
   /** The DPS port, or undefined when DPS is not running. */
   get dpsPort(): number | undefined {
-    return this.dps?.port;
+    return this.dpsServer?.port;
+  }
+
+  /** The DPS server (enrollments, faults, events), or undefined when started with `dps: false`. */
+  get dps(): RunningDps | undefined {
+    return this.dpsServer;
   }
 
   /** `localhost:{hubPort}` unless the port is 8883 (then `localhost`) or a name was given. */
@@ -193,7 +198,7 @@ export class Emulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.dps?.close();
+    await this.dpsServer?.close();
     await this.hub.close();
     if (this.stateDir) this.registry.save(this.stateDir);
   }
