@@ -26,6 +26,21 @@ export interface XsHostBridgeOptions {
 
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** Delivers one event to XS and returns what its handler answered; rejects if XS reports an error. */
+export async function sendXsEvent(sink: XsCommandSink, event: XsEvent): Promise<BridgeValue | undefined> {
+  const { reply } = await sink.command(encodeBridgeMessage(event));
+  const decoded = decodeBridgeMessage<XsEventReply>(reply);
+  if (decoded.error !== undefined) {
+    throw new Error(`XS could not handle ${event.op === 'app' ? `app "${event.name}"` : event.op}: ${decoded.error}`);
+  }
+  return decoded.data;
+}
+
+/** Calls a handler XS registered with `host.onApp(name, ...)`, for programs that need no host ports. */
+export function callXsApp(sink: XsCommandSink, name: string, data?: BridgeValue): Promise<BridgeValue | undefined> {
+  return sendXsEvent(sink, { op: 'app', name, data });
+}
+
 export class XsHostBridge {
   private readonly timers = new Map<number, TimerHandle>();
   private readonly connections = new Map<number, Transport>();
@@ -51,16 +66,13 @@ export class XsHostBridge {
   };
 
   /** Delivers an event to XS and returns what its handler answered; rejects if XS reports an error. */
-  async send(event: XsEvent): Promise<BridgeValue | undefined> {
-    const { reply } = await this.sink.command(encodeBridgeMessage(event));
-    const decoded = decodeBridgeMessage<XsEventReply>(reply);
-    if (decoded.error !== undefined) throw new Error(`XS could not handle ${event.op === 'app' ? `app "${event.name}"` : event.op}: ${decoded.error}`);
-    return decoded.data;
+  send(event: XsEvent): Promise<BridgeValue | undefined> {
+    return sendXsEvent(this.sink, event);
   }
 
   /** Calls a handler XS registered with `host.onApp(name, ...)`. */
   app(name: string, data?: BridgeValue): Promise<BridgeValue | undefined> {
-    return this.send({ op: 'app', name, data });
+    return callXsApp(this.sink, name, data);
   }
 
   /** Fire-and-forget delivery for what the ports report; failures surface from `idle()`. */
