@@ -1,19 +1,11 @@
-// A bare MQTT 3.1.1 client over node:tls (mqtt-packet) for driving the DPS emulator packet by packet.
-// It records everything the server sends so tests can assert exact topics, bodies and CONNACK codes.
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import mqttPacket from 'mqtt-packet';
+// DPS on top of the hub side's raw MQTT client (tests/helpers/raw-mqtt.ts): CONNECT with a DPS identity,
+// request/response on the DPS topics, SAS tokens, and a test bed with a DPS server on an ephemeral port.
+import type mqttPacket from 'mqtt-packet';
+import { RawMqttClient } from './raw-mqtt';
 import { createSasToken } from '../../emulator/src/sas-verify';
 import { createCa, issueServerCertificate, type KeyAndCert } from '../../emulator/src/pki';
 import { Registry } from '../../emulator/src/registry';
 import { startDpsServer, type DpsServer, type DpsServerOptions } from '../../emulator/src/dps/dps-server';
-
-export interface RawConnectOptions {
-  port: number;
-  ca: string;
-  /** PEM client certificate and key for X.509 attestation. */
-  cert?: string;
-  key?: string;
-}
 
 export interface ReceivedPublish {
   topic: string;
@@ -22,120 +14,52 @@ export interface ReceivedPublish {
   messageId?: number;
 }
 
-export class RawMqttClient {
-  readonly received: mqttPacket.Packet[] = [];
-  private readonly waiters: { match: (p: mqttPacket.Packet) => boolean; resolve: (p: mqttPacket.Packet) => void }[] = [];
-  private closedPromise: Promise<void>;
-  closed = false;
-  private nextId = 1;
+/** A device's view of DPS: thin request/response helpers over a raw client. */
+export class DpsRawClient {
+  constructor(readonly raw: RawMqttClient) {}
 
-  private constructor(private readonly socket: TLSSocket) {
-    const parser = mqttPacket.parser({ protocolVersion: 4 });
-    parser.on('packet', (packet) => {
-      this.received.push(packet);
-      const index = this.waiters.findIndex((w) => w.match(packet));
-      if (index >= 0) this.waiters.splice(index, 1)[0].resolve(packet);
-    });
-    socket.on('data', (chunk: Buffer) => parser.parse(chunk));
-    socket.on('error', () => {});
-    this.closedPromise = new Promise((resolve) =>
-      socket.on('close', () => {
-        this.closed = true;
-        resolve();
-      }),
-    );
+  get received(): mqttPacket.Packet[] {
+    return this.raw.received;
   }
 
-  static open(options: RawConnectOptions): Promise<RawMqttClient> {
-    return new Promise((resolve, reject) => {
-      const socket = tlsConnect({
-        host: '127.0.0.1',
-        port: options.port,
-        servername: 'localhost',
-        ca: options.ca,
-        cert: options.cert,
-        key: options.key,
-      });
-      socket.once('secureConnect', () => {
-        socket.off('error', reject);
-        resolve(new RawMqttClient(socket));
-      });
-      socket.once('error', reject);
-    });
+  get closed(): boolean {
+    return !this.raw.isOpen;
   }
 
   send(packet: mqttPacket.Packet): void {
-    this.socket.write(mqttPacket.generate(packet));
+    this.raw.send(packet);
   }
 
-  /** Resolves with the next packet matching `match` that arrives after this call. */
   next(match: (p: mqttPacket.Packet) => boolean, timeoutMs = 3000): Promise<mqttPacket.Packet> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new Error('timed out waiting for a packet'));
-      }, timeoutMs);
-      const waiter = {
-        match,
-        resolve: (p: mqttPacket.Packet) => {
-          clearTimeout(timer);
-          resolve(p);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.raw.next(match, timeoutMs);
   }
 
+  /** CONNECT (clean session, as DPS wants) and the CONNACK return code. */
   async connect(clientId: string, username: string, password?: string, keepalive = 60): Promise<number> {
-    const reply = this.next((p) => p.cmd === 'connack');
-    this.send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      clientId,
-      keepalive,
-      username,
-      ...(password !== undefined ? { password: Buffer.from(password) } : {}),
-    });
-    const connack = (await reply) as mqttPacket.IConnackPacket;
+    const connack = await this.raw.mqttConnect({ clientId, username, password, clean: true, keepalive });
     return connack.returnCode ?? -1;
   }
 
-  async subscribe(topic: string, qos: 0 | 1 | 2 = 1): Promise<number[]> {
-    const messageId = this.nextId++;
-    const reply = this.next((p) => p.cmd === 'suback' && p.messageId === messageId);
-    this.send({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos }] });
-    return ((await reply) as mqttPacket.ISubackPacket).granted as number[];
+  subscribe(topic: string, qos: 0 | 1 | 2 = 1): Promise<number[]> {
+    return this.raw.subscribe([{ topic, qos }]);
+  }
+
+  publish(topic: string, body: string, qos: 0 | 1 | 2 = 1): void {
+    this.raw.publish(topic, body, qos);
   }
 
   /** Publishes and resolves with the next response PUBLISH from the server. */
   async request(topic: string, body: string, qos: 0 | 1 | 2 = 1): Promise<ReceivedPublish> {
-    const reply = this.next((p) => p.cmd === 'publish');
     this.publish(topic, body, qos);
-    return toReceived((await reply) as mqttPacket.IPublishPacket);
+    return toReceived((await this.raw.next('publish')) as mqttPacket.IPublishPacket);
   }
 
-  publish(topic: string, body: string, qos: 0 | 1 | 2 = 1): void {
-    const packet: mqttPacket.IPublishPacket = { cmd: 'publish', topic, payload: Buffer.from(body), qos, dup: false, retain: false };
-    if (qos > 0) packet.messageId = this.nextId++;
-    this.send(packet);
+  async waitClosed(timeoutMs = 3000): Promise<void> {
+    await this.raw.waitClosed(timeoutMs);
   }
 
-  waitClosed(timeoutMs = 3000): Promise<void> {
-    return Promise.race([
-      this.closedPromise,
-      new Promise<void>((_, reject) => setTimeout(() => reject(new Error('connection stayed open')), timeoutMs).unref()),
-    ]);
-  }
-
-  async end(): Promise<void> {
-    if (!this.closed) {
-      this.socket.end();
-      this.socket.destroy();
-    }
-    await this.closedPromise;
+  end(): Promise<void> {
+    return this.raw.close();
   }
 }
 
@@ -163,9 +87,9 @@ export interface DpsTestBed {
   registry: Registry;
   dps: DpsServer;
   logs: string[];
-  open(options?: { cert?: string; key?: string }): Promise<RawMqttClient>;
+  open(options?: { cert?: string; key?: string }): Promise<DpsRawClient>;
   /** Opens, CONNECTs with a SAS for `key`, subscribes to the response filter; throws unless accepted. */
-  connectSas(registrationId: string, key: string, idScope?: string): Promise<RawMqttClient>;
+  connectSas(registrationId: string, key: string, idScope?: string): Promise<DpsRawClient>;
   close(): Promise<void>;
 }
 
@@ -190,9 +114,9 @@ export async function startDpsTestBed(
     log: (level, message) => logs.push(`${level} ${message}`),
     ...overrides,
   });
-  const clients: RawMqttClient[] = [];
-  const open = async (options: { cert?: string; key?: string } = {}): Promise<RawMqttClient> => {
-    const client = await RawMqttClient.open({ port: dps.port, ca: pki.ca.certPem, ...options });
+  const clients: DpsRawClient[] = [];
+  const open = async (options: { cert?: string; key?: string } = {}): Promise<DpsRawClient> => {
+    const client = new DpsRawClient(await RawMqttClient.connect({ port: dps.port, ca: pki.ca.certPem, ...options }));
     clients.push(client);
     return client;
   };
