@@ -47,14 +47,22 @@ export class AssignmentStore {
 
   /** The stored assignment if it is intact and was obtained with `current`; otherwise why it counts as absent. */
   load(current: DpsInputs): AssignmentLoad {
-    const read = readJsonRecord(this.store, this.key, EXPECT);
-    if (!read.ok) return { status: 'absent', code: read.fault.code, message: read.fault.message };
-    const assignment = parseAssignment(read.value);
-    if (!assignment) return { status: 'absent', code: 'bad-body', message: `${this.key} does not hold a complete assignment` };
+    const stored = this.peek();
+    if (stored.status === 'absent') return stored;
+    const { assignment } = stored;
     const changed = changedInputs(assignment.dps, current);
     if (changed.length > 0) {
       return { status: 'absent', code: 'inputs-changed', message: `DPS ${changed.join(', ')} changed since the device was assigned` };
     }
+    return { status: 'assigned', assignment };
+  }
+
+  /** The stored assignment whatever DPS inputs it was obtained with (for listing); damaged records are absent. */
+  peek(): AssignmentLoad {
+    const read = readJsonRecord(this.store, this.key, EXPECT);
+    if (!read.ok) return { status: 'absent', code: read.fault.code, message: read.fault.message };
+    const assignment = parseAssignment(read.value);
+    if (!assignment) return { status: 'absent', code: 'bad-body', message: `${this.key} does not hold a complete assignment` };
     return { status: 'assigned', assignment };
   }
 
