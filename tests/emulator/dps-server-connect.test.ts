@@ -118,6 +118,21 @@ describe('publishes DPS closes the connection for', () => {
   });
 });
 
+describe('malformed traffic', () => {
+  test('bytes that are not MQTT close the connection', async () => {
+    const client = await bed.open();
+    client.raw.sendBytes(Buffer.from([0xf0, 0xff, 0xff, 0xff, 0xff, 0x01]));
+    await client.waitClosed();
+  });
+
+  test('a packet before CONNECT closes the connection', async () => {
+    const client = await bed.open();
+    client.send({ cmd: 'pingreq' });
+    await client.waitClosed();
+    expect(bed.logs).toContain('warn DPS: closing connection: first packet was pingreq, not connect');
+  });
+});
+
 describe('connection management', () => {
   test('a second CONNECT with the same registration id drops the first', async () => {
     const first = await bed.connectSas('dev-1', KEY_A);

@@ -11,6 +11,7 @@ import { Emulator } from '../../emulator/src/emulator';
 import { createTlsMaterial } from '../../emulator/src/tls-material';
 import { startDpsServer, type DpsServer } from '../../emulator/src/dps/dps-server';
 import { deriveDeviceKey } from '../../emulator/src/dps/enrollment-store';
+import { createCa, issueDeviceCertificate } from '../../emulator/src/pki';
 
 const GROUP_PRIMARY = Buffer.alloc(64, 0x5a).toString('base64');
 const GROUP_SECONDARY = Buffer.alloc(64, 0xa5).toString('base64');
@@ -73,7 +74,7 @@ describe('Azure Node SDK against the emulator', () => {
     expect(polls).toEqual(['register:202', 'poll:202', 'poll:200']);
 
     const device = Client.fromConnectionString(`HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${deviceKey}`, DeviceMqtt);
-    device.setOptions({ ca: tls.ca.certPem });
+    await device.setOptions({ ca: tls.ca.certPem });
     try {
       await device.open();
       const arrived = emulator.waitFor('telemetry', (m) => m.deviceId === 'sdk-sdk-reg-1');
@@ -93,5 +94,31 @@ describe('Azure Node SDK against the emulator', () => {
     const provisioning = provisioningClient('sdk-reg-2', deriveDeviceKey(GROUP_SECONDARY, 'someone-else'));
     await expect(provisioning.register()).rejects.toThrow();
     expect(dps.getRegistration('sdk-reg-2')).toBeUndefined();
+  });
+
+  test('provisions an X.509 device of a CA group, which then connects to the hub with the same certificate', async () => {
+    const fleetCa = createCa('SDK Fleet CA');
+    const cert = issueDeviceCertificate('sdk-cam-1', fleetCa);
+    dps.enrollments.addGroup({ enrollmentGroupId: 'sdk-cams', attestation: { type: 'x509-ca', caCertPem: fleetCa.certPem }, retryAfterSeconds: 0 });
+    const transport = new ProvisioningMqtt();
+    (transport as unknown as { _mqttBase: { setOptions(options: { ca: string }): void } })._mqttBase.setOptions({ ca: tls.ca.certPem });
+    // The SDK recognises an X.509 security client by its getCertificate method; getRegistrationId is synchronous here.
+    const security = {
+      getCertificate: (done: (error: Error | null, certificate: { cert: string; key: string }) => void) => done(null, { cert: cert.certPem, key: cert.keyPem }),
+      getRegistrationId: () => 'sdk-cam-1',
+    } as unknown as Parameters<typeof ProvisioningDeviceClient.create>[3];
+    const result = (await ProvisioningDeviceClient.create(`localhost:${dps.port}`, dps.idScope, transport, security).register()) as RegistrationResult;
+    expect(result).toMatchObject({ deviceId: 'sdk-cam-1', assignedHub: emulator.hubHostName, status: 'assigned' });
+
+    const device = Client.fromConnectionString(`HostName=${result.assignedHub};DeviceId=${result.deviceId};x509=true`, DeviceMqtt);
+    await device.setOptions({ ca: tls.ca.certPem, cert: cert.certPem, key: cert.keyPem });
+    try {
+      await device.open();
+      const arrived = emulator.waitFor('telemetry', (m) => m.deviceId === 'sdk-cam-1');
+      await device.sendEvent(new Message('frame'));
+      expect(Buffer.from((await arrived).body).toString('utf8')).toBe('frame');
+    } finally {
+      await device.close();
+    }
   });
 });

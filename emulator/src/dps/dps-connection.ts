@@ -61,7 +61,13 @@ export class DpsConnection {
     this.parser.on('error', (error: unknown) => this.close(`malformed MQTT: ${error instanceof Error ? error.message : String(error)}`));
     socket.on('data', (chunk: Buffer) => {
       this.armIdleTimer();
-      this.parser.parse(chunk);
+      try {
+        this.parser.parse(chunk);
+      } catch (error) {
+        // A bug of ours must cost this one connection, never the emulator process.
+        hooks.log('error', `DPS: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        this.close('internal error', 'error', true);
+      }
     });
     socket.on('error', (error) => hooks.log('debug', `DPS socket error: ${error.message}`));
     socket.on('close', () => this.finish());
