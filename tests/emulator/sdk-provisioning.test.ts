@@ -9,7 +9,7 @@ import { Client, Message } from 'azure-iot-device';
 import { Mqtt as DeviceMqtt } from 'azure-iot-device-mqtt';
 import { Emulator } from '../../emulator/src/emulator';
 import { createTlsMaterial } from '../../emulator/src/tls-material';
-import { startDpsServer, type DpsServer } from '../../emulator/src/dps/dps-server';
+import type { DpsServer } from '../../emulator/src/dps/dps-server';
 import { deriveDeviceKey } from '../../emulator/src/dps/enrollment-store';
 import { createCa, issueDeviceCertificate } from '../../emulator/src/pki';
 
@@ -20,17 +20,12 @@ const tls = createTlsMaterial();
 let emulator: Emulator;
 let dps: DpsServer;
 beforeAll(async () => {
-  emulator = await Emulator.start({ persist: false, dps: false, tls });
-  dps = await startDpsServer({
-    host: '127.0.0.1',
-    port: 0,
-    tls: { key: tls.server.keyPem, cert: tls.server.certPem, ca: tls.ca.certPem },
-    registry: emulator.registry,
-    hubHostName: emulator.hubHostName,
-  });
+  // The whole emulator as the CLI starts it: hub and DPS sharing one registry and TLS identity.
+  emulator = await Emulator.start({ persist: false, tls });
+  if (!emulator.dps) throw new Error('the emulator started without DPS');
+  dps = emulator.dps;
 });
 afterAll(async () => {
-  await dps.close();
   await emulator.stop();
 });
 
