@@ -263,6 +263,9 @@ export class HubServer {
 
   private onOutbound(conn: HubConnection, packet: WirePacket): WirePacket | undefined {
     switch (packet.cmd) {
+      case 'connack':
+        if (packet.returnCode === 0) this.activate(conn);
+        return packet;
       case 'suback':
         // aedes echoes the requested QoS; the hub grants at most 1 (and 0x80 for refused filters).
         return { ...packet, granted: packet.granted.map((g) => (g === 128 ? 128 : Math.min(Number(g), 1))) as number[] };
@@ -318,12 +321,11 @@ export class HubServer {
     done(null, true);
   }
 
-  private onClientReady(client: Client): void {
-    const conn = this.connectionOf(client);
-    if (!conn || !conn.key || !conn.identity || conn.wire.closed) return;
+  /** The CONNACK 0 is on its way out: from now on the identity counts as connected. */
+  private activate(conn: HubConnection): void {
+    if (!conn.key || !conn.identity || conn.state !== 'connecting') return;
     conn.state = 'active';
     this.active.set(conn.key, conn);
-    this.faults.attach(conn.key, conn.wire);
     this.recordConnection({
       type: 'connected',
       ...conn.identity,
@@ -333,6 +335,13 @@ export class HubServer {
       keepAlive: conn.keepAlive,
     });
     this.options.log('info', `connected ${conn.key} (${conn.authMethod}, clean=${conn.clean}, keepalive=${conn.keepAlive}s)`);
+  }
+
+  /** aedes finished the CONNECT (session restored): faults armed for the identity apply, queued C2D goes out. */
+  private onClientReady(client: Client): void {
+    const conn = this.connectionOf(client);
+    if (!conn || conn.state !== 'active' || !conn.key || conn.wire.closed) return;
+    this.faults.attach(conn.key, conn.wire);
     this.deliverC2D(conn);
   }
 
