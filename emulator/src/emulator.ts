@@ -190,6 +190,11 @@ export class Emulator {
     return this.hub.isConnected(deviceId, moduleId);
   }
 
+  /** Topic filters the identity's live connection holds (empty when offline). */
+  subscriptions(deviceId: string, moduleId?: string): string[] {
+    return this.hub.subscriptionsOf(deviceId, moduleId);
+  }
+
   /** Connection events so far (most recent last), for people and tests. */
   connectionLog(): ConnectionEvent[] {
     return this.hub.connectionLog();

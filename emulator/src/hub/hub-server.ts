@@ -625,6 +625,12 @@ export class HubServer {
     return this.active.get(identityKey({ deviceId, moduleId }))?.state === 'active';
   }
 
+  /** Topic filters the identity's live connection holds (empty when offline). */
+  subscriptionsOf(deviceId: string, moduleId?: string): string[] {
+    const conn = this.active.get(identityKey({ deviceId, moduleId }));
+    return conn?.state === 'active' ? [...conn.subscriptions] : [];
+  }
+
   connectionLog(): ConnectionEvent[] {
     return [...this.connectionHistory];
   }
