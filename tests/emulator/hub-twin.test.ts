@@ -1,6 +1,7 @@
 // Device twin over MQTT: GET, reported PATCH (merge, null delete, $version, 400, 413) and desired pushes.
 import type { Emulator } from '../../emulator/src/emulator';
-import type { AnyPacket, RawMqttClient } from '../helpers/raw-mqtt';
+import type { IPublishPacket } from 'mqtt-packet';
+import type { RawMqttClient } from '../helpers/raw-mqtt';
 import { addSasDevice, connectDevice, startTestEmulator } from './hub-fixture';
 
 let emulator: Emulator;
@@ -17,11 +18,11 @@ afterEach(async () => {
   await emulator.stop();
 });
 
-function text(packet: AnyPacket): string {
-  return packet.cmd === 'publish' ? Buffer.from(packet.payload).toString('utf8') : '';
+function text(packet: IPublishPacket): string {
+  return Buffer.from(packet.payload).toString('utf8');
 }
 
-async function request(topic: string, body: string | Buffer): Promise<AnyPacket> {
+async function request(topic: string, body: string | Buffer): Promise<IPublishPacket> {
   device.publish(topic, body, 0);
   return device.next('publish');
 }

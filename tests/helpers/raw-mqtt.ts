@@ -95,6 +95,8 @@ export class RawMqttClient {
   }
 
   /** The next packet (of a given type / matching a predicate) not yet taken; rejects after `timeoutMs`. */
+  next(match: 'publish', timeoutMs?: number): Promise<mqtt.IPublishPacket>;
+  next(match: AnyPacket['cmd'] | ((p: AnyPacket) => boolean), timeoutMs?: number): Promise<AnyPacket>;
   next(match: AnyPacket['cmd'] | ((p: AnyPacket) => boolean), timeoutMs = 3000): Promise<AnyPacket> {
     const predicate = typeof match === 'string' ? (p: AnyPacket) => p.cmd === match : match;
     const index = this.unread.findIndex(predicate);
