@@ -1,0 +1,377 @@
+// The Device Provisioning Service client over MQTT: one registration per register() call, on its own clean
+// session. It connects, subscribes to `$dps/registrations/res/#`, registers, polls while DPS says `assigning`
+// (waiting what `retry-after` says, or a fallback), retries throttling and server errors the same way, and gives
+// up on final answers and on its bounds. Whatever the outcome, the DPS connection is closed (DISCONNECT sent,
+// transport reported closed) before the promise settles, so a hub connection opened next never overlaps it.
+// Decisions live in dps-steps.ts (pure); this file only carries them out.
+
+import { buildDpsRegisterBody } from '../azure/dps-payloads';
+import { DPS_RESPONSE_FILTER, dpsPollTopic, dpsRegisterTopic, parseDpsResponseTopic } from '../azure/dps-topics';
+import { dpsMqttIdentity } from '../azure/mqtt-identity';
+import { createRequestIdGenerator } from '../azure/request-id';
+import { utf8Encode } from '../encoding/utf8';
+import { TypedEmitter } from '../events';
+import { MqttSession } from '../mqtt/session';
+import { MqttConnectError } from '../mqtt/session-errors';
+import type { IncomingMessage, MqttConnectOptions, SessionCloseReason } from '../mqtt/session-types';
+import type { CryptoPort, LogLevel, Logger, TimerHandle, Timers, TransportFactory, WallClock } from '../ports';
+import { dpsPassword, resolveCredentials } from './dps-attestation';
+import { parseDpsEndpoint } from './dps-endpoint';
+import { DpsError } from './dps-errors';
+import { checkLimits, resolveLimits, type DpsLimits, type DpsRegisterOptions, type DpsRegistrationResult } from './dps-options';
+import { canMove, isRunning, type DpsState } from './dps-state';
+import { decideStep, type DpsStep } from './dps-steps';
+import { TransportCloseWatch } from './transport-close-watch';
+
+export interface DpsClientDeps {
+  transport: TransportFactory;
+  timers: Timers;
+  clock: WallClock;
+  crypto: CryptoPort;
+  logger: Logger;
+}
+
+export interface DpsClientEvents {
+  state: { state: DpsState; previous: DpsState };
+}
+
+/** What a registration needs once the options have been checked and the credentials built. */
+interface Plan {
+  connect: MqttConnectOptions;
+  registrationId: string;
+  registerBody: Uint8Array;
+  limits: DpsLimits;
+  target: string;
+}
+
+type Outcome = { ok: true; result: DpsRegistrationResult } | { ok: false; error: DpsError };
+
+/** One registration: its connection, its progress and its timers. */
+interface Run {
+  readonly plan: Plan;
+  readonly session: MqttSession;
+  readonly watch: TransportCloseWatch;
+  readonly startedAt: number;
+  readonly resolve: (result: DpsRegistrationResult) => void;
+  readonly reject: (error: DpsError) => void;
+  operationId?: string;
+  requestsSent: number;
+  pendingRid?: string;
+  finished: boolean;
+  deadlineTimer?: TimerHandle;
+  responseTimer?: TimerHandle;
+  waitTimer?: TimerHandle;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+export class DpsClient {
+  private current: DpsState = 'idle';
+  private run: Run | undefined;
+  // One generator for the client's lifetime: an answer meant for an earlier registration can never match.
+  private readonly nextRid = createRequestIdGenerator();
+  private readonly emitter: TypedEmitter<DpsClientEvents>;
+
+  constructor(private readonly deps: DpsClientDeps) {
+    this.emitter = new TypedEmitter<DpsClientEvents>((error, event) => this.log('warn', `a '${event}' listener threw: ${errorText(error)}`));
+  }
+
+  get state(): DpsState {
+    return this.current;
+  }
+
+  on<K extends keyof DpsClientEvents>(event: K, listener: (payload: DpsClientEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /**
+   * Provisions the device. Resolves with the assignment, or rejects with a DpsError; either way only after the
+   * DPS connection is closed. Configuration, credential and clock problems reject before any connection.
+   */
+  register(options: DpsRegisterOptions): Promise<DpsRegistrationResult> {
+    if (isRunning(this.current)) {
+      return Promise.reject(new DpsError('busy', `register() called while a registration is ${this.current}`, { retryable: false }));
+    }
+    const plan = this.prepare(options);
+    if (plan instanceof DpsError) {
+      this.log('error', `cannot register: ${plan.message}`);
+      return Promise.reject(plan);
+    }
+    return new Promise<DpsRegistrationResult>((resolve, reject) => this.start(plan, resolve, reject));
+  }
+
+  /** Abandons the running registration: it rejects with 'cancelled' once the connection is closed. */
+  cancel(): void {
+    const run = this.run;
+    if (run !== undefined && !run.finished) {
+      this.finish(run, { ok: false, error: new DpsError('cancelled', 'registration cancelled', { retryable: true }) });
+    }
+  }
+
+  // ---- Preparation (no I/O) ----------------------------------------------------------------------------------
+
+  private prepare(options: DpsRegisterOptions): Plan | DpsError {
+    const limitsProblem = checkLimits(options.limits);
+    if (limitsProblem !== undefined) return new DpsError('invalid-config', limitsProblem, { retryable: false });
+    const limits = resolveLimits(options.limits);
+    const endpoint = parseDpsEndpoint(options.endpoint);
+    if (endpoint instanceof DpsError) return endpoint;
+    if (!Array.isArray(options.trustedCAs) || options.trustedCAs.length === 0) {
+      return new DpsError('invalid-config', 'trustedCAs: at least one root certificate is needed to verify DPS', { retryable: false });
+    }
+    const credentials = resolveCredentials(options.attestation, this.deps.crypto.hmacSha256);
+    if (credentials instanceof DpsError) return credentials;
+    const identityInput: { idScope: string; registrationId: string; clientVersion?: string } = {
+      idScope: options.idScope,
+      registrationId: credentials.registrationId,
+    };
+    if (options.clientVersion !== undefined) identityInput.clientVersion = options.clientVersion;
+    const identity = dpsMqttIdentity(identityInput);
+    if (!identity.ok) return new DpsError('invalid-config', identity.error.message, { retryable: false });
+    const body = buildDpsRegisterBody(credentials.registrationId, options.payload);
+    if (!body.ok) return new DpsError('invalid-config', body.error.message, { retryable: false });
+    const password = dpsPassword(credentials, options.idScope, this.deps.clock.unixMs(), limits.sasTtlSeconds, this.deps.crypto.hmacSha256);
+    if (password instanceof DpsError) return password;
+
+    const connect: MqttConnectOptions = {
+      tls: { host: endpoint.host, port: endpoint.port, trustedCAs: options.trustedCAs, connectTimeoutMs: limits.connectTimeoutMs },
+      clientId: identity.value.clientId,
+      cleanSession: true,
+      keepAlive: limits.keepAliveSeconds,
+      username: identity.value.username,
+      connectTimeoutMs: limits.connectTimeoutMs,
+    };
+    if (options.serverName !== undefined) connect.tls.serverName = options.serverName;
+    if (password !== undefined) connect.password = password;
+    if (credentials.kind === 'x509') {
+      connect.tls.clientCertificates = credentials.clientCertificates;
+      connect.tls.clientKey = credentials.clientKey;
+    }
+    return {
+      connect,
+      registrationId: credentials.registrationId,
+      registerBody: utf8Encode(body.value),
+      limits,
+      target: `${endpoint.host}:${endpoint.port}`,
+    };
+  }
+
+  // ---- The registration --------------------------------------------------------------------------------------
+
+  private start(plan: Plan, resolve: (result: DpsRegistrationResult) => void, reject: (error: DpsError) => void): void {
+    const { timers, logger } = this.deps;
+    const watch = new TransportCloseWatch(this.deps.transport);
+    const session = new MqttSession({ transport: watch, timers, logger });
+    const run: Run = { plan, session, watch, startedAt: timers.now(), resolve, reject, requestsSent: 0, finished: false };
+    this.run = run;
+    session.setMessageHandler((message) => this.onMessage(run, message));
+    session.on('close', ({ reason }) => this.onSessionClose(run, reason));
+    run.deadlineTimer = timers.setTimeout(() => {
+      run.deadlineTimer = undefined;
+      const error = new DpsError('timeout', `no final answer within ${plan.limits.totalTimeoutMs} ms`, { retryable: true });
+      this.finish(run, { ok: false, error });
+    }, plan.limits.totalTimeoutMs);
+
+    const how = plan.connect.password === undefined ? 'X.509 certificate' : 'SAS token';
+    this.log('info', `connecting to ${plan.target} as registration ${plan.registrationId} (${how})`);
+    this.move('connecting');
+    session.connect(plan.connect).then(
+      () => this.onConnected(run),
+      (error: unknown) => this.onConnectFailed(run, error),
+    );
+  }
+
+  private onConnected(run: Run): void {
+    if (run.finished) return;
+    this.log('info', `connected; subscribing to ${DPS_RESPONSE_FILTER}`);
+    this.move('subscribing');
+    run.session.subscribe([{ topic: DPS_RESPONSE_FILTER, qos: 1 }]).then(
+      (granted) => {
+        if (run.finished) return;
+        if (granted[0] === 0x80) {
+          this.finish(run, { ok: false, error: new DpsError('subscribe-refused', `DPS refused the subscription to ${DPS_RESPONSE_FILTER}`, { retryable: false }) });
+          return;
+        }
+        this.send(run, 'register');
+      },
+      // A closed connection is reported by onSessionClose; anything else is a local problem worth naming.
+      (error: unknown) => this.failIfRunning(run, 'connection-lost', `subscribing failed: ${errorText(error)}`),
+    );
+  }
+
+  private onConnectFailed(run: Run, error: unknown): void {
+    if (run.finished) return;
+    this.finish(run, { ok: false, error: connectError(error) });
+  }
+
+  private send(run: Run, kind: 'register' | 'poll'): void {
+    if (run.finished) return;
+    const rid = this.nextRid();
+    const operationId = run.operationId;
+    const topic = kind === 'poll' && operationId !== undefined ? dpsPollTopic(rid, operationId) : dpsRegisterTopic(rid);
+    const payload = kind === 'poll' ? EMPTY : run.plan.registerBody;
+    run.requestsSent++;
+    run.pendingRid = rid;
+    this.move(kind === 'poll' ? 'polling' : 'registering');
+    this.log('info', kind === 'poll' ? `polling operation ${operationId} (request ${run.requestsSent}, $rid=${rid})` : `registering (request ${run.requestsSent}, $rid=${rid})`);
+    const timeoutMs = run.plan.limits.responseTimeoutMs;
+    run.responseTimer = this.deps.timers.setTimeout(() => {
+      run.responseTimer = undefined;
+      this.failIfRunning(run, 'timeout', `no answer to the ${kind} request within ${timeoutMs} ms`, true);
+    }, timeoutMs);
+    run.session.publish(topic, payload, { qos: 1 }).catch((error: unknown) => {
+      this.failIfRunning(run, 'connection-lost', `the ${kind} request was not delivered: ${errorText(error)}`);
+    });
+  }
+
+  private onMessage(run: Run, message: IncomingMessage): void {
+    if (run.finished) return;
+    const parsed = parseDpsResponseTopic(message.topic);
+    if (!parsed.ok) {
+      this.log('warn', `ignoring a message on an unexpected topic: ${parsed.error.message}`);
+      return;
+    }
+    const { status, rid, retryAfterSeconds } = parsed.value;
+    if (rid !== run.pendingRid) {
+      this.log('debug', `ignoring an answer for $rid=${rid}, which is not the request waiting`);
+      return;
+    }
+    run.pendingRid = undefined;
+    this.clearTimer(run.responseTimer);
+    run.responseTimer = undefined;
+    const answer = retryAfterSeconds === undefined ? { status, payload: message.payload } : { status, retryAfterSeconds, payload: message.payload };
+    const progress = {
+      registrationId: run.plan.registrationId,
+      requestsSent: run.requestsSent,
+      elapsedMs: this.deps.timers.now() - run.startedAt,
+      limits: run.plan.limits,
+      ...(run.operationId === undefined ? {} : { operationId: run.operationId }),
+    };
+    this.apply(run, decideStep(answer, progress), status);
+  }
+
+  private apply(run: Run, step: DpsStep, status: number): void {
+    switch (step.kind) {
+      case 'assigned':
+        this.finish(run, { ok: true, result: step.result });
+        return;
+      case 'fail':
+        this.finish(run, { ok: false, error: step.error });
+        return;
+      case 'poll':
+      case 'register': {
+        if (step.kind === 'poll') {
+          if (run.operationId === undefined) this.log('info', `DPS accepted the registration as operation ${step.operationId}`);
+          run.operationId = step.operationId;
+        }
+        const why = status < 300 ? `DPS is still assigning (status ${status})` : `DPS answered ${status}`;
+        this.log('info', `${why}; next ${step.kind} in ${seconds(step.delayMs)}`);
+        this.move('waiting');
+        run.waitTimer = this.deps.timers.setTimeout(() => {
+          run.waitTimer = undefined;
+          this.send(run, step.kind);
+        }, step.delayMs);
+        return;
+      }
+    }
+  }
+
+  private onSessionClose(run: Run, reason: SessionCloseReason): void {
+    // While connecting, connect()'s rejection says why, with the CONNACK code; after finish() the close is ours.
+    if (run.finished || this.current === 'connecting') return;
+    const details: { retryable: boolean; transportCode?: string } = { retryable: true };
+    if (reason.transportError !== undefined) details.transportCode = reason.transportError.code;
+    this.finish(run, { ok: false, error: new DpsError('connection-lost', `the DPS connection ended during the registration: ${reason.message}`, details) });
+  }
+
+  private failIfRunning(run: Run, code: 'connection-lost' | 'timeout', message: string, retryable = true): void {
+    if (!run.finished) this.finish(run, { ok: false, error: new DpsError(code, message, { retryable }) });
+  }
+
+  /** Stops everything, closes the connection and waits for the transport to be gone, then settles. */
+  private finish(run: Run, outcome: Outcome): void {
+    if (run.finished) return;
+    run.finished = true;
+    this.clearTimer(run.deadlineTimer);
+    this.clearTimer(run.responseTimer);
+    this.clearTimer(run.waitTimer);
+    run.deadlineTimer = run.responseTimer = run.waitTimer = undefined;
+    run.session.setMessageHandler(undefined);
+    if (outcome.ok) {
+      const { assignedHub, deviceId, substatus } = outcome.result;
+      this.log('info', `assigned to hub ${assignedHub} as device ${deviceId}${substatus === undefined ? '' : ` (${substatus})`}`);
+    } else {
+      this.log(outcome.error.code === 'cancelled' ? 'info' : 'error', `registration ended: ${outcome.error.message}`);
+    }
+    this.move('closing');
+    void this.close(run).then(() => {
+      this.move('done');
+      if (this.run === run) this.run = undefined;
+      if (outcome.ok) run.resolve(outcome.result);
+      else run.reject(outcome.error);
+    });
+  }
+
+  private async close(run: Run): Promise<void> {
+    // finish() often runs inside the message handler: let it return first so a QoS 1 answer is acknowledged.
+    await Promise.resolve();
+    try {
+      await run.session.disconnect();
+    } catch (error) {
+      this.log('warn', `disconnect failed: ${errorText(error)}`);
+    }
+    const closed = await run.watch.allClosed(this.deps.timers, run.plan.limits.closeTimeoutMs);
+    if (closed) this.log('debug', 'DPS connection closed');
+    else this.log('warn', `the transport did not report closing within ${run.plan.limits.closeTimeoutMs} ms; going on`);
+  }
+
+  // ---- Helpers ---------------------------------------------------------------------------------------------
+
+  private move(next: DpsState): void {
+    const previous = this.current;
+    if (!canMove(previous, next)) {
+      // Only this file moves the state; reaching this is a bug here, so say so loudly but do not crash the flow.
+      this.log('error', `internal: no move from ${previous} to ${next}`);
+    }
+    this.current = next;
+    this.emitter.emit('state', { state: next, previous });
+  }
+
+  private clearTimer(handle: TimerHandle | undefined): void {
+    if (handle !== undefined) this.deps.timers.clearTimeout(handle);
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.deps.logger.log(level, `dps: ${message}`);
+  }
+}
+
+/** Classifies a failed connect(): refused credentials are final, outages retryable. */
+export function connectError(error: unknown): DpsError {
+  if (!(error instanceof MqttConnectError)) {
+    return new DpsError('connect-failed', `could not connect to DPS: ${errorText(error)}`, { retryable: false });
+  }
+  const reason = error.reason;
+  const returnCode = error.returnCode;
+  if (returnCode === 4 || returnCode === 5) {
+    return new DpsError('unauthorized', `DPS refused the credentials: ${reason.message}`, { retryable: false, returnCode });
+  }
+  if (returnCode !== undefined) {
+    return new DpsError('connect-failed', `DPS refused the connection: ${reason.message}`, { retryable: returnCode === 3, returnCode });
+  }
+  if (reason.code === 'local') return new DpsError('cancelled', 'registration cancelled while connecting', { retryable: true });
+  const transportCode = reason.transportError?.code;
+  // A certificate DPS's server does not pass will not pass on the next try either.
+  const retryable = transportCode !== 'tls-verify' && transportCode !== 'tls-hostname';
+  const details: { retryable: boolean; transportCode?: string } = { retryable };
+  if (transportCode !== undefined) details.transportCode = transportCode;
+  return new DpsError('connect-failed', `could not connect to DPS: ${reason.message}`, details);
+}
