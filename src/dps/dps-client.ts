@@ -138,7 +138,12 @@ export class DpsClient {
     if (!identity.ok) return new DpsError('invalid-config', identity.error.message, { retryable: false });
     const body = buildDpsRegisterBody(credentials.registrationId, options.payload);
     if (!body.ok) return new DpsError('invalid-config', body.error.message, { retryable: false });
-    const password = dpsPassword(credentials, options.idScope, this.deps.clock.unixMs(), limits.sasTtlSeconds, this.deps.crypto.hmacSha256);
+    const nowUnixMs = this.deps.clock.unixMs();
+    if (nowUnixMs === undefined) {
+      // Checked for X.509 too: without real time the TLS stack cannot judge certificate validity either.
+      return new DpsError('clock-not-set', 'the wall clock is not set (no SNTP yet): cannot sign or check certificates', { retryable: true });
+    }
+    const password = dpsPassword(credentials, options.idScope, nowUnixMs, limits.sasTtlSeconds, this.deps.crypto.hmacSha256);
     if (password instanceof DpsError) return password;
 
     const connect: MqttConnectOptions = {
