@@ -1,0 +1,287 @@
+// The local control API of a running emulator (`cli.ts start`), so other CLI invocations can add devices,
+// send C2D, invoke methods, patch twins, inject faults and watch events. HTTP on 127.0.0.1 only, JSON bodies,
+// and a random token (kept in the state folder) so a web page in a browser cannot drive it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Emulator } from '../emulator';
+import type { DeviceAuth, DeviceRecord, DeviceStatus } from '../registry';
+import type { FaultWindow } from '../hub/faults';
+import type { IndividualEnrollmentInput, GroupEnrollmentInput } from '../dps/enrollment-types';
+
+export const TOKEN_HEADER = 'x-emulator-token';
+const MAX_BODY = 1024 * 1024;
+/** What a handler returns when it has taken over the response (the event stream). */
+const STREAMING = Symbol('streaming');
+
+export interface ControlServer {
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+export interface DeviceView {
+  deviceId: string;
+  status: DeviceStatus;
+  authType: DeviceAuth['type'];
+  connected: boolean;
+  modules: Array<{ moduleId: string; authType: DeviceAuth['type']; connected: boolean; connectionString?: string }>;
+  connectionString?: string;
+}
+
+function deviceView(emulator: Emulator, device: DeviceRecord): DeviceView {
+  return {
+    deviceId: device.deviceId,
+    status: device.status,
+    authType: device.auth.type,
+    connected: emulator.isConnected(device.deviceId),
+    connectionString: emulator.connectionString(device.deviceId),
+    modules: Object.values(device.modules).map((m) => ({
+      moduleId: m.moduleId,
+      authType: m.auth.type,
+      connected: emulator.isConnected(device.deviceId, m.moduleId),
+      connectionString: emulator.connectionString(device.deviceId, m.moduleId),
+    })),
+  };
+}
+
+/** JSON-safe copy of a hub event, its type in `event`: bodies become text when they are UTF-8, base64 otherwise. */
+export function eventToJson(kind: string, payload: unknown): Json {
+  if (kind === 'telemetry') {
+    const { body, ...rest } = payload as { body: Uint8Array };
+    const text = Buffer.from(body).toString('utf8');
+    const isText = Buffer.from(text, 'utf8').equals(Buffer.from(body));
+    return { event: kind, ...rest, ...(isText ? { body: text } : { bodyBase64: Buffer.from(body).toString('base64') }) };
+  }
+  return { event: kind, ...(payload as Json) };
+}
+
+function readBody(req: IncomingMessage): Promise<Json> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, 'request body over 1 MB'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size === 0) return resolve({});
+      try {
+        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+        resolve(parsed as Json);
+      } catch {
+        reject(new HttpError(400, 'request body must be a JSON object'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function str(body: Json, name: string, required = true): string | undefined {
+  const value = body[name];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw new HttpError(400, `${name} must be a non-empty string`);
+  return value;
+}
+
+function num(body: Json, name: string): number | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new HttpError(400, `${name} must be a number`);
+  return value;
+}
+
+function windowOf(body: Json): FaultWindow {
+  const window: FaultWindow = {};
+  const count = num(body, 'count');
+  const durationMs = num(body, 'durationMs');
+  if (count !== undefined) window.count = count;
+  if (durationMs !== undefined) window.durationMs = durationMs;
+  return window;
+}
+
+function applyFault(emulator: Emulator, body: Json): Json {
+  const kind = str(body, 'kind')!;
+  const target = str(body, 'target', false) ?? '*';
+  const faults = emulator.faults;
+  switch (kind) {
+    case 'drop':
+      return { dropped: faults.dropConnection(target, { graceful: body.graceful === true }) };
+    case 'drop-after-bytes':
+      faults.dropAfterBytes(target, num(body, 'bytes') ?? 0);
+      return {};
+    case 'drop-mid-packet':
+      faults.dropMidPacket(target);
+      return {};
+    case 'withhold-pubacks':
+      faults.withholdPubacks(target, windowOf(body));
+      return {};
+    case 'twin': {
+      const status = num(body, 'status');
+      const delayMs = num(body, 'delayMs');
+      faults.twinResponses(target, { ...(status === undefined ? {} : { status }), ...(delayMs === undefined ? {} : { delayMs }), drop: body.drop === true }, windowOf(body));
+      return {};
+    }
+    case 'method': {
+      const delayMs = num(body, 'delayMs');
+      faults.methodResponses(target, { ...(delayMs === undefined ? {} : { delayMs }), drop: body.drop === true }, windowOf(body));
+      return {};
+    }
+    case 'refuse-connect':
+      faults.refuseConnect(target, num(body, 'returnCode') ?? 3, windowOf(body));
+      return {};
+    case 'latency':
+      faults.latency(target, { inboundMs: num(body, 'inboundMs') ?? 0, outboundMs: num(body, 'outboundMs') ?? 0 });
+      return {};
+    case 'clear':
+      faults.clear(target === '*' ? undefined : target);
+      return {};
+    default:
+      throw new HttpError(400, `unknown fault kind ${kind}`);
+  }
+}
+
+type Handler = (match: string[], body: Json, req: IncomingMessage, res: ServerResponse) => Promise<unknown> | unknown;
+
+export async function startControlServer(emulator: Emulator, options: { port?: number; token?: string } = {}): Promise<ControlServer> {
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const streams = new Set<ServerResponse>();
+
+  const requireDps = () => {
+    const dps = emulator.dps;
+    if (!dps) throw new HttpError(409, 'DPS is not running in this emulator');
+    return dps;
+  };
+  const moduleOf = (req: IncomingMessage): string | undefined => new URL(req.url ?? '/', 'http://x').searchParams.get('moduleId') ?? undefined;
+
+  const routes: Array<[string, RegExp, Handler]> = [
+    ['GET', /^\/status$/, () => ({
+      hubHostName: emulator.hubHostName,
+      hubPort: emulator.hubPort,
+      dpsPort: emulator.dpsPort,
+      idScope: emulator.dps?.idScope,
+      caFile: emulator.caFile,
+      stateDir: emulator.stateDir,
+    })],
+    ['GET', /^\/devices$/, () => emulator.registry.listDevices().map((d) => deviceView(emulator, d))],
+    ['POST', /^\/devices$/, (_m, body) => {
+      const deviceId = str(body, 'deviceId')!;
+      const device = emulator.registry.addDevice({
+        deviceId,
+        auth: body.auth as DeviceAuth | undefined,
+        status: body.status as DeviceStatus | undefined,
+      });
+      return deviceView(emulator, device);
+    }],
+    ['DELETE', /^\/devices\/([^/]+)$/, ([id]) => {
+      if (!emulator.registry.removeDevice(id)) throw new HttpError(404, `device ${id} does not exist`);
+      return {};
+    }],
+    ['POST', /^\/devices\/([^/]+)\/status$/, ([id], body) => deviceView(emulator, emulator.registry.setStatus(id, str(body, 'status') as DeviceStatus))],
+    ['POST', /^\/devices\/([^/]+)\/modules$/, ([id], body) => {
+      emulator.registry.addModule(id, str(body, 'moduleId')!, body.auth as DeviceAuth | undefined);
+      return deviceView(emulator, emulator.registry.getDevice(id)!);
+    }],
+    ['POST', /^\/devices\/([^/]+)\/c2d$/, ([id], body) => {
+      const text = typeof body.body === 'string' ? body.body : undefined;
+      const base64 = typeof body.bodyBase64 === 'string' ? body.bodyBase64 : undefined;
+      if (text === undefined && base64 === undefined) throw new HttpError(400, 'body (text) or bodyBase64 is required');
+      const payload = text ?? new Uint8Array(Buffer.from(base64!, 'base64'));
+      return { messageId: emulator.sendC2D(id, payload, (body.properties ?? {}) as Record<string, string>, (body.options ?? {}) as Json) };
+    }],
+    ['POST', /^\/devices\/([^/]+)\/methods\/([^/]+)$/, ([id, method], body) =>
+      emulator.invokeMethod(id, method, body.payload, { moduleId: str(body, 'moduleId', false), timeoutMs: num(body, 'timeoutMs') })],
+    ['GET', /^\/devices\/([^/]+)\/twin$/, ([id], _b, req) => emulator.getTwin(id, moduleOf(req))],
+    ['PATCH', /^\/devices\/([^/]+)\/twin$/, ([id], body, req) => {
+      const desired = body.desired;
+      if (desired === null || typeof desired !== 'object' || Array.isArray(desired)) throw new HttpError(400, 'desired must be a JSON object');
+      return emulator.patchDesired(id, desired as Json, moduleOf(req));
+    }],
+    ['GET', /^\/telemetry$/, (_m, _b, req) => {
+      const deviceId = new URL(req.url ?? '/', 'http://x').searchParams.get('deviceId') ?? undefined;
+      return emulator.telemetry(deviceId).map((t) => eventToJson('telemetry', t));
+    }],
+    ['GET', /^\/connections$/, () => emulator.connectionLog()],
+    ['POST', /^\/faults$/, (_m, body) => applyFault(emulator, body)],
+    ['POST', /^\/certificate-authorities$/, (_m, body) => {
+      const ca = emulator.registry.addCertificateAuthority(str(body, 'name')!, str(body, 'certPem')!);
+      return { name: ca.name, thumbprint: ca.thumbprint };
+    }],
+    ['GET', /^\/dps\/enrollments$/, () => requireDps().enrollments.list()],
+    ['POST', /^\/dps\/enrollments\/individual$/, (_m, body) =>
+      requireDps().enrollments.addIndividual(body.input as IndividualEnrollmentInput, { replace: body.replace === true })],
+    ['POST', /^\/dps\/enrollments\/group$/, (_m, body) =>
+      requireDps().enrollments.addGroup(body.input as GroupEnrollmentInput, { replace: body.replace === true })],
+    ['DELETE', /^\/dps\/enrollments\/individual\/([^/]+)$/, ([id]) => ({ removed: requireDps().enrollments.removeIndividual(id) })],
+    ['DELETE', /^\/dps\/enrollments\/group\/([^/]+)$/, ([id]) => ({ removed: requireDps().enrollments.removeGroup(id) })],
+    ['GET', /^\/events$/, (_m, _b, _req, res) => {
+      // Newline-delimited JSON, one event per line, until the client goes away.
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const offs = (['telemetry', 'connection', 'c2d', 'twin', 'fault'] as const).map((kind) =>
+        emulator.on(kind, (payload) => res.write(`${JSON.stringify(eventToJson(kind, payload))}\n`)),
+      );
+      streams.add(res);
+      res.on('close', () => {
+        streams.delete(res);
+        for (const off of offs) off();
+      });
+      return STREAMING;
+    }],
+  ];
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      try {
+        const presented = Buffer.from(String(req.headers[TOKEN_HEADER] ?? ''));
+        const expected = Buffer.from(token);
+        if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw new HttpError(401, 'missing or wrong control token');
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        const route = routes.find(([method, pattern]) => method === req.method && pattern.test(path));
+        if (!route) throw new HttpError(404, `no route ${req.method} ${path}`);
+        const match = route[1].exec(path)!.slice(1).map((part) => decodeURIComponent(part));
+        const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readBody(req);
+        const result = await route[2](match, body, req, res);
+        if (result === STREAMING) return;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(result ?? {}));
+      } catch (error) {
+        const status = error instanceof HttpError ? error.status : 400;
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    token,
+    close: async () => {
+      for (const res of streams) res.end();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
