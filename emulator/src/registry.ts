@@ -253,7 +253,8 @@ export class Registry {
       const record = this.devices.get(device.deviceId);
       if (record && device.createdAt) record.createdAt = device.createdAt;
       for (const module of Object.values(device.modules ?? {})) {
-        this.addModule(device.deviceId, module.moduleId, module.auth);
+        const added = this.addModule(device.deviceId, module.moduleId, module.auth);
+        if (module.createdAt) added.createdAt = module.createdAt;
       }
     }
     for (const ca of parsed.certificateAuthorities ?? []) this.addCertificateAuthority(ca.name, ca.certPem);
