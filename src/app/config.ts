@@ -1,0 +1,243 @@
+// The firmware's settings, from whatever the host holds (a manifest's `config`, a JSON file, command-line flags),
+// checked once at boot so a mistake is a named error before anything touches the network. Unknown fields are
+// ignored because a Moddable `config` object also carries the host's own settings (Wi-Fi, SNTP, file root).
+// Empty strings count as absent: the manifest ships every field with an empty default. Error messages name the
+// field and the rule broken, never the value, since values here are keys and connection strings.
+
+import { parseConnectionString } from '../azure/connection-string';
+import { checkIdScope, checkRegistrationId } from '../azure/identifiers';
+import { keyBytes } from '../azure/sas-token';
+import type { LogLevel } from '../ports';
+import { isTagNumber, MAX_TAG } from '../storage/security-tags';
+import { checkTelemetryInterval } from './interval-rules';
+
+export const DEFAULT_MODEL_ID = 'dtmi:azureiotxs:firmware:Thermostat;1';
+export const DEFAULT_DPS_ENDPOINT = 'global.azure-devices-provisioning.net';
+export const DEFAULT_TELEMETRY_INTERVAL_MS = 10_000;
+export const DEFAULT_SENSOR_SEED = 1;
+
+/** How the device proves itself to DPS. */
+export type DpsAttestationConfig =
+  | { kind: 'symmetric-key'; key: string }
+  | { kind: 'group-key'; groupKey: string }
+  /** Certificate and key from this security tag; the registration id defaults to the certificate's CN. */
+  | { kind: 'x509-tag'; tag: number };
+
+export type IdentityConfig =
+  | {
+      kind: 'connection-string';
+      connectionString: string;
+      /** Only with `x509=true`: the tag holding the device certificate and key. */
+      securityTag?: number;
+    }
+  | {
+      kind: 'dps';
+      /** `host` or `host:port`. */
+      endpoint: string;
+      idScope: string;
+      /** Absent only with X.509, where the certificate names the device. */
+      registrationId?: string;
+      attestation: DpsAttestationConfig;
+    }
+  /** Nothing configured here: use what `iot-store config set` wrote into the device's store. */
+  | { kind: 'stored' };
+
+export interface AppConfig {
+  identity: IdentityConfig;
+  telemetryIntervalMs: number;
+  modelId: string;
+  logLevel: LogLevel;
+  /** Seeds the simulated sensor, so two runs with the same seed report the same readings. */
+  sensorSeed: number;
+  /** Reported to the twin; defaults name this project. */
+  manufacturer: string;
+  model: string;
+}
+
+export interface ConfigError {
+  /** The offending field, as spelled in the configuration. */
+  field: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; error: ConfigError };
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+function invalid(field: string, problem: string): { ok: false; error: ConfigError } {
+  return { ok: false, error: { field, message: `${field} ${problem}` } };
+}
+
+type Read<T> = { ok: true; value: T | undefined } | { ok: false; error: ConfigError };
+
+function readString(raw: Record<string, unknown>, field: string): Read<string> {
+  const value = raw[field];
+  if (value === undefined || value === null || value === '') return { ok: true, value: undefined };
+  if (typeof value !== 'string') return invalid(field, 'must be a string');
+  const trimmed = value.trim();
+  return { ok: true, value: trimmed === '' ? undefined : trimmed };
+}
+
+function readInteger(raw: Record<string, unknown>, field: string): Read<number> {
+  const value = raw[field];
+  if (value === undefined || value === null || value === '') return { ok: true, value: undefined };
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) return invalid(field, 'must be a whole number');
+  return { ok: true, value };
+}
+
+function readBase64Key(raw: Record<string, unknown>, field: string): Read<string> {
+  const text = readString(raw, field);
+  if (!text.ok || text.value === undefined) return text;
+  const bytes = keyBytes(text.value, field);
+  if (!bytes.ok) return { ok: false, error: { field, message: bytes.error.message } };
+  return text;
+}
+
+function readIdentity(raw: Record<string, unknown>): { ok: true; value: IdentityConfig } | { ok: false; error: ConfigError } {
+  const connectionString = readString(raw, 'connectionString');
+  if (!connectionString.ok) return connectionString;
+  const idScope = readString(raw, 'idScope');
+  if (!idScope.ok) return idScope;
+  const registrationId = readString(raw, 'registrationId');
+  if (!registrationId.ok) return registrationId;
+  const symmetricKey = readBase64Key(raw, 'symmetricKey');
+  if (!symmetricKey.ok) return symmetricKey;
+  const groupKey = readBase64Key(raw, 'groupKey');
+  if (!groupKey.ok) return groupKey;
+  const endpoint = readString(raw, 'dpsEndpoint');
+  if (!endpoint.ok) return endpoint;
+  const tag = readInteger(raw, 'securityTag');
+  if (!tag.ok) return tag;
+  if (tag.value !== undefined && !isTagNumber(tag.value)) return invalid('securityTag', `must be an integer 0..${MAX_TAG}`);
+
+  if (connectionString.value !== undefined) {
+    for (const other of ['idScope', 'registrationId', 'symmetricKey', 'groupKey', 'dpsEndpoint'] as const) {
+      const present = { idScope, registrationId, symmetricKey, groupKey, dpsEndpoint: endpoint }[other].value !== undefined;
+      if (present) return invalid(other, 'cannot be combined with connectionString (choose a fixed hub or DPS)');
+    }
+    const parsed = parseConnectionString(connectionString.value);
+    if (!parsed.ok) return { ok: false, error: { field: 'connectionString', message: `connectionString: ${parsed.error.message}` } };
+    if (parsed.value.x509 && tag.value === undefined) {
+      return invalid('securityTag', 'is required when the connection string says x509=true (it holds the certificate and key)');
+    }
+    if (!parsed.value.x509 && tag.value !== undefined) {
+      return invalid('securityTag', 'is only used with an x509=true connection string');
+    }
+    const identity: IdentityConfig = { kind: 'connection-string', connectionString: connectionString.value };
+    if (tag.value !== undefined) identity.securityTag = tag.value;
+    return { ok: true, value: identity };
+  }
+
+  if (idScope.value === undefined) {
+    for (const other of ['registrationId', 'symmetricKey', 'groupKey', 'dpsEndpoint'] as const) {
+      const present = { registrationId, symmetricKey, groupKey, dpsEndpoint: endpoint }[other].value !== undefined;
+      if (present) return invalid('idScope', `is required when ${other} is given`);
+    }
+    if (tag.value !== undefined) return invalid('securityTag', 'needs idScope (DPS) or an x509=true connectionString');
+    return { ok: true, value: { kind: 'stored' } };
+  }
+
+  const scope = checkIdScope(idScope.value, 'idScope');
+  if (!scope.ok) return { ok: false, error: { field: 'idScope', message: scope.error.message } };
+  const given = [
+    symmetricKey.value !== undefined ? 'symmetricKey' : undefined,
+    groupKey.value !== undefined ? 'groupKey' : undefined,
+    tag.value !== undefined ? 'securityTag' : undefined,
+  ].filter((name): name is string => name !== undefined);
+  if (given.length === 0) return invalid('symmetricKey', 'or groupKey or securityTag is required with idScope');
+  if (given.length > 1) return invalid(given[1]!, `cannot be combined with ${given[0]} (one attestation only)`);
+
+  let attestation: DpsAttestationConfig;
+  if (symmetricKey.value !== undefined) attestation = { kind: 'symmetric-key', key: symmetricKey.value };
+  else if (groupKey.value !== undefined) attestation = { kind: 'group-key', groupKey: groupKey.value };
+  else attestation = { kind: 'x509-tag', tag: tag.value as number };
+
+  if (registrationId.value === undefined && attestation.kind !== 'x509-tag') {
+    return invalid('registrationId', 'is required with a symmetric or group key');
+  }
+  if (registrationId.value !== undefined) {
+    const reg = checkRegistrationId(registrationId.value, 'registrationId');
+    if (!reg.ok) return { ok: false, error: { field: 'registrationId', message: reg.error.message } };
+  }
+  const identity: IdentityConfig = { kind: 'dps', endpoint: endpoint.value ?? DEFAULT_DPS_ENDPOINT, idScope: idScope.value, attestation };
+  if (registrationId.value !== undefined) identity.registrationId = registrationId.value;
+  return { ok: true, value: identity };
+}
+
+/** Checks `raw` and fills in defaults. */
+export function parseAppConfig(raw: unknown): ConfigResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return invalid('config', 'must be an object');
+  const input = raw as Record<string, unknown>;
+
+  const identity = readIdentity(input);
+  if (!identity.ok) return identity;
+
+  const interval = readInteger(input, 'telemetryIntervalMs');
+  if (!interval.ok) return interval;
+  const telemetryIntervalMs = interval.value ?? DEFAULT_TELEMETRY_INTERVAL_MS;
+  const intervalProblem = checkTelemetryInterval(telemetryIntervalMs);
+  if (intervalProblem !== undefined) return invalid('telemetryIntervalMs', intervalProblem);
+
+  const modelId = readString(input, 'modelId');
+  if (!modelId.ok) return modelId;
+  if (modelId.value !== undefined && !isModelId(modelId.value)) {
+    return invalid('modelId', "must look like 'dtmi:segment:segment;version'");
+  }
+
+  const logLevel = readString(input, 'logLevel');
+  if (!logLevel.ok) return logLevel;
+  if (logLevel.value !== undefined && !LOG_LEVELS.includes(logLevel.value as LogLevel)) {
+    return invalid('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const seed = readInteger(input, 'sensorSeed');
+  if (!seed.ok) return seed;
+
+  const manufacturer = readString(input, 'manufacturer');
+  if (!manufacturer.ok) return manufacturer;
+  const model = readString(input, 'model');
+  if (!model.ok) return model;
+
+  return {
+    ok: true,
+    config: {
+      identity: identity.value,
+      telemetryIntervalMs,
+      modelId: modelId.value ?? DEFAULT_MODEL_ID,
+      logLevel: (logLevel.value as LogLevel | undefined) ?? 'info',
+      sensorSeed: seed.value ?? DEFAULT_SENSOR_SEED,
+      manufacturer: manufacturer.value ?? 'azure-iot-xs',
+      model: model.value ?? 'xs-thermostat',
+    },
+  };
+}
+
+/** DTMI shape: `dtmi:` + colon-separated segments (letter first; letters, digits, `_`) + `;` + a version number. */
+export function isModelId(text: string): boolean {
+  if (text.length > 2048 || !text.startsWith('dtmi:')) return false;
+  const semicolon = text.lastIndexOf(';');
+  if (semicolon < 0) return false;
+  const version = text.slice(semicolon + 1);
+  if (!/^[1-9][0-9]{0,8}(\.[0-9]{1,6})?$/.test(version)) return false;
+  const segments = text.slice(5, semicolon).split(':');
+  return segments.length > 0 && segments.every((s) => /^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$/.test(s));
+}
+
+/** One line saying how the device will connect, for the boot log; no secrets. */
+export function describeIdentity(identity: IdentityConfig): string {
+  switch (identity.kind) {
+    case 'connection-string':
+      return identity.securityTag === undefined ? 'a connection string (SAS)' : `a connection string (X.509 from tag ${identity.securityTag})`;
+    case 'dps': {
+      const how =
+        identity.attestation.kind === 'symmetric-key'
+          ? 'a symmetric key'
+          : identity.attestation.kind === 'group-key'
+            ? 'a key derived from a group enrollment key'
+            : `an X.509 certificate from tag ${identity.attestation.tag}`;
+      return `DPS at ${identity.endpoint}, scope ${identity.idScope}${identity.registrationId === undefined ? '' : `, registration ${identity.registrationId}`}, with ${how}`;
+    }
+    case 'stored':
+      return "the configuration stored on the device (written by 'iot-store config set')";
+  }
+}

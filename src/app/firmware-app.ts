@@ -1,0 +1,174 @@
+// The device's behaviour once it has a hub client: telemetry on a timer, its description reported to the twin,
+// the `telemetryInterval` writable property, the direct methods and C2D logging, with every step logged in plain
+// words. It owns no connection: the client reconnects by itself and this object only reacts to its events.
+// stop() removes every handler and timer it set, so a "reboot" can build a fresh one on the same client.
+
+import type { JsonObject } from '../azure/json';
+import type { WritablePropertyAck } from '../azure/pnp';
+import type { Logger, LogLevel, Timers, WallClock } from '../ports';
+import type { AppHub } from './app-hub';
+import { buildStatus } from './app-status';
+import { describeC2d } from './c2d-log';
+import { registerCommands } from './commands';
+import { buildDeviceInfo, FIRMWARE_VERSION } from './device-info';
+import { decideDesiredInterval, INTERVAL_PROPERTY } from './interval-property';
+import type { SensorPort } from './simulated-sensor';
+import { TelemetryLoop } from './telemetry-loop';
+
+export interface FirmwareAppOptions {
+  hub: AppHub;
+  timers: Timers;
+  clock: WallClock;
+  logger: Logger;
+  sensor: SensorPort;
+  telemetryIntervalMs: number;
+  manufacturer: string;
+  model: string;
+  /** "node", "moddable-esp32"...: reported to the twin. */
+  hostKind: string;
+  /** Whether the client is connected right now (the first connection usually is, by the time the app starts). */
+  connected: boolean;
+  /** What the `reboot` method does: restart the board, or on Node rebuild the app. */
+  reboot(): void;
+  firmwareVersion?: string;
+}
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class FirmwareApp {
+  private readonly loop: TelemetryLoop;
+  private readonly startedAt: number;
+  private readonly offs: Array<() => void> = [];
+  private connected: boolean;
+  private lastError: string | undefined;
+  /** The desired $version last answered, so an interval set by the method is acknowledged against it. */
+  private desiredVersion = 0;
+  private running = false;
+
+  constructor(private readonly options: FirmwareAppOptions) {
+    this.startedAt = options.timers.now();
+    this.connected = options.connected;
+    this.loop = new TelemetryLoop(
+      {
+        hub: options.hub,
+        timers: options.timers,
+        sensor: options.sensor,
+        log: (level, message) => this.log(level, message),
+        onFailure: (message) => {
+          this.lastError = message;
+        },
+      },
+      options.telemetryIntervalMs,
+    );
+  }
+
+  get telemetryIntervalMs(): number {
+    return this.loop.intervalMs;
+  }
+
+  status(): JsonObject {
+    const stats = this.loop.stats;
+    return buildStatus({
+      uptimeMs: this.options.timers.now() - this.startedAt,
+      messagesSent: stats.sent,
+      messagesFailed: stats.failed,
+      lastError: this.lastError,
+      telemetryIntervalMs: this.loop.intervalMs,
+      deviceId: this.options.hub.deviceId,
+      firmwareVersion: this.options.firmwareVersion ?? FIRMWARE_VERSION,
+      connected: this.connected,
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const { hub } = this.options;
+    this.offs.push(
+      hub.on('connected', () => {
+        this.connected = true;
+        this.log('info', `connected again as device ${hub.deviceId}`);
+      }),
+      hub.on('disconnected', ({ reason }) => {
+        this.connected = false;
+        if (reason.code === 'closed') return;
+        this.log(reason.code === 'renewal' ? 'info' : 'warn', `disconnected (${reason.code}): ${reason.message}`);
+      }),
+      hub.on('reconnecting', ({ attempt, delayMs }) => this.log('info', `reconnecting in ${delayMs} ms (attempt ${attempt})`)),
+      hub.on('error', (error) => this.recordError(`hub: ${error.message}`)),
+      hub.onDesired((patch, version, info) => this.onDesired(patch, version, info.full)),
+      hub.onC2D((message) => this.log('info', describeC2d(message))),
+      registerCommands(hub, {
+        timers: this.options.timers,
+        log: (level, message) => this.log(level, message),
+        status: () => this.status(),
+        currentIntervalMs: () => this.loop.intervalMs,
+        setIntervalMs: (ms) => {
+          this.loop.setInterval(ms);
+          this.acknowledge({ name: INTERVAL_PROPERTY, value: ms, ackCode: 200, ackVersion: this.desiredVersion, description: 'set by setTelemetryInterval' });
+        },
+        reboot: () => this.options.reboot(),
+      }),
+    );
+    this.reportDeviceInfo();
+    this.loop.start();
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.loop.stop();
+    for (const off of this.offs.splice(0)) off();
+  }
+
+  private reportDeviceInfo(): void {
+    const info = buildDeviceInfo({
+      manufacturer: this.options.manufacturer,
+      model: this.options.model,
+      firmwareVersion: this.options.firmwareVersion ?? FIRMWARE_VERSION,
+      hostKind: this.options.hostKind,
+      bootTimeUnixMs: this.options.clock.unixMs(),
+      sensor: this.options.sensor.description,
+    });
+    this.log('info', `reporting device info: firmware ${info.firmwareVersion} on ${info.hostKind}, boot time ${info.bootTime ?? 'unknown (clock not set)'}`);
+    this.options.hub.patchReported({ ...info }).then(
+      (version) => this.log('info', `device info reported${version === undefined ? '' : ` (reported version ${version})`}`),
+      (error: unknown) => this.recordError(`device info not reported: ${text(error)}`),
+    );
+  }
+
+  private onDesired(patch: JsonObject, version: number, full: boolean): void {
+    this.desiredVersion = version;
+    const decision = decideDesiredInterval(patch, version, this.loop.intervalMs);
+    if (decision === undefined) {
+      this.log('debug', `desired properties version ${version}${full ? ' (whole twin)' : ''}: nothing for this firmware`);
+      return;
+    }
+    if (decision.apply !== undefined) {
+      const before = this.loop.intervalMs;
+      this.loop.setInterval(decision.apply);
+      this.log('info', `twin: ${INTERVAL_PROPERTY} ${before} ms -> ${decision.apply} ms (desired version ${version})`);
+    } else {
+      this.log('warn', `twin: ${decision.ack.description ?? 'refused'} (desired version ${version})`);
+    }
+    this.acknowledge(decision.ack);
+  }
+
+  private acknowledge(ack: WritablePropertyAck): void {
+    this.options.hub.ackWritableProperty(ack).then(
+      () => this.log('info', `twin: ${ack.name} acknowledged (ac ${ack.ackCode}, av ${ack.ackVersion}, value ${JSON.stringify(ack.value)})`),
+      (error: unknown) => this.recordError(`twin: ${ack.name} acknowledgement not sent: ${text(error)}`),
+    );
+  }
+
+  private recordError(message: string): void {
+    this.lastError = message;
+    this.log('warn', message);
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.options.logger.log(level, `app: ${message}`);
+  }
+}
