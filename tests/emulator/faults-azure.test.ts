@@ -68,9 +68,10 @@ describe('ShutDownMqtt', () => {
 describe('InvokeThrottling', () => {
   it('for the duration: withholds PUBACKs, answers twin requests 429, refuses new connections with 3', async () => {
     const client = await device(['$iothub/twin/res/#']);
+    const fired = emulator.waitFor('fault');
     askForFault(client, 'InvokeThrottling', 0, 0.5);
     await client.next('puback');
-    await emulator.waitFor('fault');
+    expect(await fired).toEqual({ kind: 'InvokeThrottling', target: 'd1', detail: 'reason boom, duration 500 ms' });
     client.publish('devices/d1/messages/events/', 'throttled', 1);
     expect(await client.receives('puback', 150)).toBe(false);
     client.publish('$iothub/twin/GET/?$rid=1', '', 0);
