@@ -1,0 +1,94 @@
+// Everything one connection attempt sends, computed from the identity, the settings and the time: the TLS
+// target (the gateway when there is one, the hub otherwise), client id and username (with model id and user
+// agent), and for SAS a fresh token signed for the hub itself. Pure: the caller supplies the clock reading and
+// the HMAC, so the result can be checked byte for byte.
+
+import type { CryptoPort, TlsConnectOptions } from '../ports';
+import type { MqttConnectOptions } from '../mqtt/session-types';
+import { hubMqttIdentity } from '../azure/mqtt-identity';
+import { buildHubSasToken, expiryFromClock, type HubSasTokenInput } from '../azure/sas-token';
+import { utf8Encode } from '../encoding/utf8';
+import { HubError, type HubResult } from './hub-error';
+import type { HubIdentity } from './credentials';
+
+export const HUB_PORT = 8883;
+
+export interface ConnectSettings {
+  trustedCAs: Uint8Array[];
+  /** Overrides where the TLS connection goes (a local emulator, a test broker); the names signed stay the hub's. */
+  endpoint?: { host?: string; port?: number; serverName?: string };
+  modelId?: string;
+  userAgent?: string;
+  keepAliveSeconds: number;
+  connectTimeoutMs: number;
+  sasTtlSeconds: number;
+}
+
+export interface ConnectPlan {
+  options: MqttConnectOptions;
+  /** SAS only: when the token was signed and when it expires. */
+  token?: { signedAtUnixMs: number; expiryUnixSeconds: number };
+}
+
+export function tlsTarget(identity: HubIdentity, settings: ConnectSettings): TlsConnectOptions {
+  const host = settings.endpoint?.host ?? identity.gatewayHostName ?? identity.hostName;
+  const tls: TlsConnectOptions = {
+    host,
+    port: settings.endpoint?.port ?? HUB_PORT,
+    serverName: settings.endpoint?.serverName ?? host,
+    trustedCAs: settings.trustedCAs,
+    connectTimeoutMs: settings.connectTimeoutMs,
+  };
+  if (identity.auth.kind === 'x509') {
+    tls.clientCertificates = identity.auth.certificate.chain;
+    tls.clientKey = identity.auth.certificate.privateKey;
+  }
+  return tls;
+}
+
+export function buildConnectPlan(
+  identity: HubIdentity,
+  settings: ConnectSettings,
+  nowUnixMs: number | undefined,
+  hmac: CryptoPort['hmacSha256'],
+): HubResult<ConnectPlan> {
+  const idInput: Parameters<typeof hubMqttIdentity>[0] = { hostName: identity.hostName, deviceId: identity.deviceId };
+  if (identity.moduleId !== undefined) idInput.moduleId = identity.moduleId;
+  if (settings.userAgent !== undefined) idInput.userAgent = settings.userAgent;
+  if (settings.modelId !== undefined) idInput.modelId = settings.modelId;
+  const mqttId = hubMqttIdentity(idInput);
+  if (!mqttId.ok) {
+    return { ok: false, error: new HubError('invalid-config', mqttId.error.message, { field: mqttId.error.field, cause: mqttId.error }) };
+  }
+  const options: MqttConnectOptions = {
+    tls: tlsTarget(identity, settings),
+    clientId: mqttId.value.clientId,
+    username: mqttId.value.username,
+    cleanSession: false,
+    keepAlive: settings.keepAliveSeconds,
+    connectTimeoutMs: settings.connectTimeoutMs,
+  };
+  if (identity.auth.kind === 'x509') return { ok: true, value: { options } };
+
+  const expiry = expiryFromClock(nowUnixMs, settings.sasTtlSeconds);
+  if (!expiry.ok) {
+    const code = expiry.error.code === 'clock-not-set' ? 'clock-not-set' : 'invalid-config';
+    const message =
+      code === 'clock-not-set' ? 'the wall clock is not set (no SNTP yet): refusing to sign a SAS token' : expiry.error.message;
+    return { ok: false, error: new HubError(code, message, { cause: expiry.error }) };
+  }
+  const tokenInput: HubSasTokenInput = {
+    hostName: identity.hostName,
+    deviceId: identity.deviceId,
+    key: identity.auth.key,
+    expiryUnixSeconds: expiry.value,
+  };
+  if (identity.moduleId !== undefined) tokenInput.moduleId = identity.moduleId;
+  if (identity.auth.keyName !== undefined) tokenInput.keyName = identity.auth.keyName;
+  const token = buildHubSasToken(tokenInput, hmac);
+  if (!token.ok) {
+    return { ok: false, error: new HubError('invalid-config', token.error.message, { field: token.error.field, cause: token.error }) };
+  }
+  options.password = utf8Encode(token.value);
+  return { ok: true, value: { options, token: { signedAtUnixMs: nowUnixMs as number, expiryUnixSeconds: expiry.value } } };
+}

@@ -1,0 +1,120 @@
+// The client's tuning with its defaults, checked once at construction so a bad value is a named
+// 'invalid-config' error at start-up rather than odd behaviour hours later.
+
+import { checkBackoffPolicy, DEFAULT_BACKOFF, type BackoffPolicy, type RandomSource } from './backoff';
+import { checkRenewFraction, checkSasTtl, DEFAULT_RENEW_FRACTION, DEFAULT_SAS_TTL_SECONDS } from './renewal';
+import { HubError, type HubResult } from './hub-error';
+import type { HubCredentials } from './credentials';
+
+export interface HubClientConfig {
+  credentials: HubCredentials;
+  /** Trusted root certificates (DER) for the hub's (or gateway's) server certificate. */
+  trustedCAs: Uint8Array[];
+  /** Where to open TLS instead of the hub (or gateway) on 8883: a local emulator or test broker. */
+  endpoint?: { host?: string; port?: number; serverName?: string };
+  /** IoT Plug and Play model id, sent in the username. */
+  modelId?: string;
+  /** Sent as DeviceClientType. */
+  userAgent?: string;
+  /** MQTT keep-alive, seconds. Default 240. */
+  keepAliveSeconds?: number;
+  /** TCP + TLS + CONNACK time limit per attempt. Default 30 000 ms. */
+  connectTimeoutMs?: number;
+  /** Life of each SAS token. Default 3600 s. */
+  sasTtlSeconds?: number;
+  /** Renew when this fraction of the token's life has passed. Default 0.8. */
+  renewAtFraction?: number;
+  /** Twin requests: time from the call to the answer, offline time included. Default 60 000 ms. */
+  operationTimeoutMs?: number;
+  /** Direct method handlers must finish within this, or a 504 is sent. Default 30 000 ms (the hub's default wait). */
+  methodTimeoutMs?: number;
+  /** Telemetry accepted and not yet acknowledged, at most; beyond it sendTelemetry rejects 'queue-full'. Default 64. */
+  maxPendingTelemetry?: number;
+  /** Telemetry handed to MQTT at once (QoS 1 in flight). Default 16. */
+  maxInflightTelemetry?: number;
+  /** Twin requests pending, at most. Default 16. */
+  maxPendingTwinRequests?: number;
+  /** A QoS 1 telemetry message unacknowledged this long means a stuck connection: reconnect (0 disables). Default 60 000 ms. */
+  ackTimeoutMs?: number;
+  /** Renewal waits at most this long for in-flight work before disconnecting. Default 10 000 ms. */
+  renewalDrainTimeoutMs?: number;
+  backoff?: Partial<BackoffPolicy>;
+  /** Random numbers in [0, 1) for jitter; default from the crypto port. */
+  random?: RandomSource;
+}
+
+export interface HubSettings {
+  keepAliveSeconds: number;
+  connectTimeoutMs: number;
+  sasTtlSeconds: number;
+  renewAtFraction: number;
+  operationTimeoutMs: number;
+  methodTimeoutMs: number;
+  maxPendingTelemetry: number;
+  maxInflightTelemetry: number;
+  maxPendingTwinRequests: number;
+  ackTimeoutMs: number;
+  renewalDrainTimeoutMs: number;
+  backoff: BackoffPolicy;
+}
+
+function integer(config: HubClientConfig, field: keyof HubClientConfig, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): HubResult<number> {
+  const value = config[field];
+  if (value === undefined) return { ok: true, value: fallback };
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    return { ok: false, error: new HubError('invalid-config', `${field} must be an integer from ${min} to ${max}`, { field }) };
+  }
+  return { ok: true, value };
+}
+
+export function resolveSettings(config: HubClientConfig): HubResult<HubSettings> {
+  const checks: Array<[keyof HubSettings, HubResult<number>]> = [
+    ['keepAliveSeconds', integer(config, 'keepAliveSeconds', 240, 0, 1177)],
+    ['connectTimeoutMs', integer(config, 'connectTimeoutMs', 30_000, 1)],
+    ['sasTtlSeconds', integer(config, 'sasTtlSeconds', DEFAULT_SAS_TTL_SECONDS, 1)],
+    ['operationTimeoutMs', integer(config, 'operationTimeoutMs', 60_000, 1)],
+    ['methodTimeoutMs', integer(config, 'methodTimeoutMs', 30_000, 1)],
+    ['maxPendingTelemetry', integer(config, 'maxPendingTelemetry', 64, 1)],
+    ['maxInflightTelemetry', integer(config, 'maxInflightTelemetry', 16, 1, 65535)],
+    ['maxPendingTwinRequests', integer(config, 'maxPendingTwinRequests', 16, 1)],
+    ['ackTimeoutMs', integer(config, 'ackTimeoutMs', 60_000, 0)],
+    ['renewalDrainTimeoutMs', integer(config, 'renewalDrainTimeoutMs', 10_000, 0)],
+  ];
+  const values: Partial<Record<keyof HubSettings, number>> = {};
+  for (const [field, result] of checks) {
+    if (!result.ok) return result;
+    values[field] = result.value;
+  }
+  const ttlProblem = checkSasTtl(values.sasTtlSeconds as number);
+  if (ttlProblem !== undefined) return { ok: false, error: new HubError('invalid-config', ttlProblem, { field: 'sasTtlSeconds' }) };
+  const renewAtFraction = config.renewAtFraction ?? DEFAULT_RENEW_FRACTION;
+  const fractionProblem = checkRenewFraction(renewAtFraction);
+  if (fractionProblem !== undefined) {
+    return { ok: false, error: new HubError('invalid-config', fractionProblem, { field: 'renewAtFraction' }) };
+  }
+  const backoff: BackoffPolicy = { ...DEFAULT_BACKOFF, ...(config.backoff ?? {}) };
+  const backoffProblem = checkBackoffPolicy(backoff);
+  if (backoffProblem !== undefined) {
+    return { ok: false, error: new HubError('invalid-config', `backoff: ${backoffProblem}`, { field: 'backoff' }) };
+  }
+  if (!Array.isArray(config.trustedCAs) || config.trustedCAs.some((ca) => !(ca instanceof Uint8Array))) {
+    return { ok: false, error: new HubError('invalid-config', 'trustedCAs must be an array of DER certificates', { field: 'trustedCAs' }) };
+  }
+  return {
+    ok: true,
+    value: {
+      keepAliveSeconds: values.keepAliveSeconds as number,
+      connectTimeoutMs: values.connectTimeoutMs as number,
+      sasTtlSeconds: values.sasTtlSeconds as number,
+      renewAtFraction,
+      operationTimeoutMs: values.operationTimeoutMs as number,
+      methodTimeoutMs: values.methodTimeoutMs as number,
+      maxPendingTelemetry: values.maxPendingTelemetry as number,
+      maxInflightTelemetry: values.maxInflightTelemetry as number,
+      maxPendingTwinRequests: values.maxPendingTwinRequests as number,
+      ackTimeoutMs: values.ackTimeoutMs as number,
+      renewalDrainTimeoutMs: values.renewalDrainTimeoutMs as number,
+      backoff,
+    },
+  };
+}

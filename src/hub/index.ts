@@ -1,0 +1,24 @@
+// The Azure IoT Hub device client and the pieces it is built from.
+export { HubClient } from './hub-client';
+export { HubError } from './hub-error';
+export type { HubErrorCode, HubErrorDetails, HubResult } from './hub-error';
+export type { HubClientConfig, HubSettings } from './hub-settings';
+export type { HubCredentials, ClientCertificate } from './credentials';
+export type { HubState } from './hub-state';
+export type {
+  C2dHandler,
+  C2dMessage,
+  DesiredHandler,
+  DesiredInfo,
+  HubClientEvents,
+  HubClientPorts,
+  HubDisconnectCode,
+  HubDisconnectReason,
+  TelemetryOptions,
+  TelemetrySystemProperties,
+} from './hub-types';
+export type { MethodCall, MethodHandler, MethodResult } from './method-dispatcher';
+export type { TwinDocument } from './twin-channel';
+export { DEFAULT_BACKOFF, backoffDelay } from './backoff';
+export type { BackoffPolicy, RandomSource } from './backoff';
+export { DEFAULT_SAS_TTL_SECONDS, renewalDelayMs } from './renewal';

@@ -1,0 +1,321 @@
+// The device twin over MQTT: GET and reported-property PATCH requests matched to their answers by $rid,
+// desired-property patches, and the GET the client issues after every (re)connect to catch up on desired
+// changes made while it was away. Requests made while offline (or while a renewal drains) wait in PendingOps
+// and are written once the connection is back; retryable answers (429, 5xx) are retried with backoff within
+// the request's deadline. The reconciler decides which desired states reach the application.
+
+import type { Timers, TimerHandle } from '../ports';
+import type { LogLevel } from '../ports';
+import { checkTwinPatch } from '../azure/limits';
+import { parseDesiredPatch, parseTwinDocument, type TwinDocument } from '../azure/twin-json';
+import { parseTwinDesiredTopic, parseTwinResponseTopic, twinGetTopic, twinPatchReportedTopic } from '../azure/twin-topics';
+import { isSuccessStatus } from '../azure/status';
+import { utf8Encode } from '../encoding/utf8';
+import { backoffDelay, type BackoffPolicy, type RandomSource } from './backoff';
+import { DesiredReconciler, type DesiredAction } from './desired-reconciler';
+import { classifyStatus, classifyFailure } from './error-class';
+import { HubError, errorText } from './hub-error';
+import { PendingOps } from './pending-ops';
+import type { DesiredHandler } from './hub-types';
+
+export type { TwinDocument };
+
+interface TwinAnswer {
+  status: number;
+  version?: number;
+  payload: Uint8Array;
+}
+
+export interface TwinChannelDeps {
+  timers: Timers;
+  /** Writes a QoS 0 PUBLISH; rejects when the connection ended before it was written. */
+  send(topic: string, payload: Uint8Array): Promise<void>;
+  /** True while new requests may be written (connected, not draining). */
+  canSend(): boolean;
+  nextRid(): string;
+  random: RandomSource;
+  backoff: BackoffPolicy;
+  operationTimeoutMs: number;
+  maxPending: number;
+  report(error: HubError): void;
+  log(level: LogLevel, message: string): void;
+  /** Something finished: the client re-checks whether a renewal drain is complete. */
+  onSettled(): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class TwinChannel {
+  private readonly ops: PendingOps<TwinAnswer>;
+  private readonly reconciler = new DesiredReconciler();
+  private readonly handlers: DesiredHandler[] = [];
+  private syncRid: string | undefined;
+  private syncTimer: TimerHandle | undefined;
+  private syncFailures = 0;
+  private closed = false;
+
+  constructor(private readonly deps: TwinChannelDeps) {
+    this.ops = new PendingOps<TwinAnswer>(deps.timers, { maxPending: deps.maxPending, onReady: () => this.flush() });
+  }
+
+  /** Requests written and not yet answered. */
+  get inFlight(): number {
+    return this.ops.sentCount;
+  }
+
+  /** Requests accepted and not yet settled, waiting ones included. */
+  get pending(): number {
+    return this.ops.size;
+  }
+
+  get lastDesiredVersion(): number | undefined {
+    return this.reconciler.lastApplied;
+  }
+
+  onDesired(handler: DesiredHandler): () => void {
+    this.handlers.push(handler);
+    return () => {
+      const i = this.handlers.indexOf(handler);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  getTwin(): Promise<TwinDocument> {
+    return new Promise<TwinDocument>((resolve, reject) => {
+      if (this.closed) {
+        reject(new HubError('closed', 'the client is closed'));
+        return;
+      }
+      const rid = this.deps.nextRid();
+      const refused = this.ops.add(
+        {
+          rid,
+          topic: twinGetTopic(rid),
+          payload: EMPTY,
+          replay: true,
+          resolve: (answer) => {
+            const doc = this.acceptTwin(answer);
+            if (doc instanceof HubError) reject(doc);
+            else resolve(doc);
+          },
+          reject: (error) => {
+            reject(error);
+            this.deps.onSettled();
+          },
+        },
+        this.deps.operationTimeoutMs,
+      );
+      if (refused !== undefined) reject(refused);
+      else this.flush();
+    });
+  }
+
+  /** Resolves with the reported properties' new $version once the hub accepted the patch. */
+  patchReported(patch: unknown): Promise<number | undefined> {
+    return new Promise<number | undefined>((resolve, reject) => {
+      if (this.closed) {
+        reject(new HubError('closed', 'the client is closed'));
+        return;
+      }
+      const json = checkTwinPatch(patch);
+      if (!json.ok) {
+        const code = json.error.code === 'too-large' ? 'too-large' : 'invalid-argument';
+        reject(new HubError(code, `reported patch: ${json.error.message}`, { field: json.error.field, cause: json.error }));
+        return;
+      }
+      const rid = this.deps.nextRid();
+      const refused = this.ops.add(
+        {
+          rid,
+          topic: twinPatchReportedTopic(rid),
+          payload: utf8Encode(json.value),
+          replay: true,
+          resolve: (answer) => resolve(answer.version),
+          reject: (error) => {
+            reject(error);
+            this.deps.onSettled();
+          },
+        },
+        this.deps.operationTimeoutMs,
+      );
+      if (refused !== undefined) reject(refused);
+      else this.flush();
+    });
+  }
+
+  /** A new connection is up and subscribed: GET the twin first, then write whatever waited. */
+  onConnected(): void {
+    this.reconciler.onConnected();
+    this.syncFailures = 0;
+    this.startSync();
+    this.flush();
+  }
+
+  /** The connection ended: written requests will be written again; the catch-up GET is re-issued next time. */
+  onDisconnected(): void {
+    this.ops.onDisconnected();
+    this.syncRid = undefined;
+    this.clearSyncTimer();
+  }
+
+  /** Writes every queued request if the connection allows it. */
+  flush(): void {
+    if (this.closed || !this.deps.canSend()) return;
+    for (const op of this.ops.queued()) this.write(op.rid, op.topic, op.payload);
+  }
+
+  handleResponse(topic: string, payload: Uint8Array): void {
+    const parsed = parseTwinResponseTopic(topic);
+    if (!parsed.ok) {
+      this.deps.report(new HubError('invalid-response', `twin response: ${parsed.error.message}`, { cause: parsed.error }));
+      return;
+    }
+    const { status, rid, version } = parsed.value;
+    if (!this.ops.has(rid)) {
+      this.deps.log('debug', `twin answer for unknown or expired $rid ${rid} ignored`);
+      return;
+    }
+    if (!isSuccessStatus(status)) {
+      const failure = classifyStatus(status);
+      const retryable = failure.kind === 'retryable';
+      const pending = this.ops.get(rid);
+      if (retryable && pending !== undefined && pending.replay) {
+        const delay = backoffDelay(
+          { attempt: pending.retries, attemptDurationMs: 0, throttled: failure.throttled, random: this.deps.random() },
+          this.deps.backoff,
+        );
+        this.deps.log('info', `twin request $rid ${rid} answered ${status}; retrying in ${delay} ms`);
+        this.ops.retryLater(rid, delay);
+        this.deps.onSettled();
+        return;
+      }
+      this.ops.settle(rid)?.reject(new HubError('status', `the hub answered twin request $rid ${rid} with status ${status}`, { status, retryable }));
+      this.deps.onSettled();
+      return;
+    }
+    const answer: TwinAnswer = { status, payload };
+    if (version !== undefined) answer.version = version;
+    this.ops.settle(rid)?.resolve(answer);
+    this.deps.onSettled();
+  }
+
+  handleDesired(topic: string, payload: Uint8Array): void {
+    const parsed = parseTwinDesiredTopic(topic);
+    if (!parsed.ok) {
+      this.deps.report(new HubError('invalid-response', `desired patch: ${parsed.error.message}`, { cause: parsed.error }));
+      return;
+    }
+    const patch = parseDesiredPatch(payload, parsed.value.version);
+    if (!patch.ok) {
+      this.deps.report(new HubError('invalid-response', `desired patch: ${patch.error.message}`, { cause: patch.error }));
+      return;
+    }
+    const step = this.reconciler.onPatch(patch.value.patch, patch.value.version);
+    this.apply(step.apply);
+    if (step.resync) {
+      this.deps.log('info', `desired version jumped to ${patch.value.version}: a patch was missed, reading the twin again`);
+      this.startSync();
+    }
+  }
+
+  /** Rejects everything with 'closed' and clears every timer. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearSyncTimer();
+    this.syncRid = undefined;
+    this.ops.rejectAll(() => new HubError('closed', 'the client was closed before the twin request completed'));
+  }
+
+  // ---- internals ----
+
+  private write(rid: string, topic: string, payload: Uint8Array): void {
+    this.ops.markSent(rid);
+    this.deps.send(topic, payload).then(
+      () => undefined,
+      () => this.ops.markQueued(rid), // never reached the hub; written again on the next connection
+    );
+  }
+
+  /** The GET after a connect (or after a missed patch): its desired section feeds the reconciler. */
+  private startSync(): void {
+    if (this.closed || this.syncRid !== undefined) return;
+    this.clearSyncTimer();
+    const rid = this.deps.nextRid();
+    this.syncRid = rid;
+    const refused = this.ops.add(
+      {
+        rid,
+        topic: twinGetTopic(rid),
+        payload: EMPTY,
+        replay: false,
+        resolve: (answer) => {
+          if (this.syncRid === rid) this.syncRid = undefined;
+          const doc = this.acceptTwin(answer);
+          if (doc instanceof HubError) this.syncFailed(rid, doc);
+          else this.syncFailures = 0;
+        },
+        reject: (error) => {
+          this.syncFailed(rid, error);
+          this.deps.onSettled();
+        },
+      },
+      this.deps.operationTimeoutMs,
+    );
+    if (refused !== undefined) {
+      this.syncRid = undefined;
+      return;
+    }
+    if (this.deps.canSend()) this.write(rid, twinGetTopic(rid), EMPTY);
+  }
+
+  private syncFailed(rid: string, error: HubError): void {
+    if (this.syncRid === rid) this.syncRid = undefined;
+    if (this.closed || error.code === 'closed') return;
+    const failure = classifyFailure(error);
+    if (failure.kind !== 'retryable' && error.code !== 'invalid-response') {
+      this.deps.report(new HubError(error.code, `reading the twin after connecting failed: ${error.message}`, { status: error.status, cause: error }));
+      return;
+    }
+    const delay = backoffDelay(
+      { attempt: this.syncFailures++, attemptDurationMs: 0, throttled: failure.kind === 'retryable' && failure.throttled, random: this.deps.random() },
+      this.deps.backoff,
+    );
+    this.deps.log('warn', `reading the twin failed (${errorText(error)}); trying again in ${delay} ms`);
+    this.clearSyncTimer();
+    this.syncTimer = this.deps.timers.setTimeout(() => {
+      this.syncTimer = undefined;
+      if (this.deps.canSend()) this.startSync();
+    }, delay);
+  }
+
+  private clearSyncTimer(): void {
+    if (this.syncTimer !== undefined) this.deps.timers.clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+  }
+
+  /** Parses a GET answer and lets the reconciler apply its desired section if it is newer. */
+  private acceptTwin(answer: TwinAnswer): TwinDocument | HubError {
+    const doc = parseTwinDocument(answer.payload);
+    if (!doc.ok) return new HubError('invalid-response', `twin document: ${doc.error.message}`, { cause: doc.error });
+    const step = this.reconciler.onTwin(doc.value.desired, doc.value.desiredVersion);
+    this.apply(step.apply);
+    if (step.resync) this.startSync();
+    return doc.value;
+  }
+
+  private apply(actions: DesiredAction[]): void {
+    for (const action of actions) {
+      for (const handler of this.handlers.slice()) {
+        const fail = (error: unknown): void =>
+          this.deps.report(new HubError('handler-failed', `desired-properties handler failed: ${errorText(error)}`, { cause: error }));
+        try {
+          const result = handler(action.patch, action.version, { full: action.full });
+          if (result !== undefined && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(undefined, fail);
+        } catch (error) {
+          fail(error);
+        }
+      }
+    }
+  }
+}
