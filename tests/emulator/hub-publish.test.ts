@@ -138,3 +138,21 @@ describe('subscribe rules', () => {
     expect((await device.next('publish')).topic).toBe('$iothub/twin/res/200/?$rid=7');
   });
 });
+
+describe('will messages', () => {
+  it('records the will as telemetry when the device vanishes without DISCONNECT', async () => {
+    const client = await openRaw(emulator);
+    const will = { topic: 'devices/d2/messages/events/state=lost', payload: Buffer.from('gone'), qos: 1 as const, retain: false };
+    expect((await client.mqttConnect({ clientId: 'd2', username: usernameFor(emulator, 'd2'), password: sasFor(emulator, 'd2'), will })).returnCode).toBe(0);
+    const recorded = emulator.waitFor('telemetry', (m) => m.deviceId === 'd2');
+    await client.close();
+    expect(await recorded).toEqual(expect.objectContaining({ deviceId: 'd2', properties: { state: 'lost' }, body: new Uint8Array(Buffer.from('gone')) }));
+  });
+
+  it('refuses a will on any other topic with CONNACK 5', async () => {
+    const client = await openRaw(emulator);
+    const will = { topic: '$iothub/twin/GET/?$rid=1', payload: Buffer.from(''), qos: 0 as const, retain: false };
+    expect((await client.mqttConnect({ clientId: 'd2', username: usernameFor(emulator, 'd2'), password: sasFor(emulator, 'd2'), will })).returnCode).toBe(5);
+    await client.close();
+  });
+});
