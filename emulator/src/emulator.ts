@@ -89,6 +89,11 @@ export class Emulator {
           hubHostName: hub.hubHostName,
           log,
         });
+        // An enrollment's initial twin lands in the hub's twin store when DPS assigns the device, as Azure does.
+        emulator.dpsServer?.on('assigned', (assigned) => {
+          const desired = assigned.initialTwin?.desired;
+          if (desired) hub.patchDesired(assigned.deviceId, desired);
+        });
       } catch (error) {
         await hub.close();
         throw error;

@@ -49,6 +49,7 @@ describe('Azure Node SDK against the emulator', () => {
       deviceId: 'sdk-{registrationId}',
       pollsBeforeAssigned: 2,
       retryAfterSeconds: 0,
+      initialTwin: { desired: { telemetryInterval: 15 } },
     });
     const registrationId = 'sdk-reg-1';
     const deviceKey = deriveDeviceKey(GROUP_PRIMARY, registrationId);
@@ -72,6 +73,8 @@ describe('Azure Node SDK against the emulator', () => {
     await device.setOptions({ ca: tls.ca.certPem });
     try {
       await device.open();
+      const twin = await device.getTwin();
+      expect(twin.properties.desired).toEqual(expect.objectContaining({ telemetryInterval: 15 }));
       const arrived = emulator.waitFor('telemetry', (m) => m.deviceId === 'sdk-sdk-reg-1');
       const message = new Message(JSON.stringify({ temperature: 21.5 }));
       message.contentType = 'application/json';
