@@ -50,6 +50,8 @@ import type { TimerHandle } from '../ports';
 const TWIN_RESPONSE_PREFIX = '$iothub/twin/res/';
 const TWIN_DESIRED_PREFIX = '$iothub/twin/PATCH/properties/desired';
 const METHOD_PREFIX = '$iothub/methods/POST/';
+/** While the wall clock is unset the client re-checks it at least this often (no network traffic involved). */
+const CLOCK_CHECK_MAX_MS = 10_000;
 
 interface Waiter {
   resolve(): void;
@@ -107,6 +109,8 @@ export class HubClient {
   /** Increments per attempt so the outcome of an abandoned attempt is ignored. */
   private attemptSeq = 0;
   private attemptStartedAt = 0;
+  /** The identity the current attempt signed with: an auth refusal of older credentials is not final. */
+  private attemptIdentity: HubIdentity | undefined;
   private plannedClose: HubDisconnectCode | undefined;
   private clockErrorReported = false;
   private c2dHandler: C2dHandler | undefined;
@@ -344,6 +348,7 @@ export class HubClient {
     if (!this.move(input)) return;
     const seq = ++this.attemptSeq;
     this.attemptStartedAt = this.ports.timers.now();
+    this.attemptIdentity = this.identity;
     const plan = buildConnectPlan(this.identity, this.connectSettings, this.ports.clock.unixMs(), this.ports.crypto.hmacSha256);
     if (!plan.ok) {
       this.onAttemptFailed(seq, plan.error);
@@ -413,13 +418,20 @@ export class HubClient {
           this.report(clockError);
         }
         for (const waiter of this.waiters.splice(0)) waiter.reject(clockError);
-        // Nothing was sent: check the clock again later without touching the network.
+        // Nothing was sent: check the clock again later without touching the network, often enough that the
+        // device connects soon after SNTP answers.
         this.move('retry');
-        this.scheduleRetry(spent, false);
+        this.scheduleRetry(spent, false, CLOCK_CHECK_MAX_MS);
         return;
       }
       case 'auth':
       case 'fatal': {
+        if (this.attemptIdentity !== this.identity) {
+          // updateCredentials() came while this attempt was under way: try the new ones before giving up.
+          this.move('retry');
+          this.scheduleRetry(spent, false);
+          return;
+        }
         const stop =
           failure.kind === 'auth'
             ? new HubError('auth-failed', `the hub refused the credentials: ${errorText(error)}; not retrying until updateCredentials()`, {
@@ -438,9 +450,12 @@ export class HubClient {
   }
 
   /** In 'waiting': the next attempt after the backoff delay. */
-  private scheduleRetry(spentMs: number, throttled: boolean): void {
+  private scheduleRetry(spentMs: number, throttled: boolean, capMs = Number.POSITIVE_INFINITY): void {
     if (this.current !== 'waiting') return;
-    const delayMs = backoffDelay({ attempt: this.failures, attemptDurationMs: spentMs, throttled, random: this.random() }, this.settings.backoff);
+    const delayMs = Math.min(
+      capMs,
+      backoffDelay({ attempt: this.failures, attemptDurationMs: spentMs, throttled, random: this.random() }, this.settings.backoff),
+    );
     this.failures++;
     this.log('info', `reconnecting in ${delayMs} ms (attempt ${this.failures})`);
     this.emitter.emit('reconnecting', { attempt: this.failures, delayMs });

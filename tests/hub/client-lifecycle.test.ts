@@ -110,6 +110,19 @@ describe('authentication failures are not retried', () => {
     await fx.client.close();
   });
 
+  it('tries new credentials given while an attempt with the old ones was under way', async () => {
+    const fx = setupHub();
+    track(fx.client.connect());
+    fx.client.updateCredentials({ type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: KEY });
+    await acceptConnection(fx, connackRefused(4));
+    expect(fx.client.state).toBe('waiting');
+    await fx.clock.advanceSettled(1000);
+    expect(fx.transport.connections).toHaveLength(2);
+    await acceptConnection(fx);
+    expect(fx.client.state).toBe('connected');
+    await fx.client.close();
+  });
+
   it('rejects unusable new credentials and keeps the old ones', async () => {
     const fx = setupHub();
     expect(() => fx.client.updateCredentials({ type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: 'not base64!' })).toThrow(
@@ -130,6 +143,9 @@ describe('clock not set', () => {
     await fx.clock.advanceSettled(20_000);
     expect(fx.transport.connections).toHaveLength(0);
     expect(fx.events.filter((e) => e.startsWith('error'))).toEqual(['error:clock-not-set']);
+    await fx.clock.advanceSettled(100_000);
+    // checked at least every 10 s, however long it has been
+    expect(fx.events.filter((e) => e.startsWith('reconnecting')).slice(-3)).toEqual(['reconnecting:13:10000', 'reconnecting:14:10000', 'reconnecting:15:10000']);
     fx.wall.offsetMs = WALL_START_MS;
     await fx.clock.advanceSettled(fx.clock.nextDueIn() ?? 0);
     expect(fx.transport.connections).toHaveLength(1);
