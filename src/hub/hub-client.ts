@@ -11,7 +11,7 @@
 // own file and only meet here.
 
 import { TypedEmitter } from '../events';
-import type { LogLevel } from '../ports';
+import type { LogLevel, TimerHandle } from '../ports';
 import { MqttSession } from '../mqtt/session';
 import { MqttSessionError } from '../mqtt/session-errors';
 import type { IncomingMessage, SessionCloseReason } from '../mqtt/session-types';
@@ -45,7 +45,6 @@ import { MethodDispatcher, type MethodHandler, type MethodReply } from './method
 import { renewalDelayMs } from './renewal';
 import { TelemetryOutbox, type OutgoingTelemetry } from './telemetry-outbox';
 import { TwinChannel, type TwinDocument } from './twin-channel';
-import type { TimerHandle } from '../ports';
 
 const TWIN_RESPONSE_PREFIX = '$iothub/twin/res/';
 const TWIN_DESIRED_PREFIX = '$iothub/twin/PATCH/properties/desired';

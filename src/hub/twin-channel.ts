@@ -4,8 +4,7 @@
 // and are written once the connection is back; retryable answers (429, 5xx) are retried with backoff within
 // the request's deadline. The reconciler decides which desired states reach the application.
 
-import type { Timers, TimerHandle } from '../ports';
-import type { LogLevel } from '../ports';
+import type { LogLevel, TimerHandle, Timers } from '../ports';
 import { checkTwinPatch } from '../azure/limits';
 import { parseDesiredPatch, parseTwinDocument, type TwinDocument } from '../azure/twin-json';
 import { parseTwinDesiredTopic, parseTwinResponseTopic, twinGetTopic, twinPatchReportedTopic } from '../azure/twin-topics';
