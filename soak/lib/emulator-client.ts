@@ -1,0 +1,38 @@
+// A HubClient on the Node host pointed at a running emulator: loopback TLS with the emulator's CA, the hub name
+// the emulator signs for, and short backoff. Every firmware log line goes to `onLog` (the secrets check reads them).
+
+import { createNodeClock, createNodeCrypto, createNodeTimers, createNodeTlsTransportFactory } from '../../hosts/node';
+import type { Emulator } from '../../emulator/src/emulator';
+import { HubClient } from '../../src/hub/hub-client';
+import type { HubClientConfig } from '../../src/hub/hub-settings';
+import type { HubClientPorts } from '../../src/hub/hub-types';
+import type { LogLevel } from '../../src/ports';
+import { SOAK_BACKOFF } from '../fault/soak-device';
+
+export interface EmulatorClientOptions {
+  deviceId: string;
+  key: string;
+  config?: Partial<HubClientConfig>;
+  ports?: Partial<HubClientPorts>;
+  onLog?: (level: LogLevel, message: string) => void;
+}
+
+export function emulatorHubClient(emulator: Emulator, options: EmulatorClientOptions): HubClient {
+  const onLog = options.onLog;
+  const ports: HubClientPorts = {
+    transport: createNodeTlsTransportFactory({ defaultConnectTimeoutMs: 5000, closeGraceMs: 200 }),
+    timers: createNodeTimers(),
+    clock: createNodeClock(),
+    crypto: createNodeCrypto(),
+    logger: { log: (level, message) => onLog?.(level, message) },
+    ...options.ports,
+  };
+  return new HubClient(ports, {
+    credentials: { type: 'symmetric-key', hostName: emulator.hubHostName, deviceId: options.deviceId, key: options.key },
+    trustedCAs: [emulator.caDer],
+    endpoint: { host: '127.0.0.1', port: emulator.hubPort, serverName: 'localhost' },
+    backoff: SOAK_BACKOFF,
+    connectTimeoutMs: 5000,
+    ...options.config,
+  });
+}
