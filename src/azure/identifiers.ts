@@ -44,11 +44,26 @@ export function checkIdScope(scope: string, field = 'idScope'): Result<string> {
   return check(scope, field, 64, '', 'allowed: letters and digits');
 }
 
-export function checkHostName(host: string, field = 'hostName'): Result<string> {
-  const r = check(host, field, 253, '.-', 'allowed: letters, digits, . and -');
+/**
+ * A host name, optionally followed by `:port`. Azure's hosts never carry a port, but a local emulator or a test
+ * hub does (`localhost:8883`), and the Node SDK signs for the whole text, so the port is part of the name here.
+ */
+export function checkHostName(text: string, field = 'hostName'): Result<string> {
+  const { host, port } = splitHostPort(text);
+  if (port !== undefined && !(port >= 1 && port <= 65535)) return fail('invalid-value', field, 'has a port outside 1..65535');
+  const r = check(host, field, 253, '.-', 'allowed: letters, digits, . and -, then an optional :port');
   if (!r.ok) return r;
   if (host.startsWith('.') || host.endsWith('.') || host.indexOf('..') >= 0) {
     return fail('invalid-value', field, 'has an empty label');
   }
-  return r;
+  return { ok: true, value: text };
+}
+
+/** Splits `name:port`; a port that is not all digits is left in the name (the name check then refuses it). */
+export function splitHostPort(text: string): { host: string; port?: number } {
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { host: text };
+  const digits = text.slice(colon + 1);
+  if (!/^[0-9]{1,5}$/.test(digits)) return { host: text };
+  return { host: text.slice(0, colon), port: Number(digits) };
 }

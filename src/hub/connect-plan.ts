@@ -6,6 +6,7 @@
 import type { CryptoPort, TlsConnectOptions } from '../ports';
 import type { MqttConnectOptions } from '../mqtt/session-types';
 import { hubMqttIdentity } from '../azure/mqtt-identity';
+import { splitHostPort } from '../azure/identifiers';
 import { buildHubSasToken, expiryFromClock, type HubSasTokenInput } from '../azure/sas-token';
 import { utf8Encode } from '../encoding/utf8';
 import { HubError, type HubResult } from './hub-error';
@@ -31,10 +32,12 @@ export interface ConnectPlan {
 }
 
 export function tlsTarget(identity: HubIdentity, settings: ConnectSettings): TlsConnectOptions {
-  const host = settings.endpoint?.host ?? identity.gatewayHostName ?? identity.hostName;
+  // A `host:port` name (a local emulator) says where to dial; the whole text stays the name that is signed.
+  const named = splitHostPort(identity.gatewayHostName ?? identity.hostName);
+  const host = settings.endpoint?.host ?? named.host;
   const tls: TlsConnectOptions = {
     host,
-    port: settings.endpoint?.port ?? HUB_PORT,
+    port: settings.endpoint?.port ?? named.port ?? HUB_PORT,
     serverName: settings.endpoint?.serverName ?? host,
     trustedCAs: settings.trustedCAs,
     connectTimeoutMs: settings.connectTimeoutMs,

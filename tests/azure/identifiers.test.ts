@@ -1,4 +1,4 @@
-import { checkDeviceId, checkHostName, checkIdScope, checkModuleId, checkRegistrationId } from '../../src/azure/identifiers';
+import { checkDeviceId, checkHostName, checkIdScope, checkModuleId, checkRegistrationId, splitHostPort } from '../../src/azure/identifiers';
 import { errorOf, unwrap } from './support';
 
 describe('device and module ids', () => {
@@ -40,8 +40,18 @@ describe('host names', () => {
     expect(unwrap(checkHostName('localhost'))).toBe('localhost');
   });
 
-  test('refuse ports, paths and empty labels', () => {
-    expect(errorOf(checkHostName('hub:8883')).code).toBe('invalid-value');
+  test('accept an optional :port (a local emulator or test hub) and keep it in the name', () => {
+    expect(unwrap(checkHostName('localhost:8883'))).toBe('localhost:8883');
+    expect(unwrap(checkHostName('127.0.0.1:40123'))).toBe('127.0.0.1:40123');
+    expect(splitHostPort('localhost:40123')).toEqual({ host: 'localhost', port: 40123 });
+    expect(splitHostPort('contoso.azure-devices.net')).toEqual({ host: 'contoso.azure-devices.net' });
+  });
+
+  test('refuse bad ports, paths and empty labels', () => {
+    expect(errorOf(checkHostName('hub:0')).message).toBe('hostName: has a port outside 1..65535');
+    expect(errorOf(checkHostName('hub:70000')).message).toBe('hostName: has a port outside 1..65535');
+    expect(errorOf(checkHostName('hub:http')).code).toBe('invalid-value');
+    expect(errorOf(checkHostName('hub:')).code).toBe('invalid-value');
     expect(errorOf(checkHostName('hub/x')).code).toBe('invalid-value');
     expect(errorOf(checkHostName('hub..net')).message).toBe('hostName: has an empty label');
     expect(errorOf(checkHostName('.hub')).message).toBe('hostName: has an empty label');
