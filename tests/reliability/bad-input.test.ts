@@ -48,7 +48,8 @@ describe('malformed connection strings: invalid-config naming the field, never t
     ['key with a non-base64 character', `HostName=${HOST};DeviceId=d1;SharedAccessKey=${KEY.slice(0, 43)}!`, 'SharedAccessKey', 'connection string: SharedAccessKey: is not valid base64 (character at offset 43 is not base64)'],
     ['key cut short', `HostName=${HOST};DeviceId=d1;SharedAccessKey=${KEY.slice(0, 43)}`, 'SharedAccessKey', 'connection string: SharedAccessKey: is not valid base64 (length 43 is not a multiple of 4)'],
     ['device id with a slash', `HostName=${HOST};DeviceId=d/1;SharedAccessKey=${KEY}`, 'DeviceId', "connection string: DeviceId: character at offset 1 is not allowed (allowed: letters, digits and -.%_*?!(),:=@$')"],
-    ['host name with a port', `HostName=${HOST}:8883;DeviceId=d1;SharedAccessKey=${KEY}`, 'HostName', 'connection string: HostName: character at offset 19 is not allowed (allowed: letters, digits, . and -)'],
+    ['host name with a port out of range', `HostName=${HOST}:70000;DeviceId=d1;SharedAccessKey=${KEY}`, 'HostName', 'connection string: HostName: has a port outside 1..65535'],
+    ['host name with a port that is not a number', `HostName=${HOST}:https;DeviceId=d1;SharedAccessKey=${KEY}`, 'HostName', 'connection string: HostName: character at offset 19 is not allowed (allowed: letters, digits, . and -, then an optional :port)'],
     ['x509=true without a certificate', `HostName=${HOST};DeviceId=d1;x509=true`, 'certificate', 'certificate: is required for X.509 authentication'],
     ['empty string', '', 'HostName', 'connection string: HostName: is required'],
   ];
