@@ -67,11 +67,10 @@ export function issueCertificate(options: IssueOptions): KeyAndCert {
     ...(options.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
   ];
   if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
-  if (options.ca) {
-    const caCert = forge.pki.certificateFromPem(options.ca.certPem);
-    const caKeyId = caCert.generateSubjectKeyIdentifier().getBytes();
-    extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: caKeyId });
-  }
+  // Every certificate names its issuer's key, roots included: Moddable's TLS stack refuses a chain whose last
+  // certificate lacks an authorityKeyIdentifier.
+  const issuerCert = options.ca ? forge.pki.certificateFromPem(options.ca.certPem) : cert;
+  extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: issuerCert.generateSubjectKeyIdentifier().getBytes() });
   cert.setExtensions(extensions);
 
   const signingKeyPem = options.ca ? options.ca.keyPem : keys.privatePem;
@@ -83,6 +82,11 @@ export function issueCertificate(options: IssueOptions): KeyAndCert {
 
 export function createCa(commonName: string, validity?: { notBefore?: Date; notAfter?: Date }): KeyAndCert {
   return issueCertificate({ commonName, usage: 'ca', ...validity });
+}
+
+/** An intermediate CA signed by `root`: servers send it with their leaf, as Azure's do. */
+export function createIntermediateCa(root: KeyAndCert, commonName: string): KeyAndCert {
+  return issueCertificate({ commonName, ca: root, usage: 'ca' });
 }
 
 /** A TLS server certificate for loopback: SAN localhost and 127.0.0.1 unless told otherwise. */
