@@ -3,6 +3,7 @@
 // again and hands the client the result, which is what the firmware's boot flow does when the hub refuses it.
 
 import { createNodeClock, createNodeCrypto, createNodeTimers, createNodeTlsTransportFactory } from '../../hosts/node';
+import { deriveDeviceKey } from '../../src/azure/group-key';
 import { DpsClient, type DpsClientDeps } from '../../src/dps/dps-client';
 import type { DpsRegistrationResult } from '../../src/dps/dps-options';
 import { DpsError } from '../../src/dps/dps-errors';
@@ -14,13 +15,20 @@ import type { CryptoPort, LogLevel, Logger, Timers, TransportFactory, WallClock 
 export interface SoakDeviceOptions {
   idScope: string;
   registrationId: string;
+  /** The device's own key (individual enrollment), or the group key when `group` is true. */
   key: string;
+  /** Group enrollment: the device derives its key from `key` and its registration id. */
+  group?: boolean;
+  /** Hand the hub client a connection string rather than separate fields. */
+  useConnectionString?: boolean;
   trustedCAs: Uint8Array[];
   dpsEndpoint: string;
   hubPort: number;
   /** TLS name the loopback certificates carry. */
   serverName: string;
   hub?: Partial<HubClientConfig>;
+  /** Called with the hub client before it first connects, to attach listeners that see every event. */
+  onClient?: (client: HubClient) => void;
   /** Every log line of the firmware, for the secrets check and for debugging a failed run. */
   onLog?: (level: LogLevel, message: string) => void;
   ports?: Partial<SoakPorts>;
@@ -66,6 +74,11 @@ export class SoakDevice {
     this.dps = new DpsClient(deps);
   }
 
+  /** The DPS client, for its state events. */
+  get dpsClient(): DpsClient {
+    return this.dps;
+  }
+
   get hub(): HubClient {
     if (this.hubClient === undefined) throw new Error('the device has not started');
     return this.hubClient;
@@ -85,6 +98,7 @@ export class SoakDevice {
     };
     const client = new HubClient(this.ports, config);
     this.hubClient = client;
+    this.options.onClient?.(client);
     client.on('error', (error) => {
       if (error.code === 'auth-failed') this.reprovision();
     });
@@ -100,7 +114,9 @@ export class SoakDevice {
       try {
         return await this.dps.register({
           idScope: this.options.idScope,
-          attestation: { kind: 'symmetric-key', registrationId: this.options.registrationId, key: this.options.key },
+          attestation: this.options.group
+            ? { kind: 'group-symmetric-key', registrationId: this.options.registrationId, groupKey: this.options.key }
+            : { kind: 'symmetric-key', registrationId: this.options.registrationId, key: this.options.key },
           trustedCAs: this.options.trustedCAs,
           endpoint: this.options.dpsEndpoint,
           serverName: this.options.serverName,
@@ -123,8 +139,20 @@ export class SoakDevice {
     await this.hubClient?.close();
   }
 
+  /** The key the hub knows: the device key, derived from the group key for a group enrollment. */
+  deviceKey(): string {
+    if (!this.options.group) return this.options.key;
+    const derived = deriveDeviceKey(this.options.key, this.options.registrationId, this.ports.crypto.hmacSha256);
+    if (!derived.ok) throw derived.error;
+    return derived.value;
+  }
+
   private credentialsFor(assignment: DpsRegistrationResult): HubCredentials {
-    return { type: 'symmetric-key', hostName: assignment.assignedHub, deviceId: assignment.deviceId, key: this.options.key };
+    const key = this.deviceKey();
+    if (this.options.useConnectionString) {
+      return { type: 'connection-string', connectionString: `HostName=${assignment.assignedHub};DeviceId=${assignment.deviceId};SharedAccessKey=${key}` };
+    }
+    return { type: 'symmetric-key', hostName: assignment.assignedHub, deviceId: assignment.deviceId, key };
   }
 
   private reprovision(): void {
