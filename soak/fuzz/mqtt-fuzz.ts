@@ -55,6 +55,9 @@ function encoderRefusalIsExpected(packet: Packet, error: unknown): boolean {
   );
 }
 
+/** A fixed header: the type byte and at most 4 remaining-length bytes. */
+const MAX_HEADER_BYTES = 5;
+
 function splitIntoChunks(bytes: Uint8Array, rng: Rng): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   let at = 0;
@@ -98,7 +101,9 @@ export function fuzzMqttStreamParser(options: MqttFuzzOptions): FuzzStats {
         for (const r of parser.push(chunk)) chunked.push(r);
         const held = parser.bufferedBytes;
         if (held > stats.maxBufferedBytes) stats.maxBufferedBytes = held;
-        if (held > maxPacketSize) fail('buffer-bound', `parser holds ${held} bytes, limit ${maxPacketSize}`);
+        // The size check runs once the remaining length is complete, so up to 5 header bytes (type and a 4-byte
+        // length) may be held first: the bound is the limit, or 5 bytes for limits below that.
+        if (held > Math.max(maxPacketSize, MAX_HEADER_BYTES)) fail('buffer-bound', `parser holds ${held} bytes, limit ${maxPacketSize}`);
       }
     } catch (error) {
       fail('exception', `push threw ${String(error)}`);
