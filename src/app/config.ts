@@ -5,7 +5,7 @@
 // field and the rule broken, never the value, since values here are keys and connection strings.
 
 import { parseConnectionString } from '../azure/connection-string';
-import { checkIdScope, checkRegistrationId } from '../azure/identifiers';
+import { checkHostName, checkIdScope, checkRegistrationId } from '../azure/identifiers';
 import { keyBytes } from '../azure/sas-token';
 import type { LogLevel } from '../ports';
 import { isTagNumber, MAX_TAG } from '../storage/security-tags';
@@ -52,7 +52,19 @@ export interface AppConfig {
   /** Reported to the twin; defaults name this project. */
   manufacturer: string;
   model: string;
+  /**
+   * Where to open TLS instead of the hub's own name on 8883 (a local emulator); the hub's name is still what is
+   * signed. From `hubEndpoint: "host[:port]"`.
+   */
+  hubEndpoint?: HostPort;
 }
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export const HUB_DEFAULT_PORT = 8883;
 
 export interface ConfigError {
   /** The offending field, as spelled in the configuration. */
@@ -198,18 +210,44 @@ export function parseAppConfig(raw: unknown): ConfigResult {
   const model = readString(input, 'model');
   if (!model.ok) return model;
 
-  return {
-    ok: true,
-    config: {
-      identity: identity.value,
-      telemetryIntervalMs,
-      modelId: modelId.value ?? DEFAULT_MODEL_ID,
-      logLevel: (logLevel.value as LogLevel | undefined) ?? 'info',
-      sensorSeed: seed.value ?? DEFAULT_SENSOR_SEED,
-      manufacturer: manufacturer.value ?? 'azure-iot-xs',
-      model: model.value ?? 'xs-thermostat',
-    },
+  const endpointText = readString(input, 'hubEndpoint');
+  if (!endpointText.ok) return endpointText;
+  let hubEndpoint: HostPort | undefined;
+  if (endpointText.value !== undefined) {
+    const parsed = splitHostPort(endpointText.value, HUB_DEFAULT_PORT);
+    if (typeof parsed === 'string') return invalid('hubEndpoint', parsed);
+    hubEndpoint = parsed;
+  }
+
+  const config: AppConfig = {
+    identity: identity.value,
+    telemetryIntervalMs,
+    modelId: modelId.value ?? DEFAULT_MODEL_ID,
+    logLevel: (logLevel.value as LogLevel | undefined) ?? 'info',
+    sensorSeed: seed.value ?? DEFAULT_SENSOR_SEED,
+    manufacturer: manufacturer.value ?? 'azure-iot-xs',
+    model: model.value ?? 'xs-thermostat',
   };
+  if (hubEndpoint !== undefined) config.hubEndpoint = hubEndpoint;
+  return { ok: true, config };
+}
+
+/**
+ * `host` or `host:port` (IPv6 literals are not supported). Returns what is wrong as text when it does not parse.
+ * DPS answers with such a name when the hub listens on another port (the local emulator does).
+ */
+export function splitHostPort(text: string, defaultPort: number): HostPort | string {
+  const colon = text.lastIndexOf(':');
+  const host = colon < 0 ? text : text.slice(0, colon);
+  let port = defaultPort;
+  if (colon >= 0) {
+    const digits = text.slice(colon + 1);
+    if (!/^[1-9][0-9]{0,4}$/.test(digits) || Number(digits) > 65535) return 'must end in a port number 1..65535 after the colon';
+    port = Number(digits);
+  }
+  const checked = checkHostName(host, 'host');
+  if (!checked.ok) return checked.error.message;
+  return { host, port };
 }
 
 /** DTMI shape: `dtmi:` + colon-separated segments (letter first; letters, digits, `_`) + `;` + a version number. */

@@ -86,18 +86,17 @@ export class FirmwareApp {
     if (this.running) return;
     this.running = true;
     const { hub } = this.options;
+    // The hub client logs its own connection changes and errors; the app only keeps what getStatus reports.
     this.offs.push(
       hub.on('connected', () => {
         this.connected = true;
-        this.log('info', `connected again as device ${hub.deviceId}`);
       }),
-      hub.on('disconnected', ({ reason }) => {
+      hub.on('disconnected', () => {
         this.connected = false;
-        if (reason.code === 'closed') return;
-        this.log(reason.code === 'renewal' ? 'info' : 'warn', `disconnected (${reason.code}): ${reason.message}`);
       }),
-      hub.on('reconnecting', ({ attempt, delayMs }) => this.log('info', `reconnecting in ${delayMs} ms (attempt ${attempt})`)),
-      hub.on('error', (error) => this.recordError(`hub: ${error.message}`)),
+      hub.on('error', (error) => {
+        this.lastError = `hub: ${error.message}`;
+      }),
       hub.onDesired((patch, version, info) => this.onDesired(patch, version, info.full)),
       hub.onC2D((message) => this.log('info', describeC2d(message))),
       registerCommands(hub, {

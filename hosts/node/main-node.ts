@@ -1,0 +1,287 @@
+// The firmware on Node: configuration from a JSON file and/or flags, the Node host (TLS, timers, file or memory
+// store), the default roots from certs/ plus any extra CA (a local emulator's), then src/main.ts. SIGINT and
+// SIGTERM close everything in order and exit 0; `reboot` restarts the firmware object in place.
+//
+//   npx tsx hosts/node/main-node.ts --config device.json
+//   npx tsx hosts/node/main-node.ts --id-scope 0ne00000001 --registration-id dev-1 --group-key ... \
+//       --dps-endpoint localhost:8884 --ca .emulator-state/ca.cert.pem --store ./device-store.bin
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { HostPorts, LogLevel } from '../../src/ports';
+import { Firmware, type FirmwareState, type PlatformHooks } from '../../src/main';
+import { looksLikePem, parsePem } from '../../src/trust/pem';
+import { readCertificateInfo } from '../../src/trust/x509-validity';
+import { loadDefaultRoots } from './default-roots';
+import { FileStore } from './file-store';
+import { createNodeHost } from './index';
+import { createMemoryStore } from './memory-store';
+import { createNodeLogger } from './node-logger';
+
+export const USAGE = `usage: main-node [--config FILE] [options]
+
+  --config FILE             JSON object with any of the settings below (camelCase names, e.g. "idScope");
+                            flags given as well win over the file
+  --connection-string TEXT  a device connection string (fixed hub)
+  --id-scope S              DPS ID scope; with --registration-id and one of:
+  --registration-id R
+  --symmetric-key BASE64    individual enrollment key
+  --group-key BASE64        group enrollment key (the device key is derived from it)
+  --security-tag N          X.509: certificate and key from security tag N of the store
+  --dps-endpoint HOST[:PORT] default global.azure-devices-provisioning.net
+  --hub-endpoint HOST[:PORT] open TLS here instead of the hub's own name (a local emulator)
+  --ca FILE                 an extra trusted CA, PEM or DER (repeatable), e.g. .emulator-state/ca.cert.pem
+  --store FILE              keep the device store (assignment, tags) in FILE; in memory when omitted
+  --interval-ms N           telemetry interval (default 10000)
+  --model-id DTMI           IoT Plug and Play model id
+  --log-level LEVEL         debug, info (default), warn or error
+  --seed N                  seed of the simulated sensor
+
+  Without an identity the store's configuration (written by 'npm run iot-store -- config set') is used.
+  Keys given as flags are visible to other users of this machine (ps): prefer --config with a 0600 file.
+  Exit codes: 0 stopped by SIGINT/SIGTERM, 1 the firmware failed, 2 bad flags or configuration file.`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  'connection-string': { type: 'string' },
+  'id-scope': { type: 'string' },
+  'registration-id': { type: 'string' },
+  'symmetric-key': { type: 'string' },
+  'group-key': { type: 'string' },
+  'security-tag': { type: 'string' },
+  'dps-endpoint': { type: 'string' },
+  'hub-endpoint': { type: 'string' },
+  ca: { type: 'string', multiple: true },
+  store: { type: 'string' },
+  'interval-ms': { type: 'string' },
+  'model-id': { type: 'string' },
+  'log-level': { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Flag name -> configuration field, and whether the value is a number. */
+const FLAG_FIELDS: ReadonlyArray<[keyof typeof OPTIONS, string, boolean]> = [
+  ['connection-string', 'connectionString', false],
+  ['id-scope', 'idScope', false],
+  ['registration-id', 'registrationId', false],
+  ['symmetric-key', 'symmetricKey', false],
+  ['group-key', 'groupKey', false],
+  ['security-tag', 'securityTag', true],
+  ['dps-endpoint', 'dpsEndpoint', false],
+  ['hub-endpoint', 'hubEndpoint', false],
+  ['interval-ms', 'telemetryIntervalMs', true],
+  ['model-id', 'modelId', false],
+  ['log-level', 'logLevel', false],
+  ['seed', 'sensorSeed', true],
+];
+
+export class NodeEntryError extends Error {
+  override readonly name = 'NodeEntryError';
+}
+
+export interface NodeSettings {
+  /** The firmware configuration (checked by src/app/config.ts, not here). */
+  config: Record<string, unknown>;
+  caFiles: string[];
+  storePath?: string;
+  help: boolean;
+}
+
+/** Whole numbers become numbers; anything else stays text so the configuration check names the field. */
+function numeric(text: string): number | string {
+  return /^-?[0-9]+$/.test(text) ? Number(text) : text;
+}
+
+/** Flags and the optional config file merged (flags win). Throws NodeEntryError for unusable input. */
+export function readNodeSettings(argv: string[]): NodeSettings {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new NodeEntryError((error as Error).message);
+  }
+  const values = parsed.values;
+  if (values.help) return { config: {}, caFiles: [], help: true };
+
+  let config: Record<string, unknown> = {};
+  let caFiles: string[] = [];
+  let storePath: string | undefined;
+  if (values.config !== undefined) {
+    const file = readConfigFile(values.config);
+    config = file.config;
+    caFiles = file.caFiles;
+    storePath = file.storePath;
+  }
+  for (const [flag, field, isNumber] of FLAG_FIELDS) {
+    const value = values[flag];
+    if (typeof value === 'string') config[field] = isNumber ? numeric(value) : value;
+  }
+  if (values.ca !== undefined) caFiles = [...caFiles, ...values.ca.map((f) => resolve(f))];
+  if (values.store !== undefined) storePath = resolve(values.store);
+  const settings: NodeSettings = { config, caFiles, help: false };
+  if (storePath !== undefined) settings.storePath = storePath;
+  return settings;
+}
+
+/**
+ * A JSON object of firmware settings; `ca` (a path or a list) and `store` (a path) are Node-only and resolved
+ * against the file's folder.
+ */
+export function readConfigFile(path: string): { config: Record<string, unknown>; caFiles: string[]; storePath?: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new NodeEntryError(`--config ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // JSON.parse messages can quote the text, which may hold keys.
+    throw new NodeEntryError(`--config ${path}: not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new NodeEntryError(`--config ${path}: must hold a JSON object`);
+  const { ca, store, ...config } = value as Record<string, unknown>;
+  const base = dirname(resolve(path));
+  const list = ca === undefined ? [] : Array.isArray(ca) ? ca : [ca];
+  if (list.some((entry) => typeof entry !== 'string')) throw new NodeEntryError(`--config ${path}: "ca" must be a path or a list of paths`);
+  if (store !== undefined && typeof store !== 'string') throw new NodeEntryError(`--config ${path}: "store" must be a path`);
+  const result: { config: Record<string, unknown>; caFiles: string[]; storePath?: string } = {
+    config,
+    caFiles: (list as string[]).map((entry) => resolve(base, entry)),
+  };
+  if (store !== undefined) result.storePath = resolve(base, store);
+  return result;
+}
+
+/** Every certificate of a PEM file, or the one of a DER file. */
+export function readCaFile(path: string): Uint8Array[] {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new NodeEntryError(`--ca ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let ders = [bytes];
+  if (looksLikePem(bytes)) {
+    const pem = parsePem(Buffer.from(bytes).toString('latin1'));
+    if (!pem.ok) throw new NodeEntryError(`--ca ${path}: ${pem.message}`);
+    ders = pem.blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+    if (ders.length === 0) throw new NodeEntryError(`--ca ${path}: holds no CERTIFICATE block`);
+  }
+  for (const der of ders) {
+    const read = readCertificateInfo(der);
+    if (!read.ok) throw new NodeEntryError(`--ca ${path}: not an X.509 certificate (${read.error.message})`);
+  }
+  return ders;
+}
+
+export interface NodeFirmwareOptions {
+  config: Record<string, unknown>;
+  extraCAs?: Uint8Array[];
+  /** File store path; an in-memory store when omitted (nothing survives the process). */
+  storePath?: string;
+  logger?: { prefix?: string; write?: (line: string) => void; timestamps?: boolean };
+  hubClient?: PlatformHooks['hubClient'];
+}
+
+export interface NodeFirmware {
+  readonly firmware: Firmware;
+  readonly host: HostPorts;
+  /** Resolves once booted: 'running' or 'failed'. */
+  readonly started: Promise<FirmwareState>;
+  stop(): Promise<void>;
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Builds the Node host and starts the firmware on it. */
+export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
+  const level = options.config['logLevel'];
+  const logLevel = LEVELS.includes(level as LogLevel) ? (level as LogLevel) : 'info';
+  const logger = createNodeLogger({ ...(options.logger ?? {}), minLevel: logLevel });
+  const store = options.storePath === undefined ? createMemoryStore() : new FileStore({ path: options.storePath, logger });
+  const host = createNodeHost({ store, logLevel, logger: options.logger ?? {} });
+  const platform: PlatformHooks = { hostKind: 'node', defaultRoots: loadDefaultRoots(), extraCAs: options.extraCAs ?? [] };
+  if (options.hubClient !== undefined) platform.hubClient = options.hubClient;
+  const firmware = new Firmware(host, options.config, platform);
+  const started = firmware.start();
+  return { firmware, host, started, stop: () => firmware.stop() };
+}
+
+export interface NodeMainIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+  /** Where firmware log lines go; stderr by default. */
+  log?: (line: string) => void;
+}
+
+const PROCESS_IO: NodeMainIo = {
+  stdout: (line) => void process.stdout.write(`${line}\n`),
+  stderr: (line) => void process.stderr.write(`${line}\n`),
+};
+
+/** The command line: resolves with the exit code once stopped by a signal, or at once when booting fails. */
+export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): Promise<number> {
+  let settings: NodeSettings;
+  let extraCAs: Uint8Array[];
+  try {
+    settings = readNodeSettings(argv);
+    if (settings.help) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    extraCAs = settings.caFiles.flatMap(readCaFile);
+  } catch (error) {
+    io.stderr(`main-node: ${(error as Error).message}`);
+    io.stderr('(--help for usage)');
+    return 2;
+  }
+
+  const options: NodeFirmwareOptions = { config: settings.config, extraCAs, logger: { timestamps: true, ...(io.log ? { write: io.log } : {}) } };
+  if (settings.storePath !== undefined) options.storePath = settings.storePath;
+  const node = startNodeFirmware(options);
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        io.stderr(`main-node: ${signal} again, exiting without waiting`);
+        process.exit(130);
+      }
+      stopping = true;
+      io.stderr(`main-node: ${signal} received, stopping`);
+      void node.stop().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolveExit(0);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    void node.started.then((state) => {
+      if (state !== 'failed' || stopping) return;
+      // A device would wait for a new configuration; a command line says what is wrong and ends.
+      stopping = true;
+      const configError = node.firmware.failure?.startsWith('configuration error') ?? false;
+      void node.stop().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolveExit(configError ? 2 : 1);
+      });
+    });
+  });
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  void runNodeMain(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // Sockets close within their grace period; anything still open after that must not keep us alive.
+    setTimeout(() => process.exit(code), 3000).unref();
+  });
+}

@@ -1,0 +1,319 @@
+// The firmware's main job, the same on every host: check the configuration, wait for a real wall clock, find the
+// identity (connection string, DPS, or what is stored on the device), provision through DPS when needed,
+// connect to the hub, then run the device behaviour (src/app/firmware-app.ts) until stopped.
+// Hosts call `startFirmware(host, config, platform)` with their ports and a few platform facts (default roots,
+// how to reboot, a real sensor if the board has one); hosts/node/main-node.ts and hosts/moddable/main-moddable.ts
+// are the two callers.
+
+import { TypedEmitter } from './events';
+import type { HostPorts, LogLevel, Logger } from './ports';
+import { HubClient } from './hub/hub-client';
+import type { HubClientConfig } from './hub/hub-settings';
+import { resolveCredentials } from './dps/dps-attestation';
+import { DpsError } from './dps/dps-errors';
+import { buildTrustList, type NamedRoot } from './trust/trust-store';
+import { describeIdentity, parseAppConfig, type AppConfig } from './app/config';
+import { waitForClock, type ClockWait } from './app/clock-gate';
+import { FIRMWARE_VERSION } from './app/device-info';
+import { FirmwareApp } from './app/firmware-app';
+import { hubTargetFromAssignment, hubTargetFromCredentials, type HubTarget } from './app/hub-target';
+import { resolveIdentity } from './app/identity-source';
+import { provisionDevice, type Provisioning } from './app/provisioning';
+import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
+
+export { FIRMWARE_VERSION };
+
+export interface PlatformHooks {
+  /** Reported to the twin and logged: "node", "moddable-esp32", "moddable-lin"... */
+  hostKind: string;
+  /** The roots shipped with the firmware (certs/*.der). */
+  defaultRoots: NamedRoot[];
+  /** More trusted CAs (a local emulator's), added to the roots. */
+  extraCAs?: Uint8Array[];
+  /** A board's real sensor; the simulated one otherwise. */
+  sensor?: SensorPort;
+  /** What the `reboot` method does. Default: restart the firmware object in place (stop, then start again). */
+  reboot?(): void;
+  /** Hub client tuning beyond the defaults (tests use short timeouts). */
+  hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId'>>;
+}
+
+export type FirmwareState =
+  | 'idle' // created, start() not called
+  | 'waiting-for-clock' // no wall time yet: nothing can be signed
+  | 'provisioning' // asking DPS where this device belongs
+  | 'connecting' // first connection to the hub
+  | 'running' // connected at least once; telemetry, twin, methods and C2D are live
+  | 'failed' // a problem only a new configuration or enrollment can fix; see `failure`
+  | 'stopping'
+  | 'stopped';
+
+export interface FirmwareEvents {
+  state: { state: FirmwareState; previous: FirmwareState };
+}
+
+const NEXT: { readonly [S in FirmwareState]: readonly FirmwareState[] } = {
+  idle: ['waiting-for-clock', 'failed', 'stopping'],
+  'waiting-for-clock': ['provisioning', 'connecting', 'failed', 'stopping'],
+  provisioning: ['connecting', 'failed', 'stopping'],
+  connecting: ['running', 'failed', 'stopping'],
+  running: ['stopping'],
+  failed: ['stopping'],
+  stopping: ['stopped'],
+  stopped: ['waiting-for-clock', 'failed', 'stopping'],
+};
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class Firmware {
+  private current: FirmwareState = 'idle';
+  private readonly emitter: TypedEmitter<FirmwareEvents>;
+  private readonly logger: Logger;
+  private config: AppConfig | undefined;
+  private clockWait: ClockWait | undefined;
+  private provisioning: Provisioning | undefined;
+  private hub: HubClient | undefined;
+  private app: FirmwareApp | undefined;
+  private failureText: string | undefined;
+  /** Bumped by stop(): a boot still running from before must not touch anything afterwards. */
+  private generation = 0;
+  private stopping: Promise<void> | undefined;
+  private restarts = 0;
+
+  constructor(
+    private readonly host: HostPorts,
+    private readonly rawConfig: unknown,
+    private readonly platform: PlatformHooks,
+  ) {
+    this.logger = host.logger;
+    this.emitter = new TypedEmitter<FirmwareEvents>((error, event) => this.log('error', `a '${event}' listener threw: ${text(error)}`));
+  }
+
+  get state(): FirmwareState {
+    return this.current;
+  }
+
+  /** Why the firmware is in 'failed'. */
+  get failure(): string | undefined {
+    return this.failureText;
+  }
+
+  /** The running device behaviour (for status in tests and hosts); undefined until 'running'. */
+  get device(): FirmwareApp | undefined {
+    return this.app;
+  }
+
+  on<K extends keyof FirmwareEvents>(event: K, listener: (payload: FirmwareEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Boots; resolves when running or failed (never rejects). */
+  start(): Promise<FirmwareState> {
+    if (this.current !== 'idle' && this.current !== 'stopped') return Promise.resolve(this.current);
+    const generation = ++this.generation;
+    this.stopping = undefined;
+    return this.boot(generation).then(
+      () => this.current,
+      (error: unknown) => {
+        if (generation === this.generation) this.fail(`boot failed: ${text(error)}`);
+        return this.current;
+      },
+    );
+  }
+
+  /** Ends everything: app handlers and timers, DPS or hub connection. Safe to call twice. */
+  stop(): Promise<void> {
+    if (this.stopping !== undefined) return this.stopping;
+    if (this.current === 'idle' || this.current === 'stopped') return Promise.resolve();
+    this.generation++;
+    this.move('stopping');
+    this.log('info', 'stopping');
+    this.clockWait?.cancel();
+    this.clockWait = undefined;
+    this.provisioning?.cancel();
+    this.provisioning = undefined;
+    this.app?.stop();
+    this.app = undefined;
+    const hub = this.hub;
+    this.hub = undefined;
+    this.stopping = (hub === undefined ? Promise.resolve() : hub.close().catch(() => undefined)).then(() => {
+      this.move('stopped');
+      this.log('info', 'stopped');
+    });
+    return this.stopping;
+  }
+
+  /** What the `reboot` method does on hosts that cannot restart the machine: the same boot again, in place. */
+  async restart(): Promise<FirmwareState> {
+    this.restarts++;
+    this.log('info', `restarting (restart #${this.restarts})`);
+    await this.stop();
+    return this.start();
+  }
+
+  // ---- boot ---------------------------------------------------------------------------------------------------
+
+  private async boot(generation: number): Promise<void> {
+    const parsed = parseAppConfig(this.rawConfig);
+    if (!parsed.ok) {
+      this.fail(`configuration error: ${parsed.error.message}`);
+      return;
+    }
+    const config = parsed.config;
+    this.config = config;
+    this.log('info', `firmware ${FIRMWARE_VERSION} starting on ${this.platform.hostKind}; identity from ${describeIdentity(config.identity)}`);
+
+    this.move('waiting-for-clock');
+    this.clockWait = waitForClock(this.host.clock, this.host.timers, (level, message) => this.log(level, message));
+    await this.clockWait.ready;
+    this.clockWait = undefined;
+    if (generation !== this.generation) return;
+
+    const keys = safeKeyCount(this.host);
+    this.log('info', `storage: ${keys === undefined ? 'not readable' : `${keys} key(s) on the device`}`);
+    const identity = resolveIdentity(config.identity, this.host.store, this.host.crypto.hmacSha256);
+    if (!identity.ok) {
+      this.fail(`cannot connect: ${identity.message}`);
+      return;
+    }
+    const plan = identity.plan;
+    const trustedCAs = buildTrustList({
+      defaultRoots: this.platform.defaultRoots,
+      tagCAs: [...(this.platform.extraCAs ?? []), ...plan.tagCAs],
+      mode: plan.trust,
+      nowUnixMs: this.host.clock.unixMs(),
+      logger: this.prefixed(),
+    });
+    this.log('info', `trust: ${trustedCAs.length} trusted root certificate(s)`);
+
+    let target: HubTarget | string;
+    if (plan.identity.kind === 'dps') {
+      const registration = plan.identity.registration;
+      this.move('provisioning');
+      this.provisioning = provisionDevice(
+        { transport: this.host.transport, timers: this.host.timers, clock: this.host.clock, crypto: this.host.crypto, logger: this.host.logger, store: this.host.store },
+        registration,
+        trustedCAs,
+        (level, message) => this.log(level, message),
+      );
+      let assigned;
+      try {
+        assigned = await this.provisioning.result;
+      } catch (error) {
+        if (generation !== this.generation) return;
+        this.fail(`provisioning failed: ${text(error)}`);
+        return;
+      } finally {
+        if (generation === this.generation) this.provisioning = undefined;
+      }
+      if (generation !== this.generation) return;
+      const credentials = resolveCredentials(registration.attestation, this.host.crypto.hmacSha256);
+      if (credentials instanceof DpsError) {
+        this.fail(`cannot connect: ${credentials.message}`);
+        return;
+      }
+      target = hubTargetFromAssignment(assigned.assignedHub, assigned.deviceId, credentials, config.hubEndpoint);
+    } else {
+      target = hubTargetFromCredentials(plan.identity.credentials, config.hubEndpoint);
+    }
+    if (typeof target === 'string') {
+      this.fail(`cannot connect: ${target}`);
+      return;
+    }
+    await this.connect(generation, config, target, trustedCAs);
+  }
+
+  private async connect(generation: number, config: AppConfig, target: HubTarget, trustedCAs: Uint8Array[]): Promise<void> {
+    this.move('connecting');
+    const hubConfig: HubClientConfig = {
+      ...(this.platform.hubClient ?? {}),
+      credentials: target.credentials,
+      trustedCAs,
+      modelId: config.modelId,
+      userAgent: `azure-iot-xs/${FIRMWARE_VERSION} (${this.platform.hostKind})`,
+    };
+    if (target.endpoint !== undefined) hubConfig.endpoint = target.endpoint;
+    let hub: HubClient;
+    try {
+      hub = new HubClient(
+        { transport: this.host.transport, timers: this.host.timers, clock: this.host.clock, crypto: this.host.crypto, logger: this.host.logger },
+        hubConfig,
+      );
+    } catch (error) {
+      this.fail(`cannot connect: ${text(error)}`);
+      return;
+    }
+    this.hub = hub;
+    const where = target.endpoint === undefined ? '' : ` through ${target.endpoint.host}:${target.endpoint.port}`;
+    this.log('info', `connecting to the hub as device ${hub.deviceId}${where} (model ${config.modelId})`);
+    try {
+      await hub.connect();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.fail(`the hub connection cannot be made: ${text(error)}`);
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.log('info', `connected to the hub as device ${hub.deviceId}`);
+    const app = new FirmwareApp({
+      hub,
+      timers: this.host.timers,
+      clock: this.host.clock,
+      logger: this.host.logger,
+      sensor: this.platform.sensor ?? createSimulatedSensor(config.sensorSeed),
+      telemetryIntervalMs: config.telemetryIntervalMs,
+      manufacturer: config.manufacturer,
+      model: config.model,
+      hostKind: this.platform.hostKind,
+      connected: true,
+      reboot: () => {
+        if (this.platform.reboot !== undefined) this.platform.reboot();
+        else void this.restart();
+      },
+    });
+    this.app = app;
+    this.move('running');
+    app.start();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------------------
+
+  private fail(message: string): void {
+    this.failureText = message;
+    this.log('error', message);
+    if (this.current !== 'failed' && this.current !== 'stopping' && this.current !== 'stopped') this.move('failed');
+  }
+
+  private move(next: FirmwareState): void {
+    const previous = this.current;
+    if (previous === next) return;
+    if (!NEXT[previous].includes(next)) this.log('error', `internal: no move from ${previous} to ${next}`);
+    this.current = next;
+    this.emitter.emit('state', { state: next, previous });
+  }
+
+  private prefixed(): Logger {
+    return { log: (level, message) => this.log(level, message) };
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.logger.log(level, `firmware: ${message}`);
+  }
+}
+
+function safeKeyCount(host: HostPorts): number | undefined {
+  try {
+    return host.store.keys().length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates the firmware and starts it; the returned object stops or restarts it. */
+export function startFirmware(host: HostPorts, config: unknown, platform: PlatformHooks): Firmware {
+  const firmware = new Firmware(host, config, platform);
+  void firmware.start();
+  return firmware;
+}
