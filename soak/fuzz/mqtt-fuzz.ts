@@ -91,25 +91,38 @@ export function fuzzMqttStreamParser(options: MqttFuzzOptions): FuzzStats {
       addFailure(stats, { property, target: 'mqtt stream parser', detail: `input ${i}, maxPacketSize ${maxPacketSize}: ${detail}`, input: hexOf(input) });
 
     stats.inputs++;
-    const t0 = nowMs();
     let whole: DecodeResult[];
-    const chunked: DecodeResult[] = [];
-    try {
-      whole = new MqttStreamParser({ maxPacketSize }).push(input.slice());
+    let chunked: DecodeResult[];
+    const parseBoth = (record: boolean): [DecodeResult[], DecodeResult[]] => {
+      const a = new MqttStreamParser({ maxPacketSize }).push(input.slice());
+      const b: DecodeResult[] = [];
       const parser = new MqttStreamParser({ maxPacketSize });
       for (const chunk of chunks) {
-        for (const r of parser.push(chunk)) chunked.push(r);
+        for (const r of parser.push(chunk)) b.push(r);
+        if (!record) continue;
         const held = parser.bufferedBytes;
-        if (held > stats.maxBufferedBytes) stats.maxBufferedBytes = held;
+        if (held > (stats.maxBufferedBytes ?? 0)) stats.maxBufferedBytes = held;
         // The size check runs once the remaining length is complete, so up to 5 header bytes (type and a 4-byte
         // length) may be held first: the bound is the limit, or 5 bytes for limits below that.
         if (held > Math.max(maxPacketSize, MAX_HEADER_BYTES)) fail('buffer-bound', `parser holds ${held} bytes, limit ${maxPacketSize}`);
       }
+      return [a, b];
+    };
+    const t0 = nowMs();
+    try {
+      [whole, chunked] = parseBoth(true);
     } catch (error) {
       fail('exception', `push threw ${String(error)}`);
       continue;
     }
-    const elapsed = nowMs() - t0;
+    let elapsed = nowMs() - t0;
+    // A slow input is timed twice more: a hang is slow every time, a preempted or collecting process is not.
+    // The parser keeps views of the chunks but never writes to them, so they can be pushed again.
+    for (let retry = 0; retry < 2 && elapsed > maxInputMs; retry++) {
+      const t1 = nowMs();
+      parseBoth(false);
+      elapsed = Math.min(elapsed, nowMs() - t1);
+    }
     if (elapsed > stats.slowestInputMs) stats.slowestInputMs = elapsed;
     if (elapsed > maxInputMs) fail('slow', `took ${elapsed.toFixed(1)} ms`);
 

@@ -46,6 +46,15 @@ export class Rng {
     return new Rng(this.int(0, 0xffffffff));
   }
 
+  /** The generator's position, to replay the same draws (a fuzz input timed again). */
+  save(): number {
+    return this.state;
+  }
+
+  restore(position: number): void {
+    this.state = position >>> 0;
+  }
+
   /** A plain function view, for helpers that take `() => number`. */
   asFunction(): () => number {
     return () => this.next();
