@@ -1,0 +1,62 @@
+// The firmware on the Moddable SDK runtime (ESP32 boards, the Linux simulator mcsim): the manifest's `config` is
+// the configuration, the Moddable host gives the ports, the Azure roots built in as resources are the trust
+// anchors (plus `extraCAs` from the config), SNTP keeps the wall clock set, and src/main.ts does the rest.
+// The runtime calls the default export once its setup modules are done (on ESP32: Wi-Fi joined, SNTP asked once).
+import config from 'mc/config';
+import type { HostPorts } from '../../src/ports';
+import { startFirmware, type Firmware } from '../../src/main';
+import { createModdableHost } from './host';
+import { readModdableSettings } from './moddable-settings';
+import { loadCertificateResources } from './root-certificates';
+import { syncClockWithSntp } from './sntp-sync';
+
+/** How long to wait before asking SNTP again after every server failed. */
+const SNTP_RETRY_MS = 30_000;
+
+function say(host: HostPorts, level: 'info' | 'warn' | 'error', message: string): void {
+  host.logger.log(level, `main: ${message}`);
+}
+
+/**
+ * Sets the wall clock from SNTP when it is not set yet, retrying until it is. The firmware waits for the clock by
+ * itself (src/app/clock-gate.ts), so this runs beside it. On the simulator Date.now() is the host's clock, already
+ * set, and Time.set would do nothing anyway.
+ */
+function keepClockSet(host: HostPorts, sntpHosts: string[]): void {
+  const now = host.clock.unixMs();
+  if (now !== undefined) {
+    say(host, 'info', `wall clock already set (${new Date(now).toISOString()}), no SNTP needed`);
+    return;
+  }
+  const attempt = (): void => {
+    say(host, 'info', `asking SNTP for the time (${sntpHosts.join(', ')})`);
+    syncClockWithSntp({ hosts: sntpHosts }, (result) => {
+      if (result.ok) {
+        say(host, 'info', `wall clock set from ${result.host}: ${new Date(result.unixSeconds * 1000).toISOString()}`);
+        return;
+      }
+      say(host, 'warn', `${result.message}; trying again in ${SNTP_RETRY_MS / 1000} s`);
+      host.timers.setTimeout(attempt, SNTP_RETRY_MS);
+    });
+  };
+  attempt();
+}
+
+export default function main(): Firmware | undefined {
+  const settings = readModdableSettings(config as Readonly<Record<string, unknown>>);
+  const host = createModdableHost({ logLevel: settings.logLevel });
+  say(host, 'info', `starting on ${settings.hostKind}`);
+  if (settings.problems.length > 0) {
+    for (const problem of settings.problems) say(host, 'error', `configuration error: ${problem}`);
+    say(host, 'error', 'not starting the firmware: fix the configuration and rebuild');
+    return undefined;
+  }
+  const roots = loadCertificateResources();
+  say(host, 'info', `${roots.length} built-in root certificate(s) (${roots.map((root) => root.name).join(', ')}), ${settings.extraCAs.length} extra CA(s) from the configuration`);
+  keepClockSet(host, settings.sntpHosts);
+  return startFirmware(host, settings.firmwareConfig, {
+    hostKind: settings.hostKind,
+    defaultRoots: roots,
+    extraCAs: settings.extraCAs,
+  });
+}
