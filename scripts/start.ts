@@ -69,8 +69,6 @@ async function main(): Promise<number> {
       stateDir,
       hubPort: port(values['hub-port'], '--hub-port'),
       dpsPort: port(values['dps-port'], '--dps-port'),
-      // The name devices sign; they reach it on 127.0.0.1 (see hubEndpoint below), whatever port it has.
-      hubHostName: 'localhost',
       log: (level, message) => {
         if (RANK[level] >= RANK[verbose ? 'debug' : 'info']) say(`[${level}] ${message}`);
       },
@@ -85,7 +83,7 @@ async function main(): Promise<number> {
     await emulator.stop();
     return 1;
   }
-  say(`hub on 127.0.0.1:${emulator.hubPort} (as ${emulator.hubHostName}), DPS on 127.0.0.1:${dps.port} (ID scope ${dps.idScope})`);
+  say(`hub on 127.0.0.1:${emulator.hubPort} (named ${emulator.hubHostName}), DPS on 127.0.0.1:${dps.port} (ID scope ${dps.idScope})`);
 
   // A fresh group key every run: the enrollment lives in memory, and no secret is written anywhere.
   const groupKey = randomBytes(32).toString('base64');
@@ -114,7 +112,6 @@ async function main(): Promise<number> {
       registrationId: DEMO_REGISTRATION_ID,
       groupKey,
       dpsEndpoint: `127.0.0.1:${dps.port}`,
-      hubEndpoint: `127.0.0.1:${emulator.hubPort}`,
       telemetryIntervalMs: intervalMs,
       logLevel: verbose ? 'debug' : 'info',
     },

@@ -9,16 +9,16 @@ import { TypedEmitter } from './events';
 import type { HostPorts, LogLevel, Logger } from './ports';
 import { HubClient } from './hub/hub-client';
 import type { HubClientConfig } from './hub/hub-settings';
-import { resolveCredentials } from './dps/dps-attestation';
-import { DpsError } from './dps/dps-errors';
+import { BootFlow } from './boot/boot';
+import { hubClientConnector, type HubLinkSettings } from './boot/hub-client-link';
+import type { BootState } from './boot/boot-state';
+import type { HubCredentials } from './hub/credentials';
 import { buildTrustList, type NamedRoot } from './trust/trust-store';
 import { describeIdentity, parseAppConfig, type AppConfig } from './app/config';
 import { waitForClock, type ClockWait } from './app/clock-gate';
 import { FIRMWARE_VERSION } from './app/device-info';
 import { FirmwareApp } from './app/firmware-app';
-import { hubTargetFromAssignment, hubTargetFromCredentials, type HubTarget } from './app/hub-target';
-import { resolveIdentity } from './app/identity-source';
-import { provisionDevice, type Provisioning } from './app/provisioning';
+import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
 
 export { FIRMWARE_VERSION };
@@ -41,9 +41,9 @@ export interface PlatformHooks {
 export type FirmwareState =
   | 'idle' // created, start() not called
   | 'waiting-for-clock' // no wall time yet: nothing can be signed
-  | 'provisioning' // asking DPS where this device belongs
-  | 'connecting' // first connection to the hub
-  | 'running' // connected at least once; telemetry, twin, methods and C2D are live
+  | 'provisioning' // asking DPS where this device belongs (again, when the hub refused the assignment)
+  | 'connecting' // first connection to the hub (of this assignment)
+  | 'running' // connected; telemetry, twin, methods and C2D are live (the client reconnects by itself)
   | 'failed' // a problem only a new configuration or enrollment can fix; see `failure`
   | 'stopping'
   | 'stopped';
@@ -56,8 +56,8 @@ const NEXT: { readonly [S in FirmwareState]: readonly FirmwareState[] } = {
   idle: ['waiting-for-clock', 'failed', 'stopping'],
   'waiting-for-clock': ['provisioning', 'connecting', 'failed', 'stopping'],
   provisioning: ['connecting', 'failed', 'stopping'],
-  connecting: ['running', 'failed', 'stopping'],
-  running: ['stopping'],
+  connecting: ['running', 'provisioning', 'failed', 'stopping'],
+  running: ['provisioning', 'failed', 'stopping'],
   failed: ['stopping'],
   stopping: ['stopped'],
   stopped: ['waiting-for-clock', 'failed', 'stopping'],
@@ -73,14 +73,18 @@ export class Firmware {
   private readonly logger: Logger;
   private config: AppConfig | undefined;
   private clockWait: ClockWait | undefined;
-  private provisioning: Provisioning | undefined;
+  private flow: BootFlow<HubClient> | undefined;
   private hub: HubClient | undefined;
+  private settle: ((state: FirmwareState) => void) | undefined;
   private app: FirmwareApp | undefined;
   private failureText: string | undefined;
   /** Bumped by stop(): a boot still running from before must not touch anything afterwards. */
   private generation = 0;
   private stopping: Promise<void> | undefined;
   private restarts = 0;
+  private attachedTo: HubClient | undefined;
+  /** Kept across re-provisioning so a simulated series continues instead of starting over. */
+  private sensor: SensorPort | undefined;
 
   constructor(
     private readonly host: HostPorts,
@@ -109,18 +113,17 @@ export class Firmware {
     return this.emitter.on(event, listener);
   }
 
-  /** Boots; resolves when running or failed (never rejects). */
+  /** Boots; resolves when running, failed or (stopped meanwhile) stopped. Never rejects. */
   start(): Promise<FirmwareState> {
     if (this.current !== 'idle' && this.current !== 'stopped') return Promise.resolve(this.current);
     const generation = ++this.generation;
     this.stopping = undefined;
-    return this.boot(generation).then(
-      () => this.current,
-      (error: unknown) => {
-        if (generation === this.generation) this.fail(`boot failed: ${text(error)}`);
-        return this.current;
-      },
-    );
+    // Stopped meanwhile: report the end of the stop, not the middle of it.
+    const outcome = (): FirmwareState | Promise<FirmwareState> => (this.stopping !== undefined ? this.stopping.then(() => this.current) : this.current);
+    return this.boot(generation).then(outcome, (error: unknown) => {
+      if (generation === this.generation) this.fail(`boot failed: ${text(error)}`);
+      return outcome();
+    });
   }
 
   /** Ends everything: app handlers and timers, DPS or hub connection. Safe to call twice. */
@@ -132,13 +135,16 @@ export class Firmware {
     this.log('info', 'stopping');
     this.clockWait?.cancel();
     this.clockWait = undefined;
-    this.provisioning?.cancel();
-    this.provisioning = undefined;
     this.app?.stop();
     this.app = undefined;
+    const flow = this.flow;
     const hub = this.hub;
+    this.flow = undefined;
     this.hub = undefined;
-    this.stopping = (hub === undefined ? Promise.resolve() : hub.close().catch(() => undefined)).then(() => {
+    this.settle?.(this.current);
+    this.settle = undefined;
+    const closing = flow !== undefined ? flow.stop() : hub !== undefined ? hub.close() : Promise.resolve();
+    this.stopping = closing.catch(() => undefined).then(() => {
       this.move('stopped');
       this.log('info', 'stopped');
     });
@@ -188,66 +194,79 @@ export class Firmware {
     });
     this.log('info', `trust: ${trustedCAs.length} trusted root certificate(s)`);
 
-    let target: HubTarget | string;
-    if (plan.identity.kind === 'dps') {
-      const registration = plan.identity.registration;
-      this.move('provisioning');
-      this.provisioning = provisionDevice(
-        { transport: this.host.transport, timers: this.host.timers, clock: this.host.clock, crypto: this.host.crypto, logger: this.host.logger, store: this.host.store },
-        registration,
-        trustedCAs,
-        (level, message) => this.log(level, message),
-      );
-      let assigned;
-      try {
-        assigned = await this.provisioning.result;
-      } catch (error) {
-        if (generation !== this.generation) return;
-        this.fail(`provisioning failed: ${text(error)}`);
-        return;
-      } finally {
-        if (generation === this.generation) this.provisioning = undefined;
-      }
-      if (generation !== this.generation) return;
-      const credentials = resolveCredentials(registration.attestation, this.host.crypto.hmacSha256);
-      if (credentials instanceof DpsError) {
-        this.fail(`cannot connect: ${credentials.message}`);
-        return;
-      }
-      target = hubTargetFromAssignment(assigned.assignedHub, assigned.deviceId, credentials, config.hubEndpoint);
-    } else {
-      target = hubTargetFromCredentials(plan.identity.credentials, config.hubEndpoint);
-    }
-    if (typeof target === 'string') {
-      this.fail(`cannot connect: ${target}`);
-      return;
-    }
-    await this.connect(generation, config, target, trustedCAs);
-  }
-
-  private async connect(generation: number, config: AppConfig, target: HubTarget, trustedCAs: Uint8Array[]): Promise<void> {
-    this.move('connecting');
-    const hubConfig: HubClientConfig = {
+    const settings: HubLinkSettings = {
       ...(this.platform.hubClient ?? {}),
-      credentials: target.credentials,
       trustedCAs,
       modelId: config.modelId,
       userAgent: `azure-iot-xs/${FIRMWARE_VERSION} (${this.platform.hostKind})`,
     };
-    if (target.endpoint !== undefined) hubConfig.endpoint = target.endpoint;
+    if (config.hubEndpoint !== undefined) settings.endpoint = { host: config.hubEndpoint.host, port: config.hubEndpoint.port };
+    if (plan.identity.kind === 'dps') await this.runBootFlow(generation, plan.identity.registration, settings, trustedCAs);
+    else await this.connectFixedHub(generation, plan.identity.credentials, settings);
+  }
+
+  /** DPS devices: the boot flow provisions (or reuses the stored assignment), connects, and re-provisions when needed. */
+  private runBootFlow(generation: number, registration: DpsRegistration, settings: HubLinkSettings, trustedCAs: Uint8Array[]): Promise<void> {
+    const { transport, timers, clock, crypto, logger, store } = this.host;
+    const ports = { transport, timers, clock, crypto, logger };
+    const flow = new BootFlow<HubClient>(
+      { ...ports, store, hub: hubClientConnector(ports, settings) },
+      { dps: { idScope: registration.idScope, attestation: registration.attestation, trustedCAs, endpoint: registration.endpoint } },
+    );
+    this.flow = flow;
+    const done = new Promise<void>((resolve) => {
+      this.settle = () => resolve();
+    });
+    flow.on('state', ({ state }) => {
+      if (generation === this.generation) this.onBootState(state);
+    });
+    flow.on('connected', ({ client }) => {
+      if (generation === this.generation) this.attach(client);
+    });
+    flow.on('failed', ({ error }) => {
+      if (generation === this.generation) this.fail(`cannot reach the hub: ${text(error)}`);
+    });
+    flow.start();
+    return done;
+  }
+
+  private onBootState(state: BootState): void {
+    switch (state) {
+      case 'provisioning':
+      case 'provision-wait':
+      case 'reprovisioning':
+        if (this.app !== undefined) {
+          // The old client is being closed: nothing the app would send could arrive.
+          this.log('info', 'device behaviour paused while DPS is asked again');
+          this.app.stop();
+          this.app = undefined;
+        }
+        this.move('provisioning');
+        return;
+      case 'connecting':
+        // After the first connection, reconnects are the client's business; the app keeps running meanwhile.
+        if (this.current === 'provisioning' || this.current === 'waiting-for-clock') this.move('connecting');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Fixed hub (connection string or stored hub settings): one client, no DPS. */
+  private async connectFixedHub(generation: number, credentials: HubCredentials, settings: HubLinkSettings): Promise<void> {
+    this.move('connecting');
     let hub: HubClient;
     try {
       hub = new HubClient(
         { transport: this.host.transport, timers: this.host.timers, clock: this.host.clock, crypto: this.host.crypto, logger: this.host.logger },
-        hubConfig,
+        { ...settings, credentials },
       );
     } catch (error) {
       this.fail(`cannot connect: ${text(error)}`);
       return;
     }
     this.hub = hub;
-    const where = target.endpoint === undefined ? '' : ` through ${target.endpoint.host}:${target.endpoint.port}`;
-    this.log('info', `connecting to the hub as device ${hub.deviceId}${where} (model ${config.modelId})`);
+    this.log('info', `connecting to the hub as device ${hub.deviceId}`);
     try {
       await hub.connect();
     } catch (error) {
@@ -256,14 +275,22 @@ export class Firmware {
       return;
     }
     if (generation !== this.generation) return;
-    this.log('info', `connected to the hub as device ${hub.deviceId}`);
+    this.attach(hub);
+  }
+
+  /** Runs the device behaviour on `client` (once per client: reconnects of the same client change nothing). */
+  private attach(client: HubClient): void {
+    if (this.app !== undefined && this.attachedTo === client) return;
+    this.app?.stop();
+    const config = this.config as AppConfig;
+    this.log('info', `connected to the hub as device ${client.deviceId}`);
     const app = new FirmwareApp({
-      hub,
+      hub: client,
       timers: this.host.timers,
       clock: this.host.clock,
       logger: this.host.logger,
-      sensor: this.platform.sensor ?? createSimulatedSensor(config.sensorSeed),
-      telemetryIntervalMs: config.telemetryIntervalMs,
+      sensor: this.sensor ?? (this.sensor = this.platform.sensor ?? createSimulatedSensor(config.sensorSeed)),
+      telemetryIntervalMs: this.app?.telemetryIntervalMs ?? config.telemetryIntervalMs,
       manufacturer: config.manufacturer,
       model: config.model,
       hostKind: this.platform.hostKind,
@@ -274,8 +301,11 @@ export class Firmware {
       },
     });
     this.app = app;
+    this.attachedTo = client;
     this.move('running');
     app.start();
+    this.settle?.('running');
+    this.settle = undefined;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
@@ -283,7 +313,11 @@ export class Firmware {
   private fail(message: string): void {
     this.failureText = message;
     this.log('error', message);
+    this.app?.stop();
+    this.app = undefined;
     if (this.current !== 'failed' && this.current !== 'stopping' && this.current !== 'stopped') this.move('failed');
+    this.settle?.('failed');
+    this.settle = undefined;
   }
 
   private move(next: FirmwareState): void {

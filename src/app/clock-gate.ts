@@ -12,8 +12,8 @@ export interface ClockGateOptions {
 }
 
 export interface ClockWait {
-  /** Resolves with the clock's reading once it is set; never rejects (cancel() leaves it pending). */
-  readonly ready: Promise<number>;
+  /** Resolves with the clock's reading once it is set, or with undefined when cancelled; never rejects. */
+  readonly ready: Promise<number | undefined>;
   cancel(): void;
 }
 
@@ -27,7 +27,9 @@ export function waitForClock(
   const remindEveryMs = options.remindEveryMs ?? 10_000;
   let timer: TimerHandle | undefined;
   let cancelled = false;
-  const ready = new Promise<number>((resolve) => {
+  let settle: ((value: number | undefined) => void) | undefined;
+  const ready = new Promise<number | undefined>((resolve) => {
+    settle = resolve;
     const now = clock.unixMs();
     if (now !== undefined) {
       resolve(now);
@@ -59,6 +61,7 @@ export function waitForClock(
       cancelled = true;
       if (timer !== undefined) timers.clearTimeout(timer);
       timer = undefined;
+      settle?.(undefined);
     },
   };
 }

@@ -5,7 +5,7 @@
 // field and the rule broken, never the value, since values here are keys and connection strings.
 
 import { parseConnectionString } from '../azure/connection-string';
-import { checkHostName, checkIdScope, checkRegistrationId } from '../azure/identifiers';
+import { checkHostName, checkIdScope, checkRegistrationId, splitHostPort } from '../azure/identifiers';
 import { keyBytes } from '../azure/sas-token';
 import type { LogLevel } from '../ports';
 import { isTagNumber, MAX_TAG } from '../storage/security-tags';
@@ -214,7 +214,7 @@ export function parseAppConfig(raw: unknown): ConfigResult {
   if (!endpointText.ok) return endpointText;
   let hubEndpoint: HostPort | undefined;
   if (endpointText.value !== undefined) {
-    const parsed = splitHostPort(endpointText.value, HUB_DEFAULT_PORT);
+    const parsed = parseHostPort(endpointText.value, HUB_DEFAULT_PORT);
     if (typeof parsed === 'string') return invalid('hubEndpoint', parsed);
     hubEndpoint = parsed;
   }
@@ -232,22 +232,12 @@ export function parseAppConfig(raw: unknown): ConfigResult {
   return { ok: true, config };
 }
 
-/**
- * `host` or `host:port` (IPv6 literals are not supported). Returns what is wrong as text when it does not parse.
- * DPS answers with such a name when the hub listens on another port (the local emulator does).
- */
-export function splitHostPort(text: string, defaultPort: number): HostPort | string {
-  const colon = text.lastIndexOf(':');
-  const host = colon < 0 ? text : text.slice(0, colon);
-  let port = defaultPort;
-  if (colon >= 0) {
-    const digits = text.slice(colon + 1);
-    if (!/^[1-9][0-9]{0,4}$/.test(digits) || Number(digits) > 65535) return 'must end in a port number 1..65535 after the colon';
-    port = Number(digits);
-  }
-  const checked = checkHostName(host, 'host');
+/** `host` or `host:port` as TLS target; what is wrong as text when it does not parse. */
+export function parseHostPort(text: string, defaultPort: number): HostPort | string {
+  const checked = checkHostName(text, 'host');
   if (!checked.ok) return checked.error.message;
-  return { host, port };
+  const { host, port } = splitHostPort(text);
+  return { host, port: port ?? defaultPort };
 }
 
 /** DTMI shape: `dtmi:` + colon-separated segments (letter first; letters, digits, `_`) + `;` + a version number. */

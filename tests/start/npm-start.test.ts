@@ -86,8 +86,9 @@ describe('npm start shows the whole flow and stops cleanly on Ctrl-C', () => {
     started.push(run);
     const pid = run.child.pid!;
     const steps: Array<[string, RegExp]> = [
-      ['provisioning', /^\[device\] .*provisioning through DPS at 127\.0\.0\.1:\d+ \(scope 0ne00000001, registration demo-thermostat-001\)/],
-      ['assignment', /^\[device\] .*assigned to hub localhost as device demo-thermostat-001/],
+      ['provisioning', /^\[device\] .*no stored assignment; provisioning through DPS/],
+      ['registration', /^\[device\] .*registering with DPS at 127\.0\.0\.1:\d+ \(id scope 0ne00000001, registration demo-thermostat-001\)/],
+      ['assignment', /^\[device\] .*DPS assigned hub localhost:\d+, device demo-thermostat-001; assignment stored/],
       ['connection', /^\[device\] .*connected to the hub as device demo-thermostat-001/],
       ['telemetry sent', /^\[device\] .*telemetry #1 sent \(temperature [\d.]+ C, humidity [\d.]+ %\)/],
       ['telemetry received', /^\[emulator\] telemetry from demo-thermostat-001: \{"temperature":[\d.]+,"humidity":[\d.]+\}/],
