@@ -7,11 +7,14 @@
 import { Emulator } from '../../emulator/src/emulator';
 import { issueDeviceCertificate, thumbprint } from '../../emulator/src/pki';
 import { createTlsMaterial } from '../../emulator/src/tls-material';
-import { createNodeTlsTransportFactory } from '../../hosts/node';
+import { createHmac } from 'node:crypto';
+import { createMemoryStore, createNodeClock, createNodeCrypto, createNodeTimers, createNodeTlsTransportFactory } from '../../hosts/node';
+import { BootFlow } from '../../src/boot/boot';
+import { hubClientConnector, type HubLinkSettings } from '../../src/boot/hub-client-link';
 import { connectRecorder } from '../../soak/lib/connect-recorder';
 import { emulatorHubClient } from '../../soak/lib/emulator-client';
 import { findLeaks, textOf, type Secret } from '../../soak/lib/secret-scan';
-import { SoakDevice } from '../../soak/fault/soak-device';
+import { SOAK_BACKOFF, SoakDevice } from '../../soak/fault/soak-device';
 import { parseSasToken } from '../../src/azure/sas-token';
 import { percentDecode } from '../../src/encoding/percent';
 import { utf8Decode } from '../../src/encoding/utf8';
@@ -223,4 +226,111 @@ describe('no secret leaves the device through logs, errors or events', () => {
   test('no error message (causes included) or event payload holds a secret', () => {
     expect(findLeaks(captured, secrets)).toEqual([]);
   });
+});
+
+describe('the firmware boot flow keeps the same secrets in', () => {
+  test('BootFlow with a group key: DPS (503 first), hub, auth refusal, re-provisioning, renewal; logs, events and flash scanned', async () => {
+    const emulator = await Emulator.start({ persist: false, hubHostName: 'secrets-boot-hub.azure-devices.net', tls: createTlsMaterial() });
+    const dps = emulator.dps!;
+    const logs: string[] = [];
+    const captured: string[] = [];
+    const capture = (what: string, value: unknown): void => {
+      captured.push(`${what}: ${textOf(value)}`);
+    };
+    const recorder = connectRecorder(createNodeTlsTransportFactory({ defaultConnectTimeoutMs: 5000, closeGraceMs: 200 }));
+    const ports = {
+      transport: recorder.factory,
+      timers: createNodeTimers(),
+      clock: createNodeClock(),
+      crypto: createNodeCrypto(),
+      logger: { log: (level: string, message: string) => logs.push(`${level} ${message}`) },
+    };
+    const store = createMemoryStore();
+    const settings: HubLinkSettings = {
+      trustedCAs: [emulator.caDer],
+      endpoint: { host: '127.0.0.1', port: emulator.hubPort, serverName: 'localhost' },
+      backoff: SOAK_BACKOFF,
+      sasTtlSeconds: 3,
+      renewAtFraction: 0.5,
+    };
+    const flow = new BootFlow<HubClient>(
+      { ...ports, store, hub: hubClientConnector(ports, settings) },
+      {
+        dps: {
+          idScope: dps.idScope,
+          attestation: { kind: 'group-symmetric-key', registrationId: 'boot-secret-device', groupKey: GROUP_KEY },
+          trustedCAs: [emulator.caDer],
+          endpoint: `127.0.0.1:${dps.port}`,
+          serverName: 'localhost',
+          limits: { pollFallbackMs: 10, retryFallbackMs: 10 },
+        },
+        backoff: { minDelayMs: 10, maxDelayMs: 200, maxJitterMs: 10 },
+      },
+    );
+    const clients: HubClient[] = [];
+    flow.on('state', (payload) => capture('boot state', payload));
+    flow.on('provisioned', (payload) => capture('boot provisioned', payload));
+    flow.on('failed', (payload) => capture('boot failed', payload));
+    const connected = (count: number): Promise<void> =>
+      new Promise((resolve) => {
+        const off = flow.on('connected', ({ client, hubHost, deviceId, fromStore }) => {
+          // The client object itself holds the key by design; what the flow reports about it is scanned.
+          capture('boot connected', { hubHost, deviceId, fromStore });
+          if (!clients.includes(client)) {
+            clients.push(client);
+            for (const event of ['state', 'connected', 'disconnected', 'reconnecting', 'error'] as const) {
+              client.on(event, (payload: unknown) => capture(`hub ${event}`, payload));
+            }
+          }
+          if (clients.length >= count) {
+            off();
+            resolve();
+          }
+        });
+      });
+    try {
+      dps.enrollments.addGroup({ enrollmentGroupId: 'boot-group', attestation: { type: 'symmetricKey', primaryKey: GROUP_KEY, secondaryKey: GROUP_KEY_2 }, pollsBeforeAssigned: 1, retryAfterSeconds: 0 });
+      dps.faults.answerWith({ status: 503, count: 1, retryAfterSeconds: 0 });
+      const first = connected(1);
+      flow.start();
+      await first;
+      const deviceId = clients[0]!.deviceId;
+      await clients[0]!.sendTelemetry('boot telemetry');
+
+      // The hub refuses the credentials once: the flow provisions again (503 first) and opens a new link.
+      dps.faults.answerWith({ status: 503, count: 1, retryAfterSeconds: 0 });
+      emulator.faults.refuseConnect(deviceId, 5, { count: 1 });
+      const second = connected(2);
+      emulator.faults.dropConnection(deviceId);
+      await second;
+      const renewed = waitFor(clients[1]!, 'disconnected', ({ reason }) => reason.code === 'renewal');
+      await renewed;
+      await waitFor(clients[1]!, 'connected', () => true);
+      await clients[1]!.sendTelemetry('after renewal');
+    } finally {
+      await flow.stop();
+      await emulator.stop();
+    }
+
+    const deviceKey = Buffer.from(createHmac('sha256', Buffer.from(GROUP_KEY, 'base64')).update('boot-secret-device').digest()).toString('base64');
+    const signatures = recorder.connects.flatMap((c) => {
+      const token = c.password === undefined ? undefined : utf8Decode(c.password);
+      const parsed = token === undefined ? undefined : parseSasToken(token);
+      const sig = parsed?.ok ? percentDecode(parsed.value.sig) : undefined;
+      return sig?.ok ? [sig.value] : [];
+    });
+    const secrets: Secret[] = [
+      { name: 'group key', value: GROUP_KEY },
+      { name: 'derived device key', value: deviceKey },
+      ...signatures.map((value, i) => ({ name: `SAS signature ${i + 1}`, value })),
+    ];
+    const flash = store.keys().map((k) => `${k}: ${String.fromCharCode(...(store.get(k) ?? []))}`);
+    report(`secrets (boot flow): ${logs.length} log lines, ${captured.length} events, ${flash.length} flash records, ${signatures.length} SAS tokens sent, ${clients.length} hub links`);
+    expect(signatures.length).toBeGreaterThanOrEqual(5); // 2 DPS registrations, 3+ hub connections
+    expect(logs.some((l) => /provision/i.test(l))).toBe(true);
+    expect(flash.length).toBeGreaterThan(0);
+    expect(findLeaks(logs, secrets)).toEqual([]);
+    expect(findLeaks(captured, secrets)).toEqual([]);
+    expect(findLeaks(flash, secrets)).toEqual([]);
+  }, 60_000);
 });
