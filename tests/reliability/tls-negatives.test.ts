@@ -20,9 +20,9 @@ import { HubError } from '../../src/hub/hub-error';
 import { MqttConnectError } from '../../src/mqtt/session-errors';
 import { report } from './report';
 
-const WINDOW_MS = 1600;
-/** Exponential from 100 ms, no jitter: attempts at about 0, 100, 300, 700, 1500 ms in the window. */
-const BACKOFF = { minDelayMs: 100, maxDelayMs: 10_000, maxJitterMs: 0, throttledMinMs: 5000, throttledMaxMs: 5000 };
+const WINDOW_MS = 1000;
+/** Exponential from 50 ms, no jitter: attempts at about 0, 50, 150, 350, 750 ms in the window. */
+const BACKOFF = { minDelayMs: 50, maxDelayMs: 10_000, maxJitterMs: 0, throttledMinMs: 5000, throttledMaxMs: 5000 };
 const MAX_ATTEMPTS_IN_WINDOW = 6;
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -56,8 +56,8 @@ function transportCodes(run: Run): string[] {
   return run.counter.attempts.map((a) => a.error?.code ?? (a.connected ? 'connected' : 'none'));
 }
 
-function reportRun(name: string, run: Run): void {
-  report(`tls ${name}: ${run.counter.attempts.length} attempts in ${WINDOW_MS} ms at ${run.counter.attempts.map((a) => a.atMs).join('/')} ms, backoffs ${run.delays.join('/')} ms, ends ${run.state}`);
+function reportRun(name: string, run: Run, windowMs = WINDOW_MS): void {
+  report(`tls ${name}: ${run.counter.attempts.length} attempts in ${windowMs} ms at ${run.counter.attempts.map((a) => a.atMs).join('/')} ms, backoffs ${run.delays.join('/')} ms, ends ${run.state}`);
 }
 
 function causeCode(error: HubError): string | undefined {
@@ -147,7 +147,7 @@ describe('TLS negatives: a clear error and a bounded number of attempts', () => 
       const outcome = await client.connect().then(() => 'connected', (e: HubError) => e);
       expect(outcome).toBeInstanceOf(HubError);
       expect((outcome as HubError).code).toBe('clock-not-set');
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      await new Promise((resolve) => setTimeout(resolve, 500));
       expect(counter.attempts).toEqual([]);
       // Reported once, not on every re-check.
       expect(errors.map((e) => e.code)).toEqual(['clock-not-set']);
@@ -162,8 +162,8 @@ describe('TLS negatives: a clear error and a bounded number of attempts', () => 
 
   test('refused credentials, for contrast: one attempt, then stopped', async () => {
     const wrongKey = Buffer.alloc(32, 7).toString('base64');
-    const run = await runFor(emulator, wrongKey, {});
-    reportRun('refused credentials', run);
+    const run = await runFor(emulator, wrongKey, {}, 500);
+    reportRun('refused credentials', run, 500);
     expect(run.counter.attempts).toHaveLength(1);
     expect(run.state).toBe('stopped');
     expect(run.errors.map((e) => [e.code, e.returnCode])).toEqual([['auth-failed', 4]]);
