@@ -100,7 +100,7 @@ export function resolveCredentials(credentials: HubCredentials): HubResult<HubId
     case 'connection-string': {
       if (typeof credentials.connectionString !== 'string') return invalid('connectionString', 'must be a string');
       const parsed = parseConnectionString(credentials.connectionString);
-      if (!parsed.ok) return fromAzure(parsed.error, 'connection string: ');
+      if (!parsed.ok) return fromAzure(parsed.error, parsed.error.field === 'connection string' ? '' : 'connection string: ');
       const cs = parsed.value;
       let auth: HubAuth;
       if (cs.x509) {

@@ -45,6 +45,10 @@ export function classifyStatus(status: number): FailureClass {
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof MqttConnectError) {
     if (error.returnCode !== undefined) return classifyConnackCode(error.returnCode);
+    // A certificate the device does not trust rarely heals by itself (a server-side rollover, a fixed DNS entry
+    // may cure it), so keep trying, but at the throttling floor rather than the short backoff.
+    const transportCode = error.reason.transportError?.code;
+    if (transportCode === 'tls-verify' || transportCode === 'tls-hostname') return RETRY_THROTTLED;
     // A protocol error while connecting is the broker misbehaving, which a new connection may not repeat.
     return RETRY;
   }

@@ -43,6 +43,15 @@ describe('transport and other failures', () => {
     expect(classifyFailure(new MqttSessionError('connection-closed', 'closed'))).toEqual({ kind: 'retryable', throttled: false });
   });
 
+  it('retries a certificate the device does not trust only after the throttling floor', () => {
+    for (const code of ['tls-verify', 'tls-hostname'] as const) {
+      const error = new MqttConnectError({ code: 'transport-error', message: code, transportError: { code, message: code } });
+      expect(classifyFailure(error)).toEqual({ kind: 'retryable', throttled: true });
+    }
+    const reset = new MqttConnectError({ code: 'transport-error', message: 'reset', transportError: { code: 'reset', message: 'reset' } });
+    expect(classifyFailure(reset)).toEqual({ kind: 'retryable', throttled: false });
+  });
+
   it('treats an unencodable CONNECT and bad arguments as fatal', () => {
     expect(classifyFailure(new MqttProtocolError('string-too-long', 'username too long'))).toEqual({ kind: 'fatal' });
     expect(classifyFailure(new MqttSessionError('invalid-argument', 'bad'))).toEqual({ kind: 'fatal' });
