@@ -1,0 +1,181 @@
+import { describe, expect, test } from '@jest/globals';
+import { VirtualClock } from '../../hosts/virtual';
+import { createMemoryStore } from '../../hosts/node/memory-store';
+import { createNodeCrypto } from '../../hosts/node/node-crypto';
+import { issueDeviceCertificate } from '../../emulator/src/pki';
+import { parseAppConfig, type IdentityConfig } from '../../src/app/config';
+import { resolveIdentity } from '../../src/app/identity-source';
+import { waitForClock } from '../../src/app/clock-gate';
+import { DeviceConfigStore } from '../../src/storage/device-config';
+import { SecurityTagStore } from '../../src/storage/security-tags';
+import type { KeyValueStore } from '../../src/ports';
+
+const hmac = createNodeCrypto().hmacSha256;
+const KEY = 'cGFzc3dvcmQ=';
+const device = issueDeviceCertificate('cert-device-1');
+
+function identity(raw: Record<string, unknown>): IdentityConfig {
+  const parsed = parseAppConfig(raw);
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  return parsed.config.identity;
+}
+
+function storeWith(setup: (tags: SecurityTagStore, config: DeviceConfigStore) => void): KeyValueStore {
+  const store = createMemoryStore();
+  setup(new SecurityTagStore(store), new DeviceConfigStore(store));
+  return store;
+}
+
+describe('identity from the configuration', () => {
+  test('connection string: hub credentials as given', () => {
+    const cs = 'HostName=hub.azure-devices.net;DeviceId=d1;SharedAccessKey=cGFzc3dvcmQ=';
+    expect(resolveIdentity(identity({ connectionString: cs }), createMemoryStore(), hmac)).toEqual({
+      ok: true,
+      plan: { identity: { kind: 'hub', credentials: { type: 'connection-string', connectionString: cs } }, tagCAs: [], trust: 'extend' },
+    });
+  });
+
+  test('x509 connection string: certificate and key from the tag, or a named problem', () => {
+    const cs = 'HostName=hub.azure-devices.net;DeviceId=cert-device-1;x509=true';
+    const empty = resolveIdentity(identity({ connectionString: cs, securityTag: 5 }), createMemoryStore(), hmac);
+    expect(empty).toEqual({ ok: false, message: 'security tag 5: no record stored' });
+    const store = storeWith((tags) => {
+      expect(tags.write(5, { clientCertificates: [device.certDer], privateKey: device.keyDer }).ok).toBe(true);
+    });
+    const resolved = resolveIdentity(identity({ connectionString: cs, securityTag: 5 }), store, hmac);
+    expect(resolved.ok && resolved.plan.identity).toEqual({
+      kind: 'hub',
+      credentials: { type: 'connection-string', connectionString: cs, certificate: { chain: [device.certDer], privateKey: device.keyDer } },
+    });
+  });
+
+  test('DPS with a group key: the inputs an assignment is stored under', () => {
+    const resolved = resolveIdentity(identity({ idScope: '0ne1', registrationId: 'r-1', groupKey: KEY, dpsEndpoint: 'localhost:8884' }), createMemoryStore(), hmac);
+    expect(resolved.ok && resolved.plan.identity).toEqual({
+      kind: 'dps',
+      registration: {
+        endpoint: 'localhost:8884',
+        idScope: '0ne1',
+        attestation: { kind: 'group-symmetric-key', registrationId: 'r-1', groupKey: KEY },
+        inputs: { globalEndpoint: 'localhost:8884', idScope: '0ne1', registrationId: 'r-1', attestation: 'symmetric-key' },
+      },
+    });
+  });
+
+  test('DPS with X.509 from a tag takes the registration id from the certificate', () => {
+    const store = storeWith((tags) => void tags.write(3, { clientCertificates: [device.certDer], privateKey: device.keyDer }));
+    const resolved = resolveIdentity(identity({ idScope: '0ne1', securityTag: 3 }), store, hmac);
+    expect(resolved.ok && resolved.plan.identity.kind === 'dps' && resolved.plan.identity.registration.inputs).toEqual({
+      globalEndpoint: 'global.azure-devices-provisioning.net',
+      idScope: '0ne1',
+      registrationId: 'cert-device-1',
+      attestation: 'x509',
+    });
+    const mismatch = resolveIdentity(identity({ idScope: '0ne1', securityTag: 3, registrationId: 'other' }), store, hmac);
+    expect(mismatch).toEqual({ ok: false, message: 'registrationId: differs from the certificate subject CN, which DPS requires' });
+  });
+});
+
+describe('identity stored on the device', () => {
+  test('nothing stored: says how to configure the device', () => {
+    expect(resolveIdentity({ kind: 'stored' }, createMemoryStore(), hmac)).toEqual({
+      ok: false,
+      message: 'no identity configured: give a connection string or DPS settings, or store them with `iot-store config set`',
+    });
+  });
+
+  test('hub with a SAS key in the primary tag, and the tag CAs with the trust mode', () => {
+    const ca = issueDeviceCertificate('private-ca').certDer;
+    const store = storeWith((tags, config) => {
+      tags.write(10, { symmetricKey: KEY, caCertificates: [ca] });
+      config.save({ hub: { hostName: 'hub.example.net', deviceId: 'd9', moduleId: 'm1', auth: 'symmetric-key' }, tags: { primary: 10 }, trust: 'override' });
+    });
+    const resolved = resolveIdentity({ kind: 'stored' }, store, hmac);
+    expect(resolved.ok && resolved.plan).toEqual({
+      identity: { kind: 'hub', credentials: { type: 'symmetric-key', hostName: 'hub.example.net', deviceId: 'd9', moduleId: 'm1', key: new Uint8Array(Buffer.from(KEY, 'base64')) } },
+      tagCAs: [ca],
+      trust: 'override',
+    });
+  });
+
+  test('hub with X.509 but no certificate in the tag', () => {
+    const store = storeWith((tags, config) => {
+      tags.write(10, { symmetricKey: KEY });
+      config.save({ hub: { hostName: 'hub.example.net', deviceId: 'd9', auth: 'x509' }, tags: { primary: 10 }, trust: 'extend' });
+    });
+    expect(resolveIdentity({ kind: 'stored' }, store, hmac)).toEqual({ ok: false, message: 'security tag 10 holds no client certificate' });
+  });
+
+  test('DPS: the stored (already derived) key is an individual symmetric key', () => {
+    const store = storeWith((tags, config) => {
+      tags.write(10, { symmetricKey: KEY });
+      config.save({ dps: { globalEndpoint: 'dps.example.net', idScope: '0ne2', registrationId: 'r-2', attestation: 'symmetric-key' }, tags: { primary: 10 }, trust: 'extend' });
+    });
+    const resolved = resolveIdentity({ kind: 'stored' }, store, hmac);
+    expect(resolved.ok && resolved.plan.identity.kind === 'dps' && resolved.plan.identity.registration.attestation).toEqual({
+      kind: 'symmetric-key',
+      registrationId: 'r-2',
+      key: new Uint8Array(Buffer.from(KEY, 'base64')),
+    });
+  });
+
+  test('a damaged configuration record is named, not used', () => {
+    const store = createMemoryStore({ 'device.config': new Uint8Array([1, 2, 3]) });
+    const resolved = resolveIdentity({ kind: 'stored' }, store, hmac);
+    expect(resolved.ok).toBe(false);
+    expect(!resolved.ok && resolved.message).toMatch(/^the stored device configuration is unusable: /);
+  });
+});
+
+describe('hubEndpoint', () => {
+  test('host or host:port, checked', () => {
+    const parsed = parseAppConfig({ hubEndpoint: '127.0.0.1:8883' });
+    expect(parsed.ok && parsed.config.hubEndpoint).toEqual({ host: '127.0.0.1', port: 8883 });
+    const bare = parseAppConfig({ hubEndpoint: 'gateway.local' });
+    expect(bare.ok && bare.config.hubEndpoint).toEqual({ host: 'gateway.local', port: 8883 });
+    const bad = parseAppConfig({ hubEndpoint: 'bad host:1' });
+    expect(bad.ok ? '' : bad.error.field).toBe('hubEndpoint');
+    const badPort = parseAppConfig({ hubEndpoint: 'host:99999' });
+    expect(badPort.ok ? '' : badPort.error.message).toBe('hubEndpoint host: has a port outside 1..65535');
+  });
+});
+
+describe('clock gate', () => {
+  test('a set clock passes at once, without a log line', async () => {
+    const timers = new VirtualClock();
+    const lines: string[] = [];
+    const wait = waitForClock({ unixMs: () => 1_700_000_000_000 }, timers, (level, m) => lines.push(`${level} ${m}`));
+    expect(await wait.ready).toBe(1_700_000_000_000);
+    expect(lines).toEqual([]);
+    expect(timers.pendingCount).toBe(0);
+  });
+
+  test('waits, reminds every 10 s, and goes on once the clock is set', async () => {
+    const timers = new VirtualClock();
+    let now: number | undefined;
+    const lines: string[] = [];
+    const wait = waitForClock({ unixMs: () => now }, timers, (level, m) => lines.push(`${level} ${m}`));
+    let result: number | undefined | 'pending' = 'pending';
+    void wait.ready.then((value) => (result = value));
+    await timers.advanceSettled(25_000);
+    expect(result).toBe('pending');
+    expect(lines).toEqual([
+      'info waiting for the wall clock to be set (SNTP) before signing anything or opening TLS',
+      'warn still waiting for the wall clock after 10 s; is SNTP reachable?',
+      'warn still waiting for the wall clock after 20 s; is SNTP reachable?',
+    ]);
+    now = Date.UTC(2026, 0, 1);
+    await timers.advanceSettled(500);
+    expect(result).toBe(Date.UTC(2026, 0, 1));
+    expect(lines[3]).toBe('info wall clock set after 25500 ms: 2026-01-01T00:00:00.000Z');
+    expect(timers.pendingCount).toBe(0);
+  });
+
+  test('cancel settles with undefined and leaves no timer', async () => {
+    const timers = new VirtualClock();
+    const wait = waitForClock({ unixMs: () => undefined }, timers, () => undefined);
+    wait.cancel();
+    expect(await wait.ready).toBeUndefined();
+    expect(timers.pendingCount).toBe(0);
+  });
+});
