@@ -251,6 +251,36 @@ function expectEmpty(body: Uint8Array, name: string): void {
   if (body.length !== 0) throw new MqttProtocolError('length-mismatch', `${name} body is ${body.length} bytes, not 0`);
 }
 
+const fromCharCode = String.fromCharCode;
+
+/**
+ * `bytes[start, end)` as text when every byte is ASCII (almost every topic is), else undefined and the strict
+ * UTF-8 decoder takes over. Eight units per call: growing the string one unit at a time, or collecting units
+ * for one big call, measured several times slower on V8 and about 4x more XS compute.
+ */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let text = '';
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const b0 = bytes[i];
+    const b1 = bytes[i + 1];
+    const b2 = bytes[i + 2];
+    const b3 = bytes[i + 3];
+    const b4 = bytes[i + 4];
+    const b5 = bytes[i + 5];
+    const b6 = bytes[i + 6];
+    const b7 = bytes[i + 7];
+    if ((b0 | b1 | b2 | b3 | b4 | b5 | b6 | b7) >= 0x80) return undefined;
+    text += fromCharCode(b0, b1, b2, b3, b4, b5, b6, b7);
+  }
+  for (; i < end; i++) {
+    const b = bytes[i];
+    if (b >= 0x80) return undefined;
+    text += fromCharCode(b);
+  }
+  return text;
+}
+
 function failure(code: MqttProtocolErrorCode, message: string): DecodeResult {
   return { ok: false, error: new MqttProtocolError(code, message) };
 }
@@ -300,7 +330,7 @@ class Reader {
   string(field: string): string {
     const length = this.u16(`${field} length`);
     if (this.at + length > this.bytes.length) throw this.truncated(field);
-    const value = utf8Decode(this.bytes, this.at, this.at + length);
+    const value = asciiText(this.bytes, this.at, this.at + length) ?? utf8Decode(this.bytes, this.at, this.at + length);
     if (value === undefined) throw new MqttProtocolError('invalid-utf8', `${this.name} ${field} is not valid UTF-8`);
     if (value.indexOf('\u0000') >= 0) throw new MqttProtocolError('invalid-utf8', `${this.name} ${field} holds U+0000`);
     this.at += length;

@@ -65,7 +65,7 @@ export function encodePublish(
   const topicLength = topicNameLength(topic, 'PUBLISH topic');
   const level = checkQos(qos, 'PUBLISH QoS');
   if (level === 1) {
-    checkPacketId(packetId, 'PUBLISH packetId');
+    checkPacketId(packetId, 'PUBLISH');
   } else {
     if (packetId !== undefined) {
       throw new MqttProtocolError('invalid-packet-id', 'PUBLISH packetId must be absent for QoS 0');
@@ -167,12 +167,12 @@ function encodeConnack(packet: ConnackPacket): Uint8Array {
 }
 
 function encodeIdOnly(firstByte: number, packetId: number, name: string): Uint8Array {
-  checkPacketId(packetId, `${name} packetId`);
+  checkPacketId(packetId, name);
   return new Uint8Array([firstByte, 2, packetId >> 8, packetId & 0xff]);
 }
 
 function encodeSubscribe(packet: SubscribePacket): Uint8Array {
-  checkPacketId(packet.packetId, 'SUBSCRIBE packetId');
+  checkPacketId(packet.packetId, 'SUBSCRIBE');
   const subscriptions = packet.subscriptions;
   if (!Array.isArray(subscriptions) || subscriptions.length === 0) {
     throw new MqttProtocolError('invalid-field', 'SUBSCRIBE subscriptions must hold at least one filter');
@@ -197,7 +197,7 @@ function encodeSubscribe(packet: SubscribePacket): Uint8Array {
 }
 
 function encodeSuback(packet: SubackPacket): Uint8Array {
-  checkPacketId(packet.packetId, 'SUBACK packetId');
+  checkPacketId(packet.packetId, 'SUBACK');
   const granted = packet.granted;
   if (!Array.isArray(granted) || granted.length === 0) {
     throw new MqttProtocolError('invalid-field', 'SUBACK granted must hold at least one return code');
@@ -216,7 +216,7 @@ function encodeSuback(packet: SubackPacket): Uint8Array {
 }
 
 function encodeUnsubscribe(packet: UnsubscribePacket): Uint8Array {
-  checkPacketId(packet.packetId, 'UNSUBSCRIBE packetId');
+  checkPacketId(packet.packetId, 'UNSUBSCRIBE');
   const topics = packet.topics;
   if (!Array.isArray(topics) || topics.length === 0) {
     throw new MqttProtocolError('invalid-field', 'UNSUBSCRIBE topics must hold at least one filter');
@@ -273,6 +273,14 @@ function writeBinary(bytes: Uint8Array, at: number, value: Uint8Array): number {
 
 function stringLength(value: string, field: string): number {
   if (typeof value !== 'string') throw new MqttProtocolError('invalid-field', `${field} must be a string`);
+  // Topics, ids and user names are almost always ASCII: one pass settles length, surrogates and U+0000 at once.
+  const ascii = asciiLength(value);
+  if (ascii >= 0) {
+    if (ascii > MAX_U16) {
+      throw new MqttProtocolError('string-too-long', `${field} is ${ascii} bytes in UTF-8; MQTT allows 65535`);
+    }
+    return ascii;
+  }
   if (!isWellFormedUtf16(value)) {
     throw new MqttProtocolError('invalid-utf8', `${field} holds a lone surrogate, which has no UTF-8 form`);
   }
@@ -284,6 +292,16 @@ function stringLength(value: string, field: string): number {
     throw new MqttProtocolError('string-too-long', `${field} is ${length} bytes in UTF-8; MQTT allows 65535`);
   }
   return length;
+}
+
+/** The UTF-8 length of `value` when it is ASCII without U+0000 (one byte per unit), otherwise -1. */
+function asciiLength(value: string): number {
+  const n = value.length;
+  for (let i = 0; i < n; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit === 0 || unit >= 0x80) return -1;
+  }
+  return n;
 }
 
 function binaryLength(value: Uint8Array, field: string): number {
@@ -314,9 +332,10 @@ function checkQos(qos: number, field: string): QoS {
   throw new MqttProtocolError('invalid-qos', `${field} must be 0 or 1`);
 }
 
-function checkPacketId(packetId: number | undefined, field: string): void {
-  if (packetId === undefined) throw new MqttProtocolError('invalid-packet-id', `${field} is missing`);
+/** `packetName` goes into the error text only when it is thrown: acks are encoded often enough to avoid building it. */
+function checkPacketId(packetId: number | undefined, packetName: string): void {
+  if (packetId === undefined) throw new MqttProtocolError('invalid-packet-id', `${packetName} packetId is missing`);
   if (!Number.isInteger(packetId) || packetId < 1 || packetId > MAX_U16) {
-    throw new MqttProtocolError('invalid-packet-id', `${field} must be an integer from 1 to 65535`);
+    throw new MqttProtocolError('invalid-packet-id', `${packetName} packetId must be an integer from 1 to 65535`);
   }
 }
