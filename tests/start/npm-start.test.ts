@@ -1,7 +1,7 @@
 // `npm start` end to end: the script (through tsx, as the npm script runs it) in its own process group with a
 // fresh state folder; wait for every step of the story, then Ctrl-C (SIGINT to the whole group, as a terminal
-// does) and check it exits 0 quickly and leaves no process behind. npm itself is not in the loop: on Ctrl-C npm
-// reports the signal whatever its child does, so it would only blur what this test checks.
+// does) and check it exits 0 quickly and leaves no process behind. The script runs through tsx for the exit-code
+// check (on Ctrl-C npm reports the signal whatever its child does); one test drives the literal `npm start`.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,8 +17,9 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startScript(args: string[]): Run {
-  const child = spawn(TSX, ['scripts/start.ts', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function startScript(args: string[], command: [string, ...string[]] = [TSX, 'scripts/start.ts']): Run {
+  const [file, ...first] = command;
+  const child = spawn(file, [...first, ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let partial = '';
   const collect = (chunk: Buffer): void => {
@@ -127,6 +128,25 @@ describe('npm start shows the whole flow and stops cleanly on Ctrl-C', () => {
     // The state folder remembers the first run's twin, so this run sets the other interval.
     expect(run.output).toContainEqual(expect.stringMatching(/^\[emulator\] twin: the device acknowledged telemetryInterval = 3000 \(ac 200/));
     expect(run.output).toContainEqual(expect.stringMatching(/^\[emulator\] device demo-thermostat-001 disconnected \(client-disconnect\)/));
+    expect(await groupGone(pid, 3000)).toBe(true);
+  }, 60_000);
+
+  test('the literal `npm start` command: Ctrl-C stops the device and the emulator, nothing left running', async () => {
+    const run = startScript(['--', '--state-dir', stateDir], ['npm', 'start']);
+    started.push(run);
+    const pid = run.child.pid!;
+    await waitForLine(run, /^\[demo\] all steps observed/, 40_000);
+    process.kill(-pid, 'SIGINT');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exit = await Promise.race([run.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 8000)))]);
+    clearTimeout(timer);
+    // npm answers a SIGINT it received by dying of it (or exit 130) whatever its child did; the script itself
+    // exits 0 (first test).
+    expect(exit).not.toBe('timeout');
+    const { code, signal } = exit as { code: number | null; signal: NodeJS.Signals | null };
+    expect(code === 0 || code === 130 || signal === 'SIGINT').toBe(true);
+    expect(run.output).toContainEqual(expect.stringMatching(/^\[device\] .*firmware: stopped$/));
+    expect(run.output).toContainEqual(expect.stringMatching(/^\[emulator\] stopped$/));
     expect(await groupGone(pid, 3000)).toBe(true);
   }, 60_000);
 });
