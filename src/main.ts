@@ -18,6 +18,7 @@ import { describeIdentity, parseAppConfig, type AppConfig } from './app/config';
 import { waitForClock, type ClockWait } from './app/clock-gate';
 import { FIRMWARE_VERSION } from './app/device-info';
 import { FirmwareApp } from './app/firmware-app';
+import { TelemetryCarry } from './app/telemetry-carry';
 import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
 
@@ -85,6 +86,8 @@ export class Firmware {
   private attachedTo: HubClient | undefined;
   /** Kept across re-provisioning so a simulated series continues instead of starting over. */
   private sensor: SensorPort | undefined;
+  /** Outlives clients and apps: what one client could not deliver, the next one sends. */
+  private readonly carry = new TelemetryCarry();
 
   constructor(
     private readonly host: HostPorts,
@@ -295,6 +298,7 @@ export class Firmware {
       model: config.model,
       hostKind: this.platform.hostKind,
       connected: true,
+      carry: this.carry,
       reboot: () => {
         if (this.platform.reboot !== undefined) this.platform.reboot();
         else void this.restart();

@@ -13,6 +13,7 @@ import { registerCommands } from './commands';
 import { buildDeviceInfo, FIRMWARE_VERSION } from './device-info';
 import { decideDesiredInterval, INTERVAL_PROPERTY } from './interval-property';
 import type { SensorPort } from './simulated-sensor';
+import type { TelemetryCarry } from './telemetry-carry';
 import { TelemetryLoop } from './telemetry-loop';
 
 export interface FirmwareAppOptions {
@@ -31,6 +32,8 @@ export interface FirmwareAppOptions {
   /** What the `reboot` method does: restart the board, or on Node rebuild the app. */
   reboot(): void;
   firmwareVersion?: string;
+  /** Readings a closed client left unacknowledged, shared with the app that runs on the next client. */
+  carry?: TelemetryCarry;
 }
 
 function text(error: unknown): string {
@@ -59,6 +62,7 @@ export class FirmwareApp {
         onFailure: (message) => {
           this.lastError = message;
         },
+        ...(options.carry === undefined ? {} : { carry: options.carry }),
       },
       options.telemetryIntervalMs,
     );

@@ -3,8 +3,10 @@
 // one new interval after the change). Sends are not awaited before the next tick: while the hub is away the
 // client queues them (bounded) and delivers them after reconnecting; what it refuses is counted and logged.
 
+import { HubError } from '../hub/hub-error';
 import type { LogLevel, TimerHandle, Timers } from '../ports';
 import type { AppHub } from './app-hub';
+import type { CarriedReading, TelemetryCarry } from './telemetry-carry';
 import type { SensorPort, SensorReading } from './simulated-sensor';
 
 export interface TelemetryLoopDeps {
@@ -14,6 +16,11 @@ export interface TelemetryLoopDeps {
   log(level: LogLevel, message: string): void;
   /** Told about every failed send (after it is logged). */
   onFailure?(message: string): void;
+  /**
+   * Where readings go when the client is closed before the hub acknowledged them (the boot flow replaced it); a
+   * loop started with the same carry sends them first. Without one, such readings count as failed.
+   */
+  carry?: TelemetryCarry;
 }
 
 export interface TelemetryCounters {
@@ -57,10 +64,16 @@ export class TelemetryLoop {
     return this.lastFailure;
   }
 
-  /** Takes the first reading now, then one per interval. */
+  /** Sends what an earlier client left undelivered, takes the first reading now, then one per interval. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    const carried = this.deps.carry?.takeAll() ?? [];
+    if (carried.length > 0) this.deps.log('info', `sending ${carried.length} reading(s) the previous connection left unacknowledged`);
+    for (const reading of carried) {
+      this.sequence = Math.max(this.sequence, reading.n);
+      this.send(reading);
+    }
     this.deps.log('info', `telemetry every ${this.interval} ms from the ${this.deps.sensor.description} sensor`);
     this.tick();
   }
@@ -103,20 +116,35 @@ export class TelemetryLoop {
     }
     const n = ++this.sequence;
     this.counters.taken++;
-    const summary = `temperature ${reading.temperature} C, humidity ${reading.humidity} %`;
+    this.send({ n, body: telemetryBody(reading), summary: `temperature ${reading.temperature} C, humidity ${reading.humidity} %` });
+  }
+
+  private send(reading: CarriedReading): void {
+    const { n, summary } = reading;
     this.deps.hub
-      .sendTelemetry(telemetryBody(reading), { systemProperties: { contentType: 'application/json', contentEncoding: 'utf-8' } })
+      .sendTelemetry(reading.body, { systemProperties: { contentType: 'application/json', contentEncoding: 'utf-8' } })
       .then(
         () => {
           this.counters.sent++;
           this.deps.log('info', `telemetry #${n} sent (${summary})`);
         },
         (error: unknown) => {
-          this.counters.failed++;
-          this.lastFailure = `telemetry #${n} not sent: ${error instanceof Error ? error.message : String(error)}`;
-          this.deps.log('warn', this.lastFailure);
-          this.deps.onFailure?.(this.lastFailure);
+          const carry = this.deps.carry;
+          if (carry !== undefined && error instanceof HubError && error.code === 'closed') {
+            const pushedOut = carry.keep(reading);
+            this.deps.log('info', `telemetry #${n} kept for the next connection (the client closed before the hub acknowledged it)`);
+            if (pushedOut !== undefined) this.fail(pushedOut.n, 'dropped: too many readings waiting for the next connection');
+            return;
+          }
+          this.fail(n, error instanceof Error ? error.message : String(error));
         },
       );
+  }
+
+  private fail(n: number, reason: string): void {
+    this.counters.failed++;
+    this.lastFailure = `telemetry #${n} not sent: ${reason}`;
+    this.deps.log('warn', this.lastFailure);
+    this.deps.onFailure?.(this.lastFailure);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { VirtualClock, settle } from '../../hosts/virtual';
 import { TelemetryLoop } from '../../src/app/telemetry-loop';
+import { TelemetryCarry } from '../../src/app/telemetry-carry';
 import type { SensorPort, SensorReading } from '../../src/app/simulated-sensor';
 import { createSimulatedSensor } from '../../src/app/simulated-sensor';
 import { HubError } from '../../src/hub/hub-error';
@@ -128,6 +129,78 @@ describe('sends that do not complete', () => {
     loop.start();
     await settle();
     expect(hub.telemetry[0]!.body).toBe('{"temperature":1.5,"humidity":2}');
+    loop.stop();
+  });
+});
+
+describe('readings a closed client left unacknowledged', () => {
+  function loopWith(hub: FakeHub, clock: VirtualClock, carry: TelemetryCarry, lines: string[]): TelemetryLoop {
+    return new TelemetryLoop({ hub, timers: clock, sensor: createSimulatedSensor(1), log: (level, message) => lines.push(`${level} ${message}`), carry }, 5000);
+  }
+
+  test('are kept when the client closes under them and sent first by the loop on the next client', async () => {
+    const clock = new VirtualClock();
+    const carry = new TelemetryCarry();
+    const lines: string[] = [];
+    const first = new FakeHub();
+    first.autoSettle = undefined;
+    const oldLoop = loopWith(first, clock, carry, lines);
+    oldLoop.start();
+    await clock.advanceSettled(5000);
+    expect(first.telemetry).toHaveLength(2);
+    // The boot flow closes the client to ask DPS again: both readings are rejected with 'closed'.
+    oldLoop.stop();
+    for (const t of first.telemetry) t.reject(new HubError('closed', 'the client was closed before the message was acknowledged'));
+    await settle();
+    expect(carry.size).toBe(2);
+    expect(oldLoop.stats).toEqual({ sent: 0, failed: 0, taken: 2 });
+
+    const second = new FakeHub();
+    const newLoop = loopWith(second, clock, carry, lines);
+    newLoop.start();
+    await settle();
+    expect(second.telemetry.map((t) => t.body)).toEqual([
+      first.telemetry[0]!.body,
+      first.telemetry[1]!.body,
+      '{"temperature":21.76,"humidity":41.24}',
+    ]);
+    expect(carry.size).toBe(0);
+    expect(lines).toEqual([
+      'info telemetry every 5000 ms from the simulated (seed 1) sensor',
+      'info telemetry #1 kept for the next connection (the client closed before the hub acknowledged it)',
+      'info telemetry #2 kept for the next connection (the client closed before the hub acknowledged it)',
+      'info sending 2 reading(s) the previous connection left unacknowledged',
+      'info telemetry every 5000 ms from the simulated (seed 1) sensor',
+      'info telemetry #1 sent (temperature 21.76 C, humidity 41.24 %)',
+      'info telemetry #2 sent (temperature 22.03 C, humidity 40.99 %)',
+      'info telemetry #3 sent (temperature 21.76 C, humidity 41.24 %)',
+    ]);
+    newLoop.stop();
+  });
+
+  test('the carry is bounded: past its limit the oldest reading is dropped and counted as failed', async () => {
+    const clock = new VirtualClock();
+    const carry = new TelemetryCarry(1);
+    const lines: string[] = [];
+    const hub = new FakeHub();
+    hub.autoSettle = new HubError('closed', 'the client is closed');
+    const loop = loopWith(hub, clock, carry, lines);
+    loop.start();
+    await clock.advanceSettled(5000);
+    loop.stop();
+    expect(carry.size).toBe(1);
+    expect(carry.dropped).toBe(1);
+    expect(loop.stats).toEqual({ sent: 0, failed: 1, taken: 2 });
+    expect(loop.lastError).toBe('telemetry #1 not sent: dropped: too many readings waiting for the next connection');
+    expect(carry.takeAll().map((r) => r.n)).toEqual([2]);
+  });
+
+  test('without a carry a closed client counts as a failure, as before', async () => {
+    const { hub, loop } = setup();
+    hub.autoSettle = new HubError('closed', 'the client is closed');
+    loop.start();
+    await settle();
+    expect(loop.stats).toEqual({ sent: 0, failed: 1, taken: 1 });
     loop.stop();
   });
 });
