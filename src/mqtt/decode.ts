@@ -254,11 +254,20 @@ function expectEmpty(body: Uint8Array, name: string): void {
 const fromCharCode = String.fromCharCode;
 
 /**
- * `bytes[start, end)` as text when every byte is ASCII (almost every topic is), else undefined and the strict
- * UTF-8 decoder takes over. Eight units per call: growing the string one unit at a time, or collecting units
- * for one big call, measured several times slower on V8 and about 4x more XS compute.
+ * 1 for the bytes a text can hold without a second look: ASCII except U+0000 and the wildcards `+` and `#`.
+ * A text made only of them needs neither the UTF-8 decoder nor the NUL and topic-name scans.
  */
-function asciiText(bytes: Uint8Array, start: number, end: number): string | undefined {
+const PLAIN = new Uint8Array(256);
+for (let b = 1; b < 0x80; b++) PLAIN[b] = 1;
+PLAIN[0x23] = 0;
+PLAIN[0x2b] = 0;
+
+/**
+ * `bytes[start, end)` as text when every byte is PLAIN (almost every topic is), else undefined and the strict
+ * path decides. Eight units per call: growing the string one unit at a time, or collecting units for one big
+ * call, measured several times slower on V8 and about 4x more XS compute.
+ */
+function plainText(bytes: Uint8Array, start: number, end: number): string | undefined {
   let text = '';
   let i = start;
   for (; i + 8 <= end; i += 8) {
@@ -270,12 +279,12 @@ function asciiText(bytes: Uint8Array, start: number, end: number): string | unde
     const b5 = bytes[i + 5];
     const b6 = bytes[i + 6];
     const b7 = bytes[i + 7];
-    if ((b0 | b1 | b2 | b3 | b4 | b5 | b6 | b7) >= 0x80) return undefined;
+    if ((PLAIN[b0] & PLAIN[b1] & PLAIN[b2] & PLAIN[b3] & PLAIN[b4] & PLAIN[b5] & PLAIN[b6] & PLAIN[b7]) === 0) return undefined;
     text += fromCharCode(b0, b1, b2, b3, b4, b5, b6, b7);
   }
   for (; i < end; i++) {
     const b = bytes[i];
-    if (b >= 0x80) return undefined;
+    if (PLAIN[b] === 0) return undefined;
     text += fromCharCode(b);
   }
   return text;
@@ -288,6 +297,8 @@ function failure(code: MqttProtocolErrorCode, message: string): DecodeResult {
 /** A cursor over one packet body; every read names its field so a failure says what was being read. */
 class Reader {
   private at = 0;
+  /** The last string() read only PLAIN bytes. */
+  private lastWasPlain = false;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -330,7 +341,13 @@ class Reader {
   string(field: string): string {
     const length = this.u16(`${field} length`);
     if (this.at + length > this.bytes.length) throw this.truncated(field);
-    const value = asciiText(this.bytes, this.at, this.at + length) ?? utf8Decode(this.bytes, this.at, this.at + length);
+    const plain = plainText(this.bytes, this.at, this.at + length);
+    this.lastWasPlain = plain !== undefined;
+    if (plain !== undefined) {
+      this.at += length;
+      return plain;
+    }
+    const value = utf8Decode(this.bytes, this.at, this.at + length);
     if (value === undefined) throw new MqttProtocolError('invalid-utf8', `${this.name} ${field} is not valid UTF-8`);
     if (value.indexOf('\u0000') >= 0) throw new MqttProtocolError('invalid-utf8', `${this.name} ${field} holds U+0000`);
     this.at += length;
@@ -339,6 +356,8 @@ class Reader {
 
   topicName(field: string): string {
     const topic = this.string(field);
+    // A plain text holds no wildcard, so only emptiness is left to check.
+    if (this.lastWasPlain && topic.length > 0) return topic;
     const problem = topicNameProblem(topic);
     if (problem !== undefined) throw new MqttProtocolError('invalid-topic', `${this.name} ${field} ${problem}`);
     return topic;
