@@ -3,7 +3,7 @@
 // DPS with a group enrollment key and send telemetry to the hub it was assigned. Needs the Moddable SDK: runs
 // only when $MODDABLE is set, otherwise skips with a message. Everything it makes lives in a temp folder, and
 // mcsim, xvfb-run and Xvfb run in one process group that is taken down at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,17 +78,31 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-/** mcsim under xvfb-run in a process group of its own (xvfb-run starts Xvfb in the same group). */
+/** The ids of the processes named `name` in process group `pgid`. */
+function inGroup(pgid: number, name: string): number[] {
+  const found = spawnSync('pgrep', ['-g', String(pgid), '-x', name], { encoding: 'utf8' });
+  return found.stdout
+    .split('\n')
+    .filter((line) => /^[0-9]+$/.test(line))
+    .map(Number);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * mcsim under xvfb-run in a process group of its own (xvfb-run starts Xvfb in the same group). TMPDIR points
+ * xvfb-run's Xauthority folder into our work folder.
+ */
 class Simulator {
   output = '';
   exited: Promise<number | null>;
   private readonly child: ChildProcess;
   private done = false;
 
-  constructor(library: string, cwd: string) {
+  constructor(library: string, cwd: string, tmp: string) {
     this.child = spawn('xvfb-run', ['-a', 'stdbuf', '-oL', 'mcsim', library], {
       cwd,
-      env: { ...process.env, PATH: toolPath() },
+      env: { ...process.env, PATH: toolPath(), TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -110,14 +124,20 @@ class Simulator {
     return this.child.pid;
   }
 
-  /** SIGTERM to the group (xvfb-run's trap stops Xvfb), SIGKILL to whatever is left after 5 s. */
+  /**
+   * Ends mcsim alone first, so xvfb-run returns normally and runs its own clean-up (stops Xvfb, removes its
+   * Xauthority folder); a signal to xvfb-run itself would skip that. Whatever is left after 5 s gets SIGTERM,
+   * then SIGKILL, as a group.
+   */
   async stop(): Promise<void> {
     const pgid = this.child.pid;
     if (pgid === undefined) return;
-    if (groupAlive(pgid)) process.kill(-pgid, 'SIGTERM');
-    const deadline = Date.now() + 5000;
-    while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    for (const pid of inGroup(pgid, 'mcsim')) process.kill(pid, 'SIGTERM');
+    for (const [signal, waitMs] of [['SIGTERM', 5000], ['SIGKILL', 3000]] as const) {
+      const deadline = Date.now() + waitMs;
+      while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
+      if (groupAlive(pgid)) process.kill(-pgid, signal);
+    }
     if (this.running) await this.exited;
   }
 }
@@ -127,7 +147,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, giveUp: ()
   while (Date.now() < deadline) {
     if (condition()) return true;
     if (giveUp()) return condition();
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   return condition();
 }
@@ -148,6 +168,7 @@ if (!MODDABLE) {
     const telemetry: TelemetryMessage[] = [];
     let lines: string[] = [];
     let leftover = false;
+    let xvfbLeftovers: string[] = [];
 
     beforeAll(async () => {
       const mcconfig = join(MODDABLE, 'build/bin/lin/release/mcconfig');
@@ -173,6 +194,7 @@ if (!MODDABLE) {
       mkdirSync(join(work, 'app'));
       mkdirSync(join(work, 'prefs'));
       mkdirSync(join(work, 'build'));
+      mkdirSync(join(work, 'tmp'));
       // The firmware's own manifest, plus a preference folder of this run's own: a stored DPS assignment from an
       // earlier run would skip DPS. A nested object cannot be given as name=value on mcconfig's command line.
       const manifest = {
@@ -200,7 +222,7 @@ if (!MODDABLE) {
       const ours = xsbs.reduce((sum, path) => sum + statSync(path).size, 0);
 
       const started = Date.now();
-      simulator = new Simulator(library, work);
+      simulator = new Simulator(library, work, join(work, 'tmp'));
       const sim = simulator;
       await waitUntil(
         () => assigned.length > 0 && telemetry.filter((m) => m.deviceId === REGISTRATION_ID).length >= TELEMETRY_WANTED,
@@ -211,6 +233,7 @@ if (!MODDABLE) {
       const pgid = sim.pgid;
       await sim.stop();
       leftover = pgid !== undefined && groupAlive(pgid);
+      xvfbLeftovers = readdirSync(join(work, 'tmp'));
       lines = sim.output.split('\n').filter((line) => line.startsWith('['));
       console.log(
         `mcconfig ${build.ms} ms (${xsbs.length} .xsb of src/ and hosts/: ${ours} bytes); mcsim ran ${ranMs} ms; ` +
@@ -291,9 +314,10 @@ if (!MODDABLE) {
     });
 
     describe('clean-up', () => {
-      test('mcsim, xvfb-run and Xvfb are all gone', () => {
+      test('mcsim, xvfb-run and Xvfb are all gone, and xvfb-run cleaned up after itself', () => {
         expect(leftover).toBe(false);
         expect(simulator!.running).toBe(false);
+        expect(xvfbLeftovers).toEqual([]);
       });
     });
   });
