@@ -169,7 +169,10 @@ if (problems.length > 0) {
 if (options.out) mkdirSync(options.out, { recursive: true });
 const env = { ...process.env, PATH: [toolsDir, nodeBin, process.env.PATH ?? ''].join(delimiter) };
 const args = mcconfigArgs(options);
-console.error(`moddable-build: mcconfig ${args.join(' ')}`);
+// Keys given as name=value would otherwise land in build logs.
+const SECRET_SETTING = /^(connectionString|symmetricKey|groupKey|password|extraCAs)=/;
+const shown = args.map((arg) => (SECRET_SETTING.test(arg) ? `${arg.slice(0, arg.indexOf('='))}=<hidden>` : arg));
+console.error(`moddable-build: mcconfig ${shown.join(' ')}`);
 const started = Date.now();
 const code = await runChild('mcconfig', args, env);
 console.error(`moddable-build: mcconfig exited ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
