@@ -128,6 +128,25 @@ describe('other identities', () => {
     }
   });
 
+  it('connects through an IoT Edge gateway: TLS to the gateway, the token signed for the hub', async () => {
+    emulator.addDevice('gw-dev');
+    // The emulator plays the gateway too: reached as 127.0.0.1:{port}, while the hub's name stays `localhost`.
+    const gateway = `127.0.0.1:${emulator.hubPort}`;
+    const viaGateway = clientFor(emulator, 'gw-dev', {
+      credentials: { type: 'connection-string', connectionString: `${emulator.connectionString('gw-dev')};GatewayHostName=${gateway}` },
+      endpoint: undefined,
+    });
+    try {
+      await viaGateway.client.connect();
+      const log = emulator.connectionLog().find((e) => e.type === 'connected' && e.deviceId === 'gw-dev');
+      expect(log).toMatchObject({ authMethod: 'sas' });
+      await viaGateway.client.sendTelemetry('through the gateway');
+      expect(emulator.telemetry('gw-dev').map((m) => text(m.body))).toEqual(['through the gateway']);
+    } finally {
+      await viaGateway.client.close();
+    }
+  });
+
   it('connects with an X.509 client certificate and no password', async () => {
     const cert = issueDeviceCertificate('x509-dev');
     emulator.addDevice('x509-dev', { type: 'x509-thumbprint', primaryThumbprint: thumbprint(cert.certDer) });
