@@ -19,6 +19,8 @@ import { topicFilterProblem, topicNameProblem } from './topic-rules';
 export const MAX_REMAINING_LENGTH = 268_435_455;
 
 const MAX_U16 = 0xffff;
+const PLUS = 0x2b;
+const HASH = 0x23;
 const PROTOCOL_LEVEL = 4;
 
 export function encodePacket(packet: Packet): Uint8Array {
@@ -62,7 +64,42 @@ export function encodePublish(
   retain: boolean,
   packetId?: number,
 ): Uint8Array {
-  const topicLength = topicNameLength(topic, 'PUBLISH topic');
+  return encodePlainPublish(topic, payload, qos, dup, retain, packetId) ?? encodeCheckedPublish(topic, payload, qos, dup, retain, packetId);
+}
+
+/**
+ * The common case with one pass over the topic: a topic of plain ASCII (no U+0000, no wildcard) is valid as it
+ * stands, so it is checked while it is copied, instead of being measured, scanned and then written. Any other
+ * topic gives undefined and the checked path, which reports errors in their usual order.
+ */
+function encodePlainPublish(
+  topic: string,
+  payload: Uint8Array,
+  qos: QoS,
+  dup: boolean,
+  retain: boolean,
+  packetId: number | undefined,
+): Uint8Array | undefined {
+  if (typeof topic !== 'string' || !(payload instanceof Uint8Array)) return undefined;
+  const n = topic.length;
+  if (n === 0 || n > MAX_U16) return undefined;
+  const remaining = 2 + n + (qos === 1 ? 2 : 0) + payload.length;
+  if (remaining > MAX_REMAINING_LENGTH) return undefined;
+  const bytes = new Uint8Array(1 + lengthFieldSize(remaining) + remaining);
+  let at = writeU16(bytes, writeHeader(bytes, 0x30, remaining), n);
+  for (let i = 0; i < n; i++) {
+    const unit = topic.charCodeAt(i);
+    if (unit === 0 || unit >= 0x80 || unit === PLUS || unit === HASH) return undefined;
+    bytes[at++] = unit;
+  }
+  const level = checkPublishQos(qos, dup, packetId);
+  bytes[0] = 0x30 | (dup ? 0x08 : 0) | (level << 1) | (retain ? 0x01 : 0);
+  if (level === 1) at = writeU16(bytes, at, packetId as number);
+  bytes.set(payload, at);
+  return bytes;
+}
+
+function checkPublishQos(qos: QoS, dup: boolean, packetId: number | undefined): QoS {
   const level = checkQos(qos, 'PUBLISH QoS');
   if (level === 1) {
     checkPacketId(packetId, 'PUBLISH');
@@ -72,6 +109,19 @@ export function encodePublish(
     }
     if (dup) throw new MqttProtocolError('invalid-field', 'PUBLISH dup must be false for QoS 0');
   }
+  return level;
+}
+
+function encodeCheckedPublish(
+  topic: string,
+  payload: Uint8Array,
+  qos: QoS,
+  dup: boolean,
+  retain: boolean,
+  packetId: number | undefined,
+): Uint8Array {
+  const topicLength = topicNameLength(topic, 'PUBLISH topic');
+  const level = checkPublishQos(qos, dup, packetId);
   if (!(payload instanceof Uint8Array)) {
     throw new MqttProtocolError('invalid-field', 'PUBLISH payload must be a Uint8Array');
   }
