@@ -112,7 +112,7 @@ async function readyPart(config: BenchConfig, emulator: EmulatorChild): Promise<
   return {
     table: {
       title: `Connect to ready over TLS with ${rttMs} ms round-trip time: median (min..max) of ${readyRuns} connections each`,
-      header: ['client', 'TLS up to ready', 'round trips (time)', 'round trips (packets)', 'MQTT bytes out / in', 'client flights (| = waits for the hub)'],
+      header: ['client', 'TLS up to ready', 'round trips (time)', 'round trips (packets)', 'MQTT bytes out / in', 'client flights (> = waits for the hub)'],
       rows,
       notes: [
         `Ready = SUBACK for C2D, methods, twin responses and desired updates, and the twin GET answered. Timed from the TLS handshake's end (secureConnect / onConnect) to the packet that completes readiness.`,

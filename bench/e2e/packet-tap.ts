@@ -90,7 +90,7 @@ export class PacketTap {
     return total;
   }
 
-  /** The packet sequence, flights separated by ` | `: `CONNECT | SUBSCRIBEx4 PUBLISH`. */
+  /** The packet sequence, flights separated by ` > ` (a wait for the hub): `CONNECT > SUBSCRIBEx4 PUBLISH`. */
   describe(until = this.readyAt): string {
     const flights: string[][] = [];
     let heard = true;
@@ -104,7 +104,7 @@ export class PacketTap {
       heard = false;
       flights[flights.length - 1].push(p.cmd.toUpperCase());
     }
-    return flights.map((f) => compress(f).join(' ')).join(' | ');
+    return flights.map((f) => compress(f).join(' ')).join(' > ');
   }
 
   private record(direction: 'out' | 'in', packet: mqtt.Packet): void {

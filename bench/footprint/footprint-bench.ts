@@ -50,7 +50,7 @@ export async function runFootprintBench(config: BenchConfig): Promise<SectionRes
       rows,
       notes: [
         'Each layer counts every src/ module it imports (a layer cannot ship without them), so the rows overlap; "whole client" is the hub client and the DPS client together with everything they use.',
-        'XS bytecode is the sum of the .xsb files mcconfig compiled for those modules (release, from the top-level manifest); it is what goes into flash for our code, next to the runtime and the TLS stack, which are the same for any client.',
+        'XS bytecode is the sum of the .xsb files mcconfig compiled for those modules (release, from the top-level manifest). Each .xsb carries its own names and strings; linking the ROM image stores shared names once, so the sum is an upper bound on what our code adds to flash (the runtime and TLS stack come on top, the same for any client).',
         `Published figures are quoted, not measured here: Moddable's mqtt.js bytecode ${MODDABLE_MQTT_PUBLISHED_BYTES.toLocaleString('en-US')} B (QoS 0 only, no reconnect), Azure SDK for Embedded C ${EMBEDDED_C_PUBLISHED_KB} KB of ROM for hub + DPS + Plug and Play (compiled C, not bytecode).`,
       ],
     },

@@ -60,7 +60,7 @@ describe('every benchmark section runs end to end in the smoke profile', () => {
     const e2e = report.sections.find((s) => s.name === 'e2e')!;
     const ready = e2e.tables.find((t) => t.title.startsWith('Connect to ready'))!;
     expect(ready.rows.map((r) => r[0])).toEqual(['ours (hub client)', 'azure-iot-device 1.18']);
-    expect(ready.rows[0][5]).toBe('CONNECT | SUBSCRIBE PUBLISH');
+    expect(ready.rows[0][5]).toBe('CONNECT > SUBSCRIBE PUBLISH');
     const throughput = e2e.tables.find((t) => t.title.startsWith('QoS 1 telemetry'))!;
     expect(throughput.rows.map((r) => r[0])).toEqual(['1 in flight', '16 in flight']);
   });
