@@ -1,7 +1,6 @@
 // The emulator as its own process for the end-to-end benchmark, so it runs on the other core and the clients
 // under test compete only with each other. Prints one JSON line (ports, CA, device keys), then serves until
 // its stdin closes. Run by emulator-child.ts as `node --import tsx bench/e2e/emulator-process.ts <oneWayMs> <ids...>`.
-import type { Server, Socket } from 'node:net';
 import { Emulator } from '../../emulator/src/emulator';
 import { createTlsMaterial } from '../../emulator/src/tls-material';
 import { startDelayRelay } from './delay-relay';
@@ -16,23 +15,11 @@ export interface EmulatorHandshake {
   keys: Record<string, string>;
 }
 
-/**
- * The hub's TLS server leaves Nagle's algorithm on, so a CONNACK written right after the TLS session tickets waits
- * for the client's delayed ACK: about 40 ms on every connection that no real hub adds. Reaching into the
- * emulator's server is a benchmark-only workaround (reported to the emulator's owner).
- */
-function disableNagle(emulator: Emulator): void {
-  const server = (emulator as unknown as { hub?: { server?: Server } }).hub?.server;
-  if (server === undefined) throw new Error('the emulator no longer exposes its TLS server where the benchmark expects it');
-  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
-}
-
 async function main(): Promise<void> {
   const oneWayMs = Number(process.argv[2] ?? '25');
   const deviceIds = process.argv.slice(3);
   // A plain host name: device SDKs refuse a port in the host they sign for; they reach the port as a gateway.
   const emulator = await Emulator.start({ persist: false, dps: false, tls: createTlsMaterial(), telemetryHistory: 10, hubHostName: 'localhost' });
-  disableNagle(emulator);
   const keys: Record<string, string> = {};
   for (const deviceId of deviceIds) {
     const record = emulator.addDevice(deviceId);

@@ -197,7 +197,10 @@ describe('one connection per identity', () => {
     await first.waitClosed();
     expect(second.isOpen).toBe(true);
     expect(emulator.isConnected('d1')).toBe(true);
-    const events = emulator.connectionLog().filter((e) => e.type === 'disconnected');
+    // The client may see its socket close before the hub has logged why: give the log a moment.
+    const disconnects = () => emulator.connectionLog().filter((e) => e.type === 'disconnected');
+    for (let i = 0; i < 100 && disconnects().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const events = disconnects();
     expect(events).toEqual([expect.objectContaining({ deviceId: 'd1', reason: 'replaced' })]);
   });
 

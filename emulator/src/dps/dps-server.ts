@@ -223,6 +223,8 @@ export async function startDpsServer(options: DpsServerOptions): Promise<DpsServ
       connections.add(connection);
     },
   );
+  // Nagle's algorithm would hold small answers for the client's delayed ACK (~40 ms), which DPS does not add.
+  server.on('connection', (socket) => socket.setNoDelay(true));
   server.on('tlsClientError', (error) => log('debug', `DPS: TLS handshake failed: ${error.message}`));
 
   await new Promise<void>((resolve, reject) => {
