@@ -68,7 +68,7 @@ export async function runXsBench(config: BenchConfig): Promise<SectionResult> {
     const puback = (await perOperation(compute, { op: 'puback' }, settings.publishes)).compute;
     const whole = perPublish[0];
     const share = (part: number): string => `${((part / whole) * 100).toFixed(0)}%`;
-    pieceRows.push(['telemetry topic and property bag (telemetryTopic)', formatCount(topic), share(topic)]);
+    pieceRows.push(['telemetry topic and property bag (hub client topic cache, new $.mid each)', formatCount(topic), share(topic)]);
     pieceRows.push(['PUBLISH encoding (encodePublish)', formatCount(encode), share(encode)]);
     pieceRows.push(['PUBACK framing and decoding (MqttStreamParser.push)', formatCount(puback), share(puback)]);
     const rest = whole - topic - encode - puback;

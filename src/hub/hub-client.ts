@@ -20,7 +20,8 @@ import { c2dSubscribeFilter, parseC2dTopic } from '../azure/c2d-topic';
 import { checkTelemetrySize } from '../azure/limits';
 import { METHODS_FILTER, methodResponseTopic, parseMethodRequestTopic } from '../azure/method-topics';
 import { TWIN_DESIRED_FILTER, TWIN_RESPONSE_FILTER } from '../azure/twin-topics';
-import { telemetryTopic, type TelemetryTopicOptions } from '../azure/telemetry-topic';
+import type { TelemetryTopicOptions } from '../azure/telemetry-topic';
+import { TelemetryTopicCache } from './telemetry-topic-cache';
 import { buildReportedProperty, buildWritablePropertyAck, type WritablePropertyAck } from '../azure/pnp';
 import type { JsonValue } from '../azure/json';
 import { createRequestIdGenerator } from '../azure/request-id';
@@ -97,6 +98,7 @@ export class HubClient {
   private readonly connectSettings: ConnectSettings;
   private readonly random: RandomSource;
   private readonly outbox: TelemetryOutbox;
+  private readonly topicCache = new TelemetryTopicCache();
   private readonly twin: TwinChannel;
   private readonly methods: MethodDispatcher;
   private readonly nextRid = createRequestIdGenerator();
@@ -256,7 +258,7 @@ export class HubClient {
     const topicInput: TelemetryTopicOptions = { deviceId: this.identity.deviceId, ...(options.systemProperties ?? {}) };
     if (this.identity.moduleId !== undefined) topicInput.moduleId = this.identity.moduleId;
     if (options.properties !== undefined) topicInput.properties = options.properties;
-    const topic = telemetryTopic(topicInput);
+    const topic = this.topicCache.topic(topicInput);
     if (!topic.ok) {
       return Promise.reject(new HubError('invalid-argument', `telemetry: ${topic.error.message}`, { field: topic.error.field, cause: topic.error }));
     }
