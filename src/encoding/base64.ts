@@ -1,4 +1,4 @@
-// Standard base64 (RFC 4648 section 4, with padding). XS lacks atob/btoa and Buffer, so we carry our own.
+// Standard base64 (RFC 4648 section 4, with padding). XS lacks atob/btoa and Node's byte buffers, so we carry our own.
 // Decoding is strict on purpose: keys arrive as base64 text, and a key that silently decodes to other bytes
 // produces a token the hub rejects with a bare 401, which is far harder to diagnose than a parse error here.
 // Rejected: characters outside the alphabet (including whitespace and the URL-safe `-_`), a length that is
