@@ -1,9 +1,10 @@
 // A seeded random source for the soak and fuzz runs: every run prints its seed, and the same seed replays the
 // same inputs and fault schedule. mulberry32 is small and fast, which matters when it drives millions of inputs.
 
-// Module bindings instead of global lookups: under jest's vm context every `Math.` access is a slow
+import { mulberry32Advance, mulberry32Value } from '../../tests/helpers/seeded-random';
+
+// A module binding instead of a global lookup: under jest's vm context every `Math.` access is a slow
 // interceptor call, and this runs a few hundred million times in a soak.
-const imul = Math.imul;
 const floor = Math.floor;
 
 export class Rng {
@@ -15,11 +16,8 @@ export class Rng {
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = imul(t ^ (t >>> 15), t | 1);
-    t ^= t + imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.state = mulberry32Advance(this.state);
+    return mulberry32Value(this.state);
   }
 
   /** Integer in [min, max], both ends included. */

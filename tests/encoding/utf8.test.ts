@@ -2,6 +2,7 @@
 // exactly what a fatal TextDecoder accepts.
 
 import { isWellFormedUtf16, utf8Decode, utf8Encode, utf8Length, utf8Write } from '../../src/encoding/utf8';
+import { seededRandom } from '../helpers/seeded-random';
 
 const nodeEncoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -16,18 +17,6 @@ function nodeStrictDecode(bytes: Uint8Array): string | undefined {
 
 function bytes(...values: number[]): Uint8Array {
   return new Uint8Array(values);
-}
-
-/** mulberry32, as in the codec tests. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('utf8Encode matches TextEncoder', () => {

@@ -5,6 +5,7 @@ import { FILE_STORE_WRITE_STEPS, FileStore, type FileStoreWriteStep } from '../.
 import { SecurityTagStore } from '../../src/storage/security-tags';
 import { AssignmentStore } from '../../src/storage/assignment-store';
 import type { LogLevel } from '../../src/ports';
+import { seededRandom } from '../helpers/seeded-random';
 
 let dir: string;
 beforeEach(() => {
@@ -174,23 +175,11 @@ describe('records survive a restart', () => {
   });
 });
 
-// mulberry32: tiny, seedable, good enough to pick operations.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SEED = Number(process.env.FILE_STORE_SEED ?? Date.now() % 1_000_000_007);
 
 describe('random writes with power cuts', () => {
   test(`300 random operations, a third of them cut at a random step (seed ${SEED}; rerun with FILE_STORE_SEED=${SEED})`, () => {
-    const random = rng(SEED);
+    const random = seededRandom(SEED);
     const path = join(dir, 'fuzz.store');
     const model = new Map<string, number[]>();
     let store = new FileStore({ path });
