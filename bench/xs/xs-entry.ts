@@ -16,7 +16,7 @@ import { MqttStreamParser } from '../../src/mqtt/stream-parser';
 import { utf8Decode, utf8Encode } from '../../src/encoding/utf8';
 import { HubClient } from '../../src/hub';
 import { VirtualClock } from '../../hosts/virtual/virtual-clock';
-import { hmacSha256 } from './hmac-sha256';
+import { hmacSha256 } from '../../tests/helpers/hmac-sha256';
 import { LoopbackHub, methodCallPacket } from './loopback-hub';
 
 interface Request {

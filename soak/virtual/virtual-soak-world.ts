@@ -12,7 +12,7 @@ import { base64Encode } from '../../src/encoding/base64';
 import { VirtualClock } from '../../hosts/virtual/virtual-clock';
 import { Rng } from '../lib/rng';
 import { FakeHub, type FakeHubStats, type MethodOutcome } from './fake-hub';
-import { hmacSha256 } from './hmac';
+import { hmacSha256 } from '../../tests/helpers/hmac-sha256';
 
 export interface VirtualSoakOptions {
   seed: number;

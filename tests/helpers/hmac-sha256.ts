@@ -1,5 +1,6 @@
-// HMAC-SHA-256 (RFC 2104) over the core's own SHA-256, for the XS benchmark: xsnap has no crypto, and a board's
-// host would use its native HMAC. The SAS figures are given both with this and with HMAC left out.
+// HMAC-SHA-256 (RFC 2104) over the core's host-neutral SHA-256, for code that runs inside xsnap, which has no crypto
+// module: the XS benchmark (its SAS figures are given both with this and with HMAC left out) and the virtual soak,
+// which signs and verifies SAS tokens. A board's host would use its native HMAC instead.
 import { sha256 } from '../../src/crypto/sha256';
 
 const BLOCK = 64;
@@ -9,7 +10,7 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   const inner = new Uint8Array(BLOCK + data.length);
   const outer = new Uint8Array(BLOCK + 32);
   for (let i = 0; i < BLOCK; i++) {
-    const byte = i < k.length ? k[i] : 0;
+    const byte = i < k.length ? k[i]! : 0;
     inner[i] = byte ^ 0x36;
     outer[i] = byte ^ 0x5c;
   }
