@@ -2,37 +2,20 @@
 import mqtt from 'mqtt-packet';
 import type { Emulator } from '../../emulator/src/emulator';
 import type { RawMqttClient } from '../helpers/raw-mqtt';
-import { addSasDevice, connectDevice, openRaw, sasFor, startTestEmulator, usernameFor } from './hub-fixture';
+import { sasDeviceEachTest } from './hub-fixture';
 
+const bed = sasDeviceEachTest('d1');
 let emulator: Emulator;
-const open: RawMqttClient[] = [];
+beforeEach(() => {
+  emulator = bed.emulator;
+});
 
-async function device(subscribe: string[] = []): Promise<RawMqttClient> {
-  const client = await connectDevice(emulator, 'd1', { subscribe });
-  open.push(client);
-  return client;
-}
-
-async function connackCode(): Promise<number> {
-  const client = await openRaw(emulator);
-  open.push(client);
-  const connack = await client.mqttConnect({ clientId: 'd1', username: usernameFor(emulator, 'd1'), password: sasFor(emulator, 'd1') });
-  return connack.returnCode ?? -1;
-}
+const device = (subscribe: string[] = []): Promise<RawMqttClient> => bed.connect({ subscribe });
+const connackCode = bed.connackCode;
 
 function telemetry(client: RawMqttClient): number {
   return client.publish('devices/d1/messages/events/', 'x', 1)!;
 }
-
-beforeEach(async () => {
-  emulator = await startTestEmulator();
-  addSasDevice(emulator, 'd1');
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await emulator.stop();
-});
 
 describe('dropping connections', () => {
   it('drops the connection now, reported as a fault', async () => {

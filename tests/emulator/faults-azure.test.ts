@@ -3,22 +3,16 @@
 import type { Emulator } from '../../emulator/src/emulator';
 import type { RawMqttClient } from '../helpers/raw-mqtt';
 import { encodeComponent } from '../../emulator/src/hub/topics';
-import { addSasDevice, connectDevice, openRaw, sasFor, startTestEmulator, usernameFor } from './hub-fixture';
+import { sasDeviceEachTest } from './hub-fixture';
 
+const bed = sasDeviceEachTest('d1');
 let emulator: Emulator;
-const open: RawMqttClient[] = [];
+beforeEach(() => {
+  emulator = bed.emulator;
+});
 
-async function device(subscribe: string[] = []): Promise<RawMqttClient> {
-  const client = await connectDevice(emulator, 'd1', { subscribe });
-  open.push(client);
-  return client;
-}
-
-async function connackCode(): Promise<number> {
-  const client = await openRaw(emulator);
-  open.push(client);
-  return (await client.mqttConnect({ clientId: 'd1', username: usernameFor(emulator, 'd1'), password: sasFor(emulator, 'd1') })).returnCode ?? -1;
-}
+const device = (subscribe: string[] = []): Promise<RawMqttClient> => bed.connect({ subscribe });
+const connackCode = bed.connackCode;
 
 function askForFault(client: RawMqttClient, type: string, delaySecs: number, durationSecs: number): number {
   const bag = [
@@ -31,16 +25,6 @@ function askForFault(client: RawMqttClient, type: string, delaySecs: number, dur
     .join('&');
   return client.publish(`devices/d1/messages/events/${bag}`, 'fault', 1)!;
 }
-
-beforeEach(async () => {
-  emulator = await startTestEmulator();
-  addSasDevice(emulator, 'd1');
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await emulator.stop();
-});
 
 describe('KillTcp', () => {
   it('acknowledges the message, then drops the connection after the delay', async () => {

@@ -2,16 +2,17 @@
 // until PUBACK, clean sessions, and the service-side limits.
 import type { Emulator } from '../../emulator/src/emulator';
 import type { AnyPacket, RawMqttClient } from '../helpers/raw-mqtt';
-import { addSasDevice, connectDevice, startTestEmulator } from './hub-fixture';
+import { sasDeviceEachTest } from './hub-fixture';
 
 const C2D_FILTER = 'devices/d1/messages/devicebound/#';
+const bed = sasDeviceEachTest('d1');
 let emulator: Emulator;
-const open: RawMqttClient[] = [];
+beforeEach(() => {
+  emulator = bed.emulator;
+});
 
-async function device(options: { clean?: boolean; subscribe?: boolean } = {}): Promise<RawMqttClient> {
-  const client = await connectDevice(emulator, 'd1', { clean: options.clean, subscribe: options.subscribe === false ? [] : [C2D_FILTER] });
-  open.push(client);
-  return client;
+function device(options: { clean?: boolean; subscribe?: boolean } = {}): Promise<RawMqttClient> {
+  return bed.connect({ clean: options.clean, subscribe: options.subscribe === false ? [] : [C2D_FILTER] });
 }
 
 async function disconnect(client: RawMqttClient): Promise<void> {
@@ -24,16 +25,6 @@ function publishOf(packet: AnyPacket): { topic: string; body: string; qos: numbe
   if (packet.cmd !== 'publish') throw new Error(`expected a publish, got ${packet.cmd}`);
   return { topic: packet.topic, body: Buffer.from(packet.payload).toString(), qos: packet.qos, dup: packet.dup ?? false, messageId: packet.messageId };
 }
-
-beforeEach(async () => {
-  emulator = await startTestEmulator();
-  addSasDevice(emulator, 'd1');
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-  await emulator.stop();
-});
 
 describe('delivery', () => {
   it('delivers at QoS 1 with system and application properties URL-encoded in the topic', async () => {

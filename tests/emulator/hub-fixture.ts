@@ -55,3 +55,51 @@ export async function connectDevice(
   if (options.subscribe?.length) await client.subscribe(options.subscribe.map((topic) => ({ topic, qos: 1 })));
   return client;
 }
+
+/** A fresh emulator per test with one SAS device, and the raw clients a test opened as that device. */
+export interface SasDeviceTestBed {
+  /** The running test's emulator (set by the bed's beforeEach). */
+  readonly emulator: Emulator;
+  /** A raw client connected as the device (CONNACK 0), closed after the test. */
+  connect(options?: { clean?: boolean; subscribe?: string[] }): Promise<RawMqttClient>;
+  /** The CONNACK return code a new connection as the device gets (-1 when it has none); closed after the test. */
+  connackCode(): Promise<number>;
+}
+
+/**
+ * Registers the hooks: before each test an emulator with `deviceId` as a SAS device; after it every client the
+ * bed opened is closed, then the emulator is stopped. Call at the top of a test file.
+ */
+export function sasDeviceEachTest(deviceId: string): SasDeviceTestBed {
+  let emulator: Emulator | undefined;
+  const open: RawMqttClient[] = [];
+  const current = (): Emulator => {
+    if (!emulator) throw new Error('no emulator outside a test');
+    return emulator;
+  };
+  beforeEach(async () => {
+    emulator = await startTestEmulator();
+    addSasDevice(emulator, deviceId);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+    await emulator?.stop();
+    emulator = undefined;
+  });
+  return {
+    get emulator() {
+      return current();
+    },
+    async connect(options = {}) {
+      const client = await connectDevice(current(), deviceId, options);
+      open.push(client);
+      return client;
+    },
+    async connackCode() {
+      const client = await openRaw(current());
+      open.push(client);
+      const connack = await client.mqttConnect({ clientId: deviceId, username: usernameFor(current(), deviceId), password: sasFor(current(), deviceId) });
+      return connack.returnCode ?? -1;
+    },
+  };
+}
