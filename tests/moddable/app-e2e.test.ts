@@ -3,62 +3,22 @@
 // DPS with a group enrollment key and send telemetry to the hub it was assigned. Needs the Moddable SDK: runs
 // only when $MODDABLE is set, otherwise skips with a message. Everything it makes lives in a temp folder, and
 // mcsim, xvfb-run and Xvfb run in one process group that is taken down at the end.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { Emulator } from '../../emulator/src/emulator';
 import type { DpsAssignedEvent } from '../../emulator/src/dps/dps-server';
 import type { TelemetryMessage } from '../../emulator/src/hub/telemetry';
+import { BUILD_TIMEOUT_MS, buildForSimulator, MODDABLE, REPO, requireMcconfig, spawnMcsim, type Built } from './mcsim-harness';
 
-const MODDABLE = process.env.MODDABLE;
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REGISTRATION_ID = 'mcsim-e2e-device';
 const GROUP_ID = 'mcsim-e2e-fleet';
 const TELEMETRY_INTERVAL_MS = 1000;
 /** Telemetry messages to see before stopping the simulator. */
 const TELEMETRY_WANTED = 3;
-const BUILD_TIMEOUT_MS = 300_000;
 const RUN_TIMEOUT_MS = 120_000;
-
-interface Finished {
-  code: number | null;
-  output: string;
-  ms: number;
-}
-
-function toolPath(): string {
-  return [join(MODDABLE ?? '', 'build/bin/lin/release'), join(REPO, 'node_modules/.bin'), process.env.PATH ?? ''].join(':');
-}
-
-function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Finished> {
-  const started = Date.now();
-  const child = spawn(command, args, { cwd, env: { ...process.env, PATH: toolPath() }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, output, ms: Date.now() - started });
-    });
-  });
-}
-
-function findFile(dir: string, name: string): string | undefined {
-  if (!existsSync(dir)) return undefined;
-  for (const entry of readdirSync(dir)) {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) {
-      const found = findFile(path, name);
-      if (found) return found;
-    } else if (entry === name) return path;
-  }
-  return undefined;
-}
 
 function listFiles(dir: string, suffix: string): string[] {
   if (!existsSync(dir)) return [];
@@ -100,12 +60,7 @@ class Simulator {
   private done = false;
 
   constructor(library: string, cwd: string, tmp: string) {
-    this.child = spawn('xvfb-run', ['-a', 'stdbuf', '-oL', 'mcsim', library], {
-      cwd,
-      env: { ...process.env, PATH: toolPath(), TMPDIR: tmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    this.child = spawnMcsim(library, cwd, { TMPDIR: tmp });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((resolveExit) =>
@@ -160,7 +115,7 @@ if (!MODDABLE) {
     let work: string;
     let emulator: Emulator | undefined;
     let simulator: Simulator | undefined;
-    let build: Finished;
+    let build: Built;
     let groupKey: string;
     let deviceKey: string;
     let dpsPort: number;
@@ -171,8 +126,7 @@ if (!MODDABLE) {
     let xvfbLeftovers: string[] = [];
 
     beforeAll(async () => {
-      const mcconfig = join(MODDABLE, 'build/bin/lin/release/mcconfig');
-      if (!existsSync(mcconfig)) throw new Error(`${mcconfig} is missing: build the tools (cd $MODDABLE/build/makefiles/lin && make)`);
+      requireMcconfig();
       if (!existsSync(join(REPO, 'manifest.json'))) throw new Error(`${join(REPO, 'manifest.json')} is missing: the firmware's manifest`);
 
       // The hub is named plain `localhost` (what DPS assigns and the device signs), as with the emulator CLI on
@@ -212,12 +166,9 @@ if (!MODDABLE) {
         `telemetryIntervalMs=${TELEMETRY_INTERVAL_MS}`,
         `extraCAs=${Buffer.from(emulator.caDer).toString('base64')}`,
       ];
-      build = await run('mcconfig', ['-m', '-p', 'lin', '-t', 'build', '-o', join(work, 'build'), join(work, 'app/manifest.json'), ...settings], work, BUILD_TIMEOUT_MS);
-      const library = build.code === 0 ? findFile(join(work, 'build/bin'), 'mc.so') : undefined;
-      if (!library) {
-        console.log(`mcconfig failed (exit ${build.code}) after ${build.ms} ms:\n${build.output.slice(-4000)}`);
-        return;
-      }
+      build = await buildForSimulator(work, ['-t', 'build', '-o', join(work, 'build'), join(work, 'app/manifest.json'), ...settings]);
+      const library = build.library;
+      if (!library) return;
       const xsbs = listFiles(join(work, 'build/tmp'), '.xsb').filter((path) => /\/modules\/(src|hosts)\//.test(path));
       const ours = xsbs.reduce((sum, path) => sum + statSync(path).size, 0);
 

@@ -1,12 +1,11 @@
 // Builds tests/moddable/smoke (hosts/moddable on the real Moddable runtime) with mcconfig for the Linux
 // simulator, runs it in mcsim under a virtual X display and checks what it prints. Needs the Moddable SDK:
 // runs only when $MODDABLE is set, otherwise skips with a message. Everything it makes lives in a temp folder.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createCa, issueCertificate, issueDeviceCertificate, issueServerCertificate } from '../../emulator/src/pki';
 import {
   findClosedPort,
@@ -16,48 +15,16 @@ import {
   type Closable,
   type ListeningServer,
 } from './smoke-fixtures';
+import { BUILD_TIMEOUT_MS, buildForSimulator, MODDABLE, REPO, requireMcconfig, spawnMcsim, type Built, type Finished } from './mcsim-harness';
 
-const MODDABLE = process.env.MODDABLE;
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ECHO_BYTES = 40_000;
 const SNTP_SECONDS = 1_767_225_600; // 2026-01-01T00:00:00Z
-const BUILD_TIMEOUT_MS = 300_000;
 const RUN_TIMEOUT_MS = 90_000;
-
-interface Finished {
-  code: number | null;
-  output: string;
-  ms: number;
-}
-
-function toolPath(): string {
-  return [join(MODDABLE ?? '', 'build/bin/lin/release'), join(REPO, 'node_modules/.bin'), process.env.PATH ?? ''].join(':');
-}
-
-function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Finished> {
-  const started = Date.now();
-  const child = spawn(command, args, { cwd, env: { ...process.env, PATH: toolPath() }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, output, ms: Date.now() - started });
-    });
-  });
-}
 
 /** Runs mcsim headless until the app prints its last line; the whole process group (xvfb-run, Xvfb, mcsim) is ours. */
 function runSimulator(library: string, cwd: string): Promise<Finished> {
   const started = Date.now();
-  const child: ChildProcess = spawn('xvfb-run', ['-a', 'stdbuf', '-oL', 'mcsim', library], {
-    cwd,
-    env: { ...process.env, PATH: toolPath() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child: ChildProcess = spawnMcsim(library, cwd);
   let output = '';
   const stop = (): void => {
     try {
@@ -80,17 +47,6 @@ function runSimulator(library: string, cwd: string): Promise<Finished> {
   });
 }
 
-function findFile(dir: string, name: string): string | undefined {
-  for (const entry of readdirSync(dir)) {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) {
-      const found = findFile(path, name);
-      if (found) return found;
-    } else if (entry === name) return path;
-  }
-  return undefined;
-}
-
 if (!MODDABLE) {
   console.log('skipped: $MODDABLE is not set (export MODDABLE=/opt/moddable, the Moddable SDK checkout with its tools built, to run the smoke app in mcsim)');
   test.skip('Moddable smoke app in mcsim (needs $MODDABLE)', () => undefined);
@@ -100,13 +56,12 @@ if (!MODDABLE) {
     const servers: Closable[] = [];
     let echo: ListeningServer;
     let sntp: Closable | undefined;
-    let build: Finished;
+    let build: Built;
     let sim: Finished;
     let lines: string[] = [];
 
     beforeAll(async () => {
-      const mcconfig = join(MODDABLE, 'build/bin/lin/release/mcconfig');
-      if (!existsSync(mcconfig)) throw new Error(`${mcconfig} is missing: build the tools (cd $MODDABLE/build/makefiles/lin && make)`);
+      requireMcconfig();
 
       work = mkdtempSync(join(tmpdir(), 'moddable-smoke-'));
       const root = createCa('Smoke Root');
@@ -143,13 +98,9 @@ if (!MODDABLE) {
       };
       writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifest, null, 2));
 
-      build = await run('mcconfig', ['-m', '-p', 'lin', '-o', join(work, 'build'), join(work, 'manifest.json')], work, BUILD_TIMEOUT_MS);
-      const library = build.code === 0 ? findFile(join(work, 'build/bin'), 'mc.so') : undefined;
-      if (!library) {
-        console.log(`mcconfig failed (exit ${build.code}) after ${build.ms} ms:\n${build.output.slice(-4000)}`);
-        return;
-      }
-      sim = await runSimulator(library, work);
+      build = await buildForSimulator(work, ['-o', join(work, 'build'), join(work, 'manifest.json')]);
+      if (!build.library) return;
+      sim = await runSimulator(build.library, work);
       lines = sim.output.split('\n').filter((line) => line.startsWith('smoke:') || line.startsWith('host '));
       console.log(`mcconfig ${build.ms} ms, mcsim ${sim.ms} ms; the app printed:\n${lines.join('\n')}`);
     }, BUILD_TIMEOUT_MS + RUN_TIMEOUT_MS + 30_000);
