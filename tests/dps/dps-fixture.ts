@@ -10,6 +10,7 @@ import { createNodeCrypto } from '../../hosts/node/node-crypto';
 import { DpsClient } from '../../src/dps/dps-client';
 import type { DpsAttestation } from '../../src/dps/dps-attestation';
 import type { DpsRegisterOptions, DpsRegistrationResult } from '../../src/dps/dps-options';
+import { track, type Tracked } from '../helpers/track-promise';
 
 export { settle };
 
@@ -99,28 +100,7 @@ export function assigningBody(operationId = 'op-1'): string {
   return JSON.stringify({ operationId, status: 'assigning' });
 }
 
-export interface Tracked<T> {
-  status: 'pending' | 'resolved' | 'rejected';
-  value?: T;
-  error?: unknown;
-}
-
-export function track<T>(promise: Promise<T>, onSettle?: () => void): Tracked<T> {
-  const t: Tracked<T> = { status: 'pending' };
-  promise.then(
-    (value) => {
-      t.status = 'resolved';
-      t.value = value;
-      onSettle?.();
-    },
-    (error: unknown) => {
-      t.status = 'rejected';
-      t.error = error;
-      onSettle?.();
-    },
-  );
-  return t;
-}
+export { track, type Tracked };
 
 export interface DpsFixture {
   clock: VirtualClock;

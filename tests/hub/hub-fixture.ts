@@ -11,6 +11,7 @@ import { HubClient } from '../../src/hub/hub-client';
 import type { HubClientConfig } from '../../src/hub/hub-settings';
 import type { HubError } from '../../src/hub/hub-error';
 import type { HubDisconnectReason } from '../../src/hub/hub-types';
+import { track as trackPromise, type Tracked as TrackedPromise } from '../helpers/track-promise';
 
 export const HOST = 'hub.example.net';
 export const DEVICE = 'dev1';
@@ -163,25 +164,10 @@ export async function connectFully(fx: HubFixture, desiredVersion = 1, desired: 
   fx.link.takeHex();
 }
 
-export interface Tracked<T> {
-  status: 'pending' | 'resolved' | 'rejected';
-  value?: T;
-  error?: HubError;
-}
+export type Tracked<T> = TrackedPromise<T, HubError>;
 
 export function track<T>(promise: Promise<T>): Tracked<T> {
-  const t: Tracked<T> = { status: 'pending' };
-  promise.then(
-    (value) => {
-      t.status = 'resolved';
-      t.value = value;
-    },
-    (error: HubError) => {
-      t.status = 'rejected';
-      t.error = error;
-    },
-  );
-  return t;
+  return trackPromise<T, HubError>(promise);
 }
 
 export { settle, toHex };

@@ -13,6 +13,7 @@ import { MqttSession } from '../../src/mqtt/session';
 import { MqttConnectError, MqttSessionError } from '../../src/mqtt/session-errors';
 import type { IncomingMessage, MqttConnectOptions, SessionCloseReason } from '../../src/mqtt/session-types';
 import { RawMqttClient } from '../helpers/raw-mqtt';
+import { track } from '../helpers/track-promise';
 
 const CLIENT_ID = 'it-session';
 
@@ -231,19 +232,6 @@ function connectHex(keepAlive: number, cleanSession: boolean): string {
   return `10160004${asciiHex('MQTT')}04${flags}${keep}000a${asciiHex(CLIENT_ID)}`;
 }
 const CONNACK_ACCEPTED = '20020000';
-
-/** A publish the session tracks, so a test can tell "still pending" from settled. */
-function track(promise: Promise<void>): { status: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
-  const tracked: { status: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { status: 'pending' };
-  promise.then(
-    () => (tracked.status = 'resolved'),
-    (error: unknown) => {
-      tracked.status = 'rejected';
-      tracked.error = error;
-    },
-  );
-  return tracked;
-}
 
 // ---- behaviours --------------------------------------------------------------------------------------------------
 

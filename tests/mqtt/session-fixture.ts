@@ -6,6 +6,7 @@ import type { ScriptedConnection } from '../../hosts/virtual';
 import { MqttSession } from '../../src/mqtt/session';
 import type { MqttSessionError } from '../../src/mqtt/session-errors';
 import type { MqttConnectOptions, MqttSessionOptions, SessionCloseReason } from '../../src/mqtt/session-types';
+import type { Tracked } from '../helpers/track-promise';
 
 export const CONNACK_OK = '20020000';
 export const CONNACK_SESSION_PRESENT = '20020100';
@@ -72,26 +73,7 @@ export async function connectFx(fx: Fixture, overrides: Partial<MqttConnectOptio
   fx.events.length = 0;
 }
 
-export interface Tracked<T> {
-  status: 'pending' | 'resolved' | 'rejected';
-  value?: T;
-  error?: unknown;
-}
-
-export function track<T>(promise: Promise<T>): Tracked<T> {
-  const t: Tracked<T> = { status: 'pending' };
-  promise.then(
-    (value) => {
-      t.status = 'resolved';
-      t.value = value;
-    },
-    (error: unknown) => {
-      t.status = 'rejected';
-      t.error = error;
-    },
-  );
-  return t;
-}
+export { track, type Tracked } from '../helpers/track-promise';
 
 export function errorCode(t: Tracked<unknown>): unknown {
   return (t.error as { code?: unknown } | undefined)?.code;
