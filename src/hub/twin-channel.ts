@@ -85,27 +85,7 @@ export class TwinChannel {
         reject(new HubError('closed', 'the client is closed'));
         return;
       }
-      const rid = this.deps.nextRid();
-      const refused = this.ops.add(
-        {
-          rid,
-          topic: twinGetTopic(rid),
-          payload: EMPTY,
-          replay: true,
-          resolve: (answer) => {
-            const doc = this.acceptTwin(answer);
-            if (doc instanceof HubError) reject(doc);
-            else resolve(doc);
-          },
-          reject: (error) => {
-            reject(error);
-            this.deps.onSettled();
-          },
-        },
-        this.deps.operationTimeoutMs,
-      );
-      if (refused !== undefined) reject(refused);
-      else this.flush();
+      this.request(twinGetTopic, EMPTY, (answer) => this.acceptTwin(answer), resolve, reject);
     });
   }
 
@@ -122,24 +102,42 @@ export class TwinChannel {
         reject(new HubError(code, `reported patch: ${json.error.message}`, { field: json.error.field, cause: json.error }));
         return;
       }
-      const rid = this.deps.nextRid();
-      const refused = this.ops.add(
-        {
-          rid,
-          topic: twinPatchReportedTopic(rid),
-          payload: utf8Encode(json.value),
-          replay: true,
-          resolve: (answer) => resolve(answer.version),
-          reject: (error) => {
-            reject(error);
-            this.deps.onSettled();
-          },
-        },
-        this.deps.operationTimeoutMs,
-      );
-      if (refused !== undefined) reject(refused);
-      else this.flush();
+      this.request(twinPatchReportedTopic, utf8Encode(json.value), (answer) => answer.version, resolve, reject);
     });
+  }
+
+  /**
+   * Queues a caller's request under a fresh $rid (written at once when the connection allows); `accept` turns
+   * the hub's answer into the result, or into the error to reject with.
+   */
+  private request<T>(
+    topicFor: (rid: string) => string,
+    payload: Uint8Array,
+    accept: (answer: TwinAnswer) => T | HubError,
+    resolve: (value: T) => void,
+    reject: (error: HubError) => void,
+  ): void {
+    const rid = this.deps.nextRid();
+    const refused = this.ops.add(
+      {
+        rid,
+        topic: topicFor(rid),
+        payload,
+        replay: true,
+        resolve: (answer) => {
+          const result = accept(answer);
+          if (result instanceof HubError) reject(result);
+          else resolve(result);
+        },
+        reject: (error) => {
+          reject(error);
+          this.deps.onSettled();
+        },
+      },
+      this.deps.operationTimeoutMs,
+    );
+    if (refused !== undefined) reject(refused);
+    else this.flush();
   }
 
   /** A new connection is up and subscribed: GET the twin first, then write whatever waited. */
