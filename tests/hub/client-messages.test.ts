@@ -1,4 +1,4 @@
-import { DEVICE, connectFully, publishHex, pubackHex, settle, setupHub, track } from './hub-fixture';
+import { DEVICE, acceptConnection, connectFully, publishHex, pubackHex, settle, setupHub, track } from './hub-fixture';
 import type { C2dMessage } from '../../src/hub/hub-types';
 
 const methodRequest = (name: string, rid: string, body: unknown): string =>
@@ -165,12 +165,7 @@ describe('telemetry', () => {
     fx.link.takeHex();
     fx.link.fail({ code: 'reset', message: 'reset' });
     await fx.clock.advanceSettled(1000);
-    fx.link.open();
-    await settle();
-    fx.link.takeHex();
-    fx.link.push('20020100');
-    await settle();
-    expect(fx.link.takeHex()[0]).toBe(publishHex(TELEMETRY, 'a', 1, 2, true));
+    expect((await acceptConnection(fx, '20020100'))[0]).toBe(publishHex(TELEMETRY, 'a', 1, 2, true));
     fx.link.push(pubackHex(2));
     await settle();
     expect(sent.status).toBe('resolved');
@@ -220,12 +215,7 @@ describe('telemetry', () => {
     expect(fx.transport.connections[0]!.takeHex()).toEqual(['e000']);
     expect(fx.events).toContain('disconnected:ack-timeout');
     await fx.clock.advanceSettled(1000);
-    fx.link.open();
-    await settle();
-    fx.link.takeHex();
-    fx.link.push('20020100');
-    await settle();
-    expect(fx.link.takeHex()[0]).toBe(publishHex(TELEMETRY, 'stuck', 1, 2, true));
+    expect((await acceptConnection(fx, '20020100'))[0]).toBe(publishHex(TELEMETRY, 'stuck', 1, 2, true));
     fx.link.push(pubackHex(2));
     await settle();
     expect(sent.status).toBe('resolved');
