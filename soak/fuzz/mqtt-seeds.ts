@@ -5,6 +5,7 @@ import { utf8Encode } from '../../src/encoding/utf8';
 import { encodePacket } from '../../src/mqtt/encode';
 import type { Packet, QoS, SubackCode } from '../../src/mqtt/packets';
 import type { Rng } from '../lib/rng';
+import { concatBytes } from './mutate';
 
 const AZURE_TOPICS = [
   '$iothub/twin/res/200/?$rid=1',
@@ -104,17 +105,6 @@ export function randomMqttPacket(rng: Rng): Packet {
 export function randomMqttStream(rng: Rng): Uint8Array {
   const count = rng.int(1, 4);
   const parts: Uint8Array[] = [];
-  let length = 0;
-  for (let i = 0; i < count; i++) {
-    const bytes = encodePacket(randomMqttPacket(rng));
-    parts.push(bytes);
-    length += bytes.length;
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  for (let i = 0; i < count; i++) parts.push(encodePacket(randomMqttPacket(rng)));
+  return concatBytes(parts);
 }
