@@ -49,6 +49,18 @@ export interface ProvisioningStats {
   errors: string[];
 }
 
+/** The Node host's ports with soak timeouts, every log line to `onLog`; `overrides` replace any of them. */
+export function soakNodePorts(onLog: ((level: LogLevel, message: string) => void) | undefined, overrides: Partial<SoakPorts> = {}): SoakPorts {
+  return {
+    transport: createNodeTlsTransportFactory({ defaultConnectTimeoutMs: 5000, closeGraceMs: 200 }),
+    timers: createNodeTimers(),
+    clock: createNodeClock(),
+    crypto: createNodeCrypto(),
+    logger: { log: (level, message) => onLog?.(level, message) },
+    ...overrides,
+  };
+}
+
 /** Short delays everywhere: a soak compresses hours of field behaviour into seconds. */
 export const SOAK_BACKOFF = { minDelayMs: 5, maxDelayMs: 250, maxJitterMs: 20, throttledMinMs: 20, throttledMaxMs: 120 };
 
@@ -61,15 +73,7 @@ export class SoakDevice {
   private closed = false;
 
   constructor(private readonly options: SoakDeviceOptions) {
-    const onLog = options.onLog;
-    this.ports = {
-      transport: createNodeTlsTransportFactory({ defaultConnectTimeoutMs: 5000, closeGraceMs: 200 }),
-      timers: createNodeTimers(),
-      clock: createNodeClock(),
-      crypto: createNodeCrypto(),
-      logger: { log: (level, message) => onLog?.(level, message) },
-      ...options.ports,
-    };
+    this.ports = soakNodePorts(options.onLog, options.ports);
     const deps: DpsClientDeps = { ...this.ports };
     this.dps = new DpsClient(deps);
   }

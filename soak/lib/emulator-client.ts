@@ -1,13 +1,12 @@
 // A HubClient on the Node host pointed at a running emulator: loopback TLS with the emulator's CA, the hub name
 // the emulator signs for, and short backoff. Every firmware log line goes to `onLog` (the secrets check reads them).
 
-import { createNodeClock, createNodeCrypto, createNodeTimers, createNodeTlsTransportFactory } from '../../hosts/node';
 import type { Emulator } from '../../emulator/src/emulator';
 import { HubClient } from '../../src/hub/hub-client';
 import type { HubClientConfig } from '../../src/hub/hub-settings';
 import type { HubClientPorts } from '../../src/hub/hub-types';
 import type { LogLevel } from '../../src/ports';
-import { SOAK_BACKOFF } from '../fault/soak-device';
+import { SOAK_BACKOFF, soakNodePorts } from '../fault/soak-device';
 
 export interface EmulatorClientOptions {
   deviceId: string;
@@ -18,15 +17,7 @@ export interface EmulatorClientOptions {
 }
 
 export function emulatorHubClient(emulator: Emulator, options: EmulatorClientOptions): HubClient {
-  const onLog = options.onLog;
-  const ports: HubClientPorts = {
-    transport: createNodeTlsTransportFactory({ defaultConnectTimeoutMs: 5000, closeGraceMs: 200 }),
-    timers: createNodeTimers(),
-    clock: createNodeClock(),
-    crypto: createNodeCrypto(),
-    logger: { log: (level, message) => onLog?.(level, message) },
-    ...options.ports,
-  };
+  const ports: HubClientPorts = soakNodePorts(options.onLog, options.ports);
   return new HubClient(ports, {
     credentials: { type: 'symmetric-key', hostName: emulator.hubHostName, deviceId: options.deviceId, key: options.key },
     trustedCAs: [emulator.caDer],
