@@ -85,7 +85,7 @@ async function main(): Promise<number> {
   }
   say(`hub on 127.0.0.1:${emulator.hubPort} (named ${emulator.hubHostName}), DPS on 127.0.0.1:${dps.port} (ID scope ${dps.idScope})`);
 
-  // A fresh group key every run: the enrollment lives in memory, and no secret is written anywhere.
+  // A fresh group key every run, replacing the one saved in the state folder: the device derives its key anew.
   const groupKey = randomBytes(32).toString('base64');
   dps.enrollments.addGroup(
     {

@@ -5,6 +5,7 @@ import { Registry, type DeviceAuth, type DeviceRecord, type DeviceStatus, type M
 import { createTlsMaterial, loadOrCreateTlsMaterial, type TlsMaterial } from './tls-material';
 import { pemToDer } from './pki';
 import { launchDps, type RunningDps } from './dps-adapter';
+import { loadEnrollments, saveEnrollments } from './dps/enrollment-file';
 import { silentLog, type EmulatorLog } from './log';
 import { HubServer } from './hub/hub-server';
 import type { C2DOptions, C2DProperties } from './hub/c2d-queue';
@@ -89,6 +90,12 @@ export class Emulator {
           hubHostName: hub.hubHostName,
           log,
         });
+        const dps = emulator.dpsServer;
+        if (stateDir && dps) {
+          const loaded = loadEnrollments(dps.enrollments, stateDir, log);
+          if (loaded > 0) log('info', `DPS: ${loaded} enrollment(s) loaded from the state folder`);
+          dps.enrollments.onChange(() => saveEnrollments(dps.enrollments, stateDir));
+        }
         // An enrollment's initial twin lands in the hub's twin store when DPS assigns the device, as Azure does.
         emulator.dpsServer?.on('assigned', (assigned) => {
           const desired = assigned.initialTwin?.desired;

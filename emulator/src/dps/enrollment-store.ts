@@ -182,6 +182,21 @@ function applyPatch<T extends EnrollmentBehaviour>(target: T, patch: EnrollmentP
 export class EnrollmentStore {
   private readonly individuals = new Map<string, IndividualEnrollment>();
   private readonly groups = new Map<string, GroupEnrollment>();
+  private readonly changeListeners: Array<() => void> = [];
+
+  /** Called after every change (add, update, remove), e.g. to save the enrollments for the next start. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.push(listener);
+    return () => {
+      const i = this.changeListeners.indexOf(listener);
+      if (i >= 0) this.changeListeners.splice(i, 1);
+    };
+  }
+
+  private changed<T>(result: T): T {
+    for (const listener of this.changeListeners.slice()) listener();
+    return result;
+  }
 
   /** Adds an individual enrollment; with `replace`, an existing one for the same registration id is overwritten. */
   addIndividual(input: IndividualEnrollmentInput, options: { replace?: boolean } = {}): IndividualEnrollment {
@@ -200,7 +215,7 @@ export class EnrollmentStore {
       createdDateTimeUtc: new Date().toISOString(),
     };
     this.individuals.set(key, enrollment);
-    return structuredClone(enrollment);
+    return this.changed(structuredClone(enrollment));
   }
 
   addGroup(input: GroupEnrollmentInput, options: { replace?: boolean } = {}): GroupEnrollment {
@@ -219,7 +234,7 @@ export class EnrollmentStore {
       createdDateTimeUtc: new Date().toISOString(),
     };
     this.groups.set(key, enrollment);
-    return structuredClone(enrollment);
+    return this.changed(structuredClone(enrollment));
   }
 
   /** Changes behaviour settings (status, failure, polls, ...) of an existing enrollment. */
@@ -229,7 +244,7 @@ export class EnrollmentStore {
     if (!current) throw new EnrollmentError('not-found', `no individual enrollment ${registrationId}`);
     const updated = applyPatch(current, patch);
     this.individuals.set(key, updated);
-    return structuredClone(updated);
+    return this.changed(structuredClone(updated));
   }
 
   updateGroup(enrollmentGroupId: string, patch: EnrollmentPatch): GroupEnrollment {
@@ -238,15 +253,17 @@ export class EnrollmentStore {
     if (!current) throw new EnrollmentError('not-found', `no enrollment group ${enrollmentGroupId}`);
     const updated = applyPatch(current, patch);
     this.groups.set(key, updated);
-    return structuredClone(updated);
+    return this.changed(structuredClone(updated));
   }
 
   removeIndividual(registrationId: string): boolean {
-    return this.individuals.delete(String(registrationId).toLowerCase());
+    const removed = this.individuals.delete(String(registrationId).toLowerCase());
+    return removed ? this.changed(removed) : removed;
   }
 
   removeGroup(enrollmentGroupId: string): boolean {
-    return this.groups.delete(String(enrollmentGroupId).toLowerCase());
+    const removed = this.groups.delete(String(enrollmentGroupId).toLowerCase());
+    return removed ? this.changed(removed) : removed;
   }
 
   getIndividual(registrationId: string): IndividualEnrollment | undefined {
