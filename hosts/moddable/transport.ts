@@ -61,8 +61,8 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
   let wantWritable = false;
   let connectTimer: Timer | undefined;
 
-  const finish = (reason: TransportCloseReason, error?: TransportError): void => {
-    if (finished) return;
+  /** Stops the timer, drops what is queued and closes the socket; the callers decide when onClose runs. */
+  const tearDown = (): void => {
     finished = true;
     Timer.clear(connectTimer);
     connectTimer = undefined;
@@ -72,8 +72,13 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
     try {
       closing?.close();
     } catch {
-      // Already closed by SecureSocket itself after reporting the failure.
+      // Already closed by SecureSocket itself (after reporting a failure), or gone.
     }
+  };
+
+  const finish = (reason: TransportCloseReason, error?: TransportError): void => {
+    if (finished) return;
+    tearDown();
     if (error) events.onError(error);
     events.onClose(reason);
   };
@@ -222,17 +227,7 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
           // Closing anyway.
         }
       }
-      finished = true;
-      Timer.clear(connectTimer);
-      connectTimer = undefined;
-      queue.clear();
-      const closing = socket;
-      socket = undefined;
-      try {
-        closing?.close();
-      } catch {
-        // The socket may already be gone.
-      }
+      tearDown();
       // onClose follows on the next turn, as the port promises, never inside the caller's close().
       Timer.set(() => guarded('onClose', () => events.onClose({ by: 'local', message: 'closed by the application' })));
     },
