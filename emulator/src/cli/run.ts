@@ -24,7 +24,7 @@ const VALUE_OPTIONS = new Set([
   'state-dir', 'hub-port', 'dps-port', 'control-port', 'host-name',
   'primary-key', 'secondary-key', 'x509-thumbprint', 'secondary-thumbprint',
   'module', 'prop', 'message-id', 'correlation-id', 'content-type', 'timeout',
-  'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms',
+  'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms', 'hold-ms',
   // DPS options, passed through to its commands
   'registration-id', 'group-id', 'thumbprint', 'cert-file', 'secondary-cert-file', 'ca-cert-file',
   'device-id', 'polls', 'retry-after', 'fail-code', 'fail-message', 'initial-twin', 'assigned-hub', 'group-key',
@@ -61,6 +61,8 @@ live (need a running emulator):
   fault method TARGET [--delay-ms MS] [--drop] [--count N] [--duration-ms MS]
   fault refuse-connect TARGET --code 1..5 [--count N] [--duration-ms MS]
   fault latency TARGET --inbound-ms MS --outbound-ms MS
+  fault late-subscription TARGET --hold-ms MS [--count N] [--duration-ms MS]
+        hold each SUBACK MS ms; publishes to filters not yet acknowledged are dropped
   fault clear [TARGET]
         TARGET is a device id, DEVICE/MODULE, or * for everyone
 
@@ -317,7 +319,7 @@ async function liveCommand(command: string, args: ParsedArgs, io: CliIo, stateDi
       const body: Record<string, unknown> = { kind: first, target: second ?? '*' };
       const numbers: Array<[string, string]> = [
         ['count', 'count'], ['duration-ms', 'durationMs'], ['status', 'status'], ['delay-ms', 'delayMs'], ['bytes', 'bytes'],
-        ['code', 'returnCode'], ['inbound-ms', 'inboundMs'], ['outbound-ms', 'outboundMs'],
+        ['code', 'returnCode'], ['inbound-ms', 'inboundMs'], ['outbound-ms', 'outboundMs'], ['hold-ms', 'holdMs'],
       ];
       for (const [flag, key] of numbers) {
         const n = intValue(args, flag, 0, 2 ** 31);

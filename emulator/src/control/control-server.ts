@@ -143,6 +143,12 @@ function applyFault(emulator: Emulator, body: Json): Json {
       faults.methodResponses(target, { ...(delayMs === undefined ? {} : { delayMs }), drop: body.drop === true }, windowOf(body));
       return {};
     }
+    case 'late-subscription': {
+      const holdMs = num(body, 'holdMs');
+      if (holdMs === undefined) throw new HttpError(400, 'holdMs must be a number');
+      faults.lateSubscription(target, { holdMs }, windowOf(body));
+      return {};
+    }
     case 'refuse-connect':
       faults.refuseConnect(target, num(body, 'returnCode') ?? 3, windowOf(body));
       return {};

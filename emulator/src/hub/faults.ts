@@ -25,6 +25,14 @@ export interface MethodFault {
   drop?: boolean;
 }
 
+/**
+ * Holds each SUBACK for `holdMs`. While a connection has a held SUBACK, the hub delivers only to filters it has
+ * already acknowledged: a publish to a topic whose SUBACK has not gone out is dropped, never delivered later.
+ */
+export interface LateSubscriptionFault {
+  holdMs: number;
+}
+
 export interface LatencyFault {
   inboundMs?: number;
   outboundMs?: number;
@@ -94,6 +102,7 @@ export class FaultController {
   private readonly pubackWithholds = new RuleList<true>();
   private readonly twinFaults = new RuleList<TwinFault>();
   private readonly methodFaults = new RuleList<MethodFault>();
+  private readonly lateSubscriptions = new RuleList<LateSubscriptionFault>();
   private readonly latencies = new Map<string, LatencyFault>();
   private readonly armed = new Map<string, ArmedWireFault[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -139,6 +148,12 @@ export class FaultController {
     this.methodFaults.add(target, fault, window);
   }
 
+  /** Holds each SUBACK to the target for `holdMs`; publishes on not-yet-acknowledged filters are dropped. A count window counts SUBACKs. */
+  lateSubscription(target: string, fault: LateSubscriptionFault, window?: FaultWindow): void {
+    if (!Number.isFinite(fault.holdMs) || fault.holdMs < 0) throw new RangeError('holdMs must be a number >= 0');
+    this.lateSubscriptions.add(target, { holdMs: fault.holdMs }, window);
+  }
+
   /** Adds latency to every packet of the target's connections, both directions; `undefined` removes it. */
   latency(target: string, latency: LatencyFault | undefined): void {
     if (latency) this.latencies.set(target, latency);
@@ -152,6 +167,7 @@ export class FaultController {
     this.pubackWithholds.clear(target);
     this.twinFaults.clear(target);
     this.methodFaults.clear(target);
+    this.lateSubscriptions.clear(target);
     if (target === undefined) {
       this.latencies.clear();
       this.armed.clear();
@@ -179,6 +195,10 @@ export class FaultController {
 
   takeMethodFault(key: string): MethodFault | undefined {
     return this.methodFaults.take(key);
+  }
+
+  takeLateSubscription(key: string): LateSubscriptionFault | undefined {
+    return this.lateSubscriptions.take(key);
   }
 
   /** Applies latency and armed faults to a connection that just became active. */

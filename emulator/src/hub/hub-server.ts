@@ -60,6 +60,12 @@ class HubConnection {
   authMethod: AuthMethod | undefined;
   state: 'new' | 'connecting' | 'active' | 'closed' = 'new';
   readonly subscriptions = new Set<string>();
+  /** Filters whose SUBACK has gone out to the device. */
+  readonly acknowledged = new Set<string>();
+  /** Set once a SUBACK was held (late-subscription fault): from then on only acknowledged filters receive. */
+  strictAcks = false;
+  /** SUBSCRIBE packet id -> the filters asked for, and how long its SUBACK is held (late-subscription fault). */
+  readonly pendingSubacks = new Map<number, { filters: string[]; holdMs?: number }>();
   /** C2D message ids sent on this connection and not yet acknowledged. */
   readonly sentC2D = new Set<string>();
   closeReason: { reason: DisconnectReason; detail: string } | undefined;
@@ -71,8 +77,12 @@ class HubConnection {
     this.closeReason ??= { reason, detail };
   }
 
-  subscribedTo(topic: string): boolean {
-    for (const filter of this.subscriptions) if (filterMatches(filter, topic)) return true;
+  /** True when a filter covering the topic may receive: granted, and (once SUBACKs are held) acknowledged. */
+  subscribedTo(topic: string, ignoreAcks = false): boolean {
+    for (const filter of this.subscriptions) {
+      if (this.strictAcks && !ignoreAcks && !this.acknowledged.has(filter)) continue;
+      if (filterMatches(filter, topic)) return true;
+    }
     return false;
   }
 }
@@ -175,7 +185,12 @@ export class HubServer {
     });
     hub.broker.on('unsubscribe', (topics, client) => {
       const conn = hub.connectionOf(client);
-      if (conn) for (const topic of topics) conn.subscriptions.delete(topic);
+      if (conn) {
+        for (const topic of topics) {
+          conn.subscriptions.delete(topic);
+          conn.acknowledged.delete(topic);
+        }
+      }
     });
     server.on('connection', (socket: Socket) => {
       hub.rawSockets.add(socket);
@@ -256,6 +271,14 @@ export class HubServer {
         }
         return true;
       }
+      case 'subscribe': {
+        if (conn.key !== undefined && packet.messageId !== undefined) {
+          const late = this.faults.takeLateSubscription(conn.key);
+          if (late) conn.strictAcks = true;
+          conn.pendingSubacks.set(packet.messageId, { filters: packet.subscriptions.map((s) => s.topic), holdMs: late?.holdMs });
+        }
+        return true;
+      }
       case 'disconnect':
         conn.setCloseReason('client-disconnect', 'DISCONNECT received');
         return true;
@@ -269,9 +292,27 @@ export class HubServer {
       case 'connack':
         if (packet.returnCode === 0) this.activate(conn);
         return packet;
-      case 'suback':
+      case 'suback': {
         // aedes echoes the requested QoS; the hub grants at most 1 (and 0x80 for refused filters).
-        return { ...packet, granted: packet.granted.map((g) => (g === 128 ? 128 : Math.min(Number(g), 1))) as number[] };
+        const suback: WirePacket = { ...packet, granted: packet.granted.map((g) => (g === 128 ? 128 : Math.min(Number(g), 1))) as number[] };
+        const pending = packet.messageId === undefined ? undefined : conn.pendingSubacks.get(packet.messageId);
+        if (packet.messageId !== undefined) conn.pendingSubacks.delete(packet.messageId);
+        const acknowledge = (): void => {
+          for (const filter of pending?.filters ?? []) if (conn.subscriptions.has(filter)) conn.acknowledged.add(filter);
+        };
+        if (pending?.holdMs === undefined) {
+          acknowledge();
+          return suback;
+        }
+        this.emitFault({ kind: 'late-subscription', target: conn.key ?? '', detail: `SUBACK ${packet.messageId} held ${pending.holdMs} ms` });
+        this.later(() => {
+          if (conn.state !== 'active' || conn.wire.closed) return;
+          conn.wire.send(suback);
+          acknowledge();
+          this.deliverC2D(conn);
+        }, pending.holdMs);
+        return undefined;
+      }
       case 'puback':
         if (conn.key !== undefined && this.faults.takePubackWithhold(conn.key)) {
           this.emitFault({ kind: 'withhold-puback', target: conn.key, detail: `packet id ${packet.messageId}` });
@@ -502,7 +543,12 @@ export class HubServer {
 
   /** Publishes to a connected device at QoS 0 if it holds a subscription covering the topic. */
   private sendToDevice(conn: HubConnection, topic: string, payload: Buffer): boolean {
-    if (conn.state !== 'active' || !conn.subscribedTo(topic)) return false;
+    if (conn.state !== 'active') return false;
+    if (!conn.subscribedTo(topic)) {
+      // Late-subscription fault: the filter was asked for but its SUBACK has not gone out, so the answer is lost.
+      if (conn.subscribedTo(topic, true)) this.emitFault({ kind: 'late-subscription-drop', target: conn.key ?? '', detail: topic });
+      return false;
+    }
     conn.wire.send({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false });
     return true;
   }
