@@ -58,5 +58,6 @@ export default function main(): Firmware | undefined {
     hostKind: settings.hostKind,
     defaultRoots: roots,
     extraCAs: settings.extraCAs,
+    hubClient: settings.hubClient,
   });
 }

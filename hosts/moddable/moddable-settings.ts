@@ -26,6 +26,8 @@ export interface ModdableSettings {
   hostKind: string;
   /** The host logger's threshold: the firmware's own `logLevel` when valid, else info. */
   logLevel: LogLevel;
+  /** Hub client tuning from the manifest: `sasTtlSeconds` (the SAS token's life; renewal comes at 80 % of it). */
+  hubClient: { sasTtlSeconds?: number };
   /** Settings this host cannot use, each naming the field; the entry does not start the firmware with any. */
   problems: string[];
 }
@@ -78,12 +80,17 @@ export function readModdableSettings(config: Readonly<Record<string, unknown>>):
   const sntp = text(config['sntp']);
   const sntpHosts = sntp === undefined ? DEFAULT_SNTP_HOSTS.slice() : sntp.split(/[\s,]+/).filter((host) => host !== '');
   const level = text(config['logLevel']);
+  const hubClient: ModdableSettings['hubClient'] = {};
+  const ttl = wholeNumber(config['sasTtlSeconds']);
+  if (typeof ttl === 'number') hubClient.sasTtlSeconds = ttl;
+  else if (text(config['sasTtlSeconds']) !== undefined) problems.push('sasTtlSeconds must be a whole number of seconds');
   return {
     firmwareConfig,
     extraCAs: extra.ok ? extra.cas : [],
     sntpHosts,
     hostKind: text(config['hostKind']) ?? DEFAULT_HOST_KIND,
     logLevel: level !== undefined && LEVELS.includes(level) ? (level as LogLevel) : 'info',
+    hubClient,
     problems,
   };
 }

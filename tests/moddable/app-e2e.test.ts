@@ -3,7 +3,6 @@
 // DPS with a group enrollment key and send telemetry to the hub it was assigned. Needs the Moddable SDK: runs
 // only when $MODDABLE is set, otherwise skips with a message. Everything it makes lives in a temp folder, and
 // mcsim, xvfb-run and Xvfb run in one process group that is taken down at the end.
-import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { join, relative } from 'node:path';
 import { Emulator } from '../../emulator/src/emulator';
 import type { DpsAssignedEvent } from '../../emulator/src/dps/dps-server';
 import type { TelemetryMessage } from '../../emulator/src/hub/telemetry';
-import { BUILD_TIMEOUT_MS, buildForSimulator, MODDABLE, REPO, requireMcconfig, spawnMcsim, type Built } from './mcsim-harness';
+import { BUILD_TIMEOUT_MS, buildForSimulator, groupAlive, listFiles, MODDABLE, REPO, requireMcconfig, Simulator, waitUntil, type Built } from './mcsim-harness';
 
 const REGISTRATION_ID = 'mcsim-e2e-device';
 const GROUP_ID = 'mcsim-e2e-fleet';
@@ -19,93 +18,6 @@ const TELEMETRY_INTERVAL_MS = 1000;
 /** Telemetry messages to see before stopping the simulator. */
 const TELEMETRY_WANTED = 3;
 const RUN_TIMEOUT_MS = 120_000;
-
-function listFiles(dir: string, suffix: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    return statSync(path).isDirectory() ? listFiles(path, suffix) : entry.endsWith(suffix) ? [path] : [];
-  });
-}
-
-/** Whether any process of the group still exists. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The ids of the processes named `name` in process group `pgid`. */
-function inGroup(pgid: number, name: string): number[] {
-  const found = spawnSync('pgrep', ['-g', String(pgid), '-x', name], { encoding: 'utf8' });
-  return found.stdout
-    .split('\n')
-    .filter((line) => /^[0-9]+$/.test(line))
-    .map(Number);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * mcsim under xvfb-run in a process group of its own (xvfb-run starts Xvfb in the same group). TMPDIR points
- * xvfb-run's Xauthority folder into our work folder.
- */
-class Simulator {
-  output = '';
-  exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-  private done = false;
-
-  constructor(library: string, cwd: string, tmp: string) {
-    this.child = spawnMcsim(library, cwd, { TMPDIR: tmp });
-    this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.exited = new Promise((resolveExit) =>
-      this.child.on('close', (code) => {
-        this.done = true;
-        resolveExit(code);
-      }),
-    );
-  }
-
-  get running(): boolean {
-    return !this.done;
-  }
-
-  get pgid(): number | undefined {
-    return this.child.pid;
-  }
-
-  /**
-   * Ends mcsim alone first, so xvfb-run returns normally and runs its own clean-up (stops Xvfb, removes its
-   * Xauthority folder); a signal to xvfb-run itself would skip that. Whatever is left after 5 s gets SIGTERM,
-   * then SIGKILL, as a group.
-   */
-  async stop(): Promise<void> {
-    const pgid = this.child.pid;
-    if (pgid === undefined) return;
-    for (const pid of inGroup(pgid, 'mcsim')) process.kill(pid, 'SIGTERM');
-    for (const [signal, waitMs] of [['SIGTERM', 5000], ['SIGKILL', 3000]] as const) {
-      const deadline = Date.now() + waitMs;
-      while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
-      if (groupAlive(pgid)) process.kill(-pgid, signal);
-    }
-    if (this.running) await this.exited;
-  }
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number, giveUp: () => boolean): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    if (giveUp()) return condition();
-    await sleep(200);
-  }
-  return condition();
-}
 
 if (!MODDABLE) {
   console.log('skipped: $MODDABLE is not set (export MODDABLE=/opt/moddable, a Moddable SDK checkout with its tools built, to build the firmware with mcconfig and run it in mcsim against the emulator)');

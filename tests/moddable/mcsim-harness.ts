@@ -1,6 +1,6 @@
 // What the mcsim tests share: building an app with mcconfig for the Linux simulator and starting mcsim headless
 // under xvfb-run. The tools come from $MODDABLE (these tests skip when it is not set) and node_modules/.bin.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,4 +76,91 @@ export function spawnMcsim(library: string, cwd: string, env: Record<string, str
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+}
+
+export function listFiles(dir: string, suffix: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? listFiles(path, suffix) : entry.endsWith(suffix) ? [path] : [];
+  });
+}
+
+/** Whether any process of the group still exists. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The ids of the processes named `name` in process group `pgid`. */
+export function inGroup(pgid: number, name: string): number[] {
+  const found = spawnSync('pgrep', ['-g', String(pgid), '-x', name], { encoding: 'utf8' });
+  return found.stdout
+    .split('\n')
+    .filter((line) => /^[0-9]+$/.test(line))
+    .map(Number);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * mcsim under xvfb-run in a process group of its own (xvfb-run starts Xvfb in the same group). TMPDIR points
+ * xvfb-run's Xauthority folder into our work folder.
+ */
+export class Simulator {
+  output = '';
+  exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private done = false;
+
+  constructor(library: string, cwd: string, tmp: string) {
+    this.child = spawnMcsim(library, cwd, { TMPDIR: tmp });
+    this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((resolveExit) =>
+      this.child.on('close', (code) => {
+        this.done = true;
+        resolveExit(code);
+      }),
+    );
+  }
+
+  get running(): boolean {
+    return !this.done;
+  }
+
+  get pgid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /**
+   * Ends mcsim alone first, so xvfb-run returns normally and runs its own clean-up (stops Xvfb, removes its
+   * Xauthority folder); a signal to xvfb-run itself would skip that. Whatever is left after 5 s gets SIGTERM,
+   * then SIGKILL, as a group.
+   */
+  async stop(): Promise<void> {
+    const pgid = this.child.pid;
+    if (pgid === undefined) return;
+    for (const pid of inGroup(pgid, 'mcsim')) process.kill(pid, 'SIGTERM');
+    for (const [signal, waitMs] of [['SIGTERM', 5000], ['SIGKILL', 3000]] as const) {
+      const deadline = Date.now() + waitMs;
+      while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
+      if (groupAlive(pgid)) process.kill(-pgid, signal);
+    }
+    if (this.running) await this.exited;
+  }
+}
+
+export async function waitUntil(condition: () => boolean, timeoutMs: number, giveUp: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    if (giveUp()) return condition();
+    await sleep(200);
+  }
+  return condition();
 }
