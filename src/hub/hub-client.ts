@@ -1,7 +1,8 @@
 // The Azure IoT Hub device client: one MQTT session to the hub (or an IoT Edge gateway), kept up for the life
 // of the client. Around the session it adds what the hub needs:
-// - on every connection, ONE SUBSCRIBE for C2D, methods, twin answers and desired patches, with the twin GET
-//   written right behind it (not waiting for the SUBACK), so desired changes made while away are caught up;
+// - on every connection, ONE SUBSCRIBE for C2D, methods, twin answers and desired patches; the twin GET that
+//   catches up on desired changes made while away goes out as soon as its SUBACK arrives (the hub does not
+//   promise to deliver an answer on a subscription it has not acknowledged), and so do twin calls that waited;
 // - reconnects with exponential backoff; refused credentials stop the loop until updateCredentials();
 // - SAS renewal as a planned reconnect at ~80 % of the token's life, after letting in-flight work finish, with
 //   calls made meanwhile queued and replayed, so a renewal never fails or loses a call;
@@ -363,7 +364,7 @@ export class HubClient {
     );
   }
 
-  /** Runs synchronously inside the session's CONNACK handling, so SUBSCRIBE and GET are the first packets out. */
+  /** Runs synchronously inside the session's CONNACK handling, so the SUBSCRIBE is the first packet out. */
   private onSessionConnected(sessionPresent: boolean): void {
     if (this.current !== 'connecting') return;
     this.move('connack');
@@ -389,13 +390,20 @@ export class HubClient {
       if (c2d.ok) filters.push({ topic: c2d.value, qos: 1 });
     }
     filters.push({ topic: METHODS_FILTER, qos: 0 }, { topic: TWIN_RESPONSE_FILTER, qos: 0 }, { topic: TWIN_DESIRED_FILTER, qos: 0 });
+    const seq = this.attemptSeq;
     this.session.subscribe(filters).then(
       (granted) => {
+        let twinAnswers = false;
         granted.forEach((code, i) => {
           if (code === 0x80) {
             this.report(new HubError('subscribe-refused', `the hub refused the subscription to ${filters[i]!.topic}`));
+          } else if (filters[i]!.topic === TWIN_RESPONSE_FILTER) {
+            twinAnswers = true;
           }
         });
+        // Twin requests go out only now, on the connection that was acknowledged; with the twin response
+        // filter refused no answer could arrive, so they wait (and time out) instead of being written.
+        if (twinAnswers && seq === this.attemptSeq && isOnline(this.current)) this.twin.onSubscribed();
       },
       () => undefined, // the connection ended first; the next one subscribes again
     );

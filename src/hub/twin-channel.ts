@@ -1,8 +1,11 @@
 // The device twin over MQTT: GET and reported-property PATCH requests matched to their answers by $rid,
 // desired-property patches, and the GET the client issues after every (re)connect to catch up on desired
-// changes made while it was away. Requests made while offline (or while a renewal drains) wait in PendingOps
-// and are written once the connection is back; retryable answers (429, 5xx) are retried with backoff within
-// the request's deadline. The reconciler decides which desired states reach the application.
+// changes made while it was away. Nothing is written on a connection until the hub has acknowledged the
+// subscription to the twin response topic: the hub does not promise to deliver an answer on a subscription it
+// has not acknowledged yet, and a lost catch-up answer would cost the operation timeout plus a backoff.
+// Requests made before that (offline, before the SUBACK, or while a renewal drains) wait in PendingOps and are
+// written once the subscription is in place; retryable answers (429, 5xx) are retried with backoff within the
+// request's deadline. The reconciler decides which desired states reach the application.
 
 import type { LogLevel, TimerHandle, Timers } from '../ports';
 import { checkTwinPatch } from '../azure/limits';
@@ -51,6 +54,8 @@ export class TwinChannel {
   private syncRid: string | undefined;
   private syncTimer: TimerHandle | undefined;
   private syncFailures = 0;
+  /** The hub acknowledged this connection's subscription to the twin response topic. */
+  private subscribed = false;
   private closed = false;
 
   constructor(private readonly deps: TwinChannelDeps) {
@@ -140,16 +145,24 @@ export class TwinChannel {
     else this.flush();
   }
 
-  /** A new connection is up and subscribed: GET the twin first, then write whatever waited. */
+  /** A new connection is up; its SUBSCRIBE is on the way. Nothing is written until onSubscribed(). */
   onConnected(): void {
     this.reconciler.onConnected();
     this.syncFailures = 0;
+    this.subscribed = false;
+  }
+
+  /** The hub acknowledged the twin response subscription: GET the twin first, then write whatever waited. */
+  onSubscribed(): void {
+    if (this.closed) return;
+    this.subscribed = true;
     this.startSync();
     this.flush();
   }
 
   /** The connection ended: written requests will be written again; the catch-up GET is re-issued next time. */
   onDisconnected(): void {
+    this.subscribed = false;
     this.ops.onDisconnected();
     this.syncRid = undefined;
     this.clearSyncTimer();
@@ -157,7 +170,7 @@ export class TwinChannel {
 
   /** Writes every queued request if the connection allows it. */
   flush(): void {
-    if (this.closed || !this.deps.canSend()) return;
+    if (!this.canWrite()) return;
     for (const op of this.ops.queued()) this.write(op.rid, op.topic, op.payload);
   }
 
@@ -263,7 +276,7 @@ export class TwinChannel {
       this.syncRid = undefined;
       return;
     }
-    if (this.deps.canSend()) this.write(rid, twinGetTopic(rid), EMPTY);
+    if (this.canWrite()) this.write(rid, twinGetTopic(rid), EMPTY);
   }
 
   private syncFailed(rid: string, error: HubError): void {
@@ -282,8 +295,13 @@ export class TwinChannel {
     this.clearSyncTimer();
     this.syncTimer = this.deps.timers.setTimeout(() => {
       this.syncTimer = undefined;
-      if (this.deps.canSend()) this.startSync();
+      if (this.canWrite()) this.startSync();
     }, delay);
+  }
+
+  /** Connected, not draining, and the twin response subscription acknowledged on this connection. */
+  private canWrite(): boolean {
+    return !this.closed && this.subscribed && this.deps.canSend();
   }
 
   private clearSyncTimer(): void {

@@ -84,14 +84,31 @@ describe('CONNECT for a device with a SAS key', () => {
   });
 });
 
-describe('SUBSCRIBE + GET pipeline after CONNACK', () => {
-  it('writes ONE SUBSCRIBE with all four filters, then the twin GET, without waiting for the SUBACK', async () => {
+describe('SUBSCRIBE after CONNACK, the twin GET after its SUBACK', () => {
+  it('writes ONE SUBSCRIBE with all four filters and nothing else until the SUBACK', async () => {
     const fx = setupHub();
     const connected = track(fx.client.connect());
     const afterConnack = await acceptConnection(fx);
-    expect(afterConnack).toEqual([subscribeHex(1), publishHex('$iothub/twin/GET/?$rid=1', '')]);
+    expect(afterConnack).toEqual([subscribeHex(1)]);
     expect(connected.status).toBe('resolved');
     expect(fx.events).toEqual(['connected']);
+    await fx.clock.advanceSettled(59_999);
+    expect(fx.link.takeHex()).toEqual([]);
+    await fx.client.close();
+  });
+
+  it('writes the twin GET as soon as the SUBACK arrives', async () => {
+    const fx = setupHub();
+    track(fx.client.connect());
+    await acceptConnection(fx);
+    fx.link.push(subackHex(1));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([publishHex('$iothub/twin/GET/?$rid=1', '')]);
+    expect(fx.link.writtenHex()).toEqual([
+      connectHex({ password: sasToken(`${HOST}/devices/${DEVICE}`, KEY, EXPIRY) }),
+      subscribeHex(1),
+      publishHex('$iothub/twin/GET/?$rid=1', ''),
+    ]);
     await fx.client.close();
   });
 
@@ -104,6 +121,7 @@ describe('SUBSCRIBE + GET pipeline after CONNACK', () => {
     track(fx.client.connect());
     await acceptConnection(fx);
     fx.link.push(subackHex(1));
+    await settle();
     fx.link.push(publishHex('$iothub/twin/res/200/?$rid=1', twinDoc({ fan: 2 }, 4)));
     await settle();
     expect(seen).toEqual(['{"fan":2,"$version":4}@4:true']);
@@ -121,18 +139,37 @@ describe('SUBSCRIBE + GET pipeline after CONNACK', () => {
     await fx.client.close();
   });
 
-  it('subscribes and GETs again on every reconnect', async () => {
+  it('writes no twin request when the twin response filter is refused: no answer could arrive', async () => {
+    const fx = setupHub({ operationTimeoutMs: 5000 });
+    track(fx.client.connect());
+    await acceptConnection(fx);
+    const twin = track(fx.client.getTwin());
+    fx.link.push(subackHex(1, [1, 0, 0x80, 0]));
+    await settle();
+    expect(fx.errors.map((e) => e.message)).toEqual(['the hub refused the subscription to $iothub/twin/res/#']);
+    expect(fx.link.takeHex()).toEqual([]);
+    await fx.clock.advanceSettled(5000);
+    expect(twin.error?.code).toBe('timeout');
+    expect(fx.link.takeHex()).toEqual([]);
+    await fx.client.close();
+  });
+
+  it('subscribes again on every reconnect, and GETs again on that SUBACK', async () => {
     const fx = setupHub();
     track(fx.client.connect());
     await acceptConnection(fx);
     fx.link.push(subackHex(1));
+    await settle();
     fx.link.push(publishHex('$iothub/twin/res/200/?$rid=1', twinDoc({}, 1)));
     await settle();
     fx.link.peerClose();
     await fx.clock.advanceSettled(1000);
     expect(fx.transport.connections).toHaveLength(2);
     const again = await acceptConnection(fx, CONNACK_OK);
-    expect(again).toEqual([subscribeHex(2), publishHex('$iothub/twin/GET/?$rid=2', '')]);
+    expect(again).toEqual([subscribeHex(2)]);
+    fx.link.push(subackHex(2));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([publishHex('$iothub/twin/GET/?$rid=2', '')]);
     await fx.client.close();
   });
 });

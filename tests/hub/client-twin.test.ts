@@ -5,6 +5,7 @@ import {
   settle,
   setupHub,
   subackHex,
+  subscribeHex,
   track,
   twinDoc,
 } from './hub-fixture';
@@ -56,9 +57,10 @@ describe('reconciliation by version', () => {
     await connectFully(fx, 1, { mode: 'off' });
     fx.link.peerClose(); // offline; the service sets mode=eco (v2) meanwhile
     await fx.clock.advanceSettled(1000);
-    const afterConnack = await acceptConnection(fx);
-    expect(afterConnack[1]).toBe(publishHex('$iothub/twin/GET/?$rid=2', ''));
+    await acceptConnection(fx);
     fx.link.push(subackHex(2));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([publishHex('$iothub/twin/GET/?$rid=2', '')]);
     fx.link.push(publishHex('$iothub/twin/res/200/?$rid=2', twinDoc({ mode: 'eco' }, 2)));
     fx.link.push(desiredPush(2, { mode: 'eco' })); // a late duplicate changes nothing
     await settle();
@@ -80,6 +82,9 @@ describe('reconciliation by version', () => {
     const seen = recordDesired(fx);
     track(fx.client.connect());
     await acceptConnection(fx);
+    fx.link.push(subackHex(1));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([publishHex('$iothub/twin/GET/?$rid=1', '')]);
     fx.link.push(publishHex('$iothub/twin/res/429/?$rid=1', '{"message":"throttled"}'));
     await settle();
     await fx.clock.advanceSettled(9999);
@@ -150,12 +155,14 @@ describe('getTwin and patchReported', () => {
     await fx.client.close();
   });
 
-  it('queues calls made while offline and writes them after the SUBSCRIBE and catch-up GET', async () => {
+  it('queues calls made while offline and writes them after the SUBACK, behind the catch-up GET', async () => {
     const fx = setupHub();
     const early = track(fx.client.patchReported({ boot: 1 }));
     track(fx.client.connect());
-    const written = await acceptConnection(fx);
-    expect(written.slice(1)).toEqual([
+    expect(await acceptConnection(fx)).toEqual([subscribeHex(1)]);
+    fx.link.push(subackHex(1));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([
       publishHex('$iothub/twin/GET/?$rid=2', ''),
       publishHex('$iothub/twin/PATCH/properties/reported/?$rid=1', '{"boot":1}'),
     ]);
@@ -172,8 +179,10 @@ describe('getTwin and patchReported', () => {
     await settle();
     fx.link.peerClose();
     await fx.clock.advanceSettled(1000);
-    const written = await acceptConnection(fx);
-    expect(written.slice(1)).toEqual([
+    expect(await acceptConnection(fx)).toEqual([subscribeHex(2)]);
+    fx.link.push(subackHex(2));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([
       publishHex('$iothub/twin/GET/?$rid=3', ''),
       publishHex('$iothub/twin/PATCH/properties/reported/?$rid=2', '{"x":1}'),
     ]);

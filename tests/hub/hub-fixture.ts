@@ -153,11 +153,12 @@ export async function acceptConnection(fx: HubFixture, connack = CONNACK_OK): Pr
   return fx.link.takeHex();
 }
 
-/** connect() through CONNACK, SUBACK and the twin GET answer (desired version `desiredVersion`). */
+/** connect() through CONNACK, SUBACK, the twin GET the SUBACK lets out, and its answer (desired version `desiredVersion`). */
 export async function connectFully(fx: HubFixture, desiredVersion = 1, desired: Record<string, unknown> = {}): Promise<void> {
   const connected = fx.client.connect();
   await acceptConnection(fx);
   fx.link.push(subackHex(1));
+  await settle();
   fx.link.push(publishHex('$iothub/twin/res/200/?$rid=1', twinDoc(desired, desiredVersion)));
   await connected;
   await settle();
