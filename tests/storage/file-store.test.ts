@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FILE_STORE_WRITE_STEPS, FileStore, type FileStoreWriteStep } from '../../hosts/node/file-store';
+import { FILE_STORE_WRITE_STEPS, FileStore, notAStore, type FileStoreWriteStep } from '../../hosts/node/file-store';
 import { SecurityTagStore } from '../../src/storage/security-tags';
 import { AssignmentStore } from '../../src/storage/assignment-store';
 import type { LogLevel } from '../../src/ports';
@@ -122,7 +122,7 @@ describe('a damaged store file reads as empty with a logged reason, never a cras
       const store = new FileStore({ path, logger: log.logger });
       expect([i, store.keys()]).toEqual([i, []]);
       expect(store.loadFault).toBeDefined();
-      expect(log.lines).toEqual([`warn file store ${path} read as empty: ${store.loadFault!.message}`]);
+      expect(log.lines).toEqual([`warn file store ${path} read as empty: ${store.loadFault!.message}; it is kept aside (not overwritten) at the first write`]);
     }
   });
 
@@ -149,6 +149,165 @@ describe('a damaged store file reads as empty with a logged reason, never a cras
     expect(store.loadFault?.code).toBe('bad-magic');
     store.set('k', bytes(5));
     expect(snapshot(new FileStore({ path }))).toEqual({ k: [5] });
+  });
+});
+
+describe('a file that cannot be read as a store is kept aside byte for byte, never overwritten', () => {
+  const at = new Date('2026-12-02T00:46:30.123Z');
+  const kept = (path: string, suffix = '') => `${path}.unreadable-20261202T004630Z${suffix}`;
+
+  function damagedStore(path: string): Uint8Array {
+    const store = new FileStore({ path });
+    store.set('device.config', bytes(1, 2, 3));
+    store.set('tag.10', bytes(4, 5, 6));
+    const damaged = new Uint8Array(readFileSync(path));
+    damaged[7] ^= 0x01; // one byte of the outer frame (its length): the whole store reads as empty
+    writeFileSync(path, damaged);
+    return damaged;
+  }
+
+  test.each([
+    ['a store with one damaged byte in its frame', (path: string) => damagedStore(path)],
+    ['a foreign text file', (path: string) => {
+      const text = new TextEncoder().encode('precious notes\nline two\n');
+      writeFileSync(path, text);
+      return text;
+    }],
+  ])('%s: kept as <name>.unreadable-<time>, and a fresh store beside it', (_, make) => {
+    const path = join(dir, 'store.bin');
+    const original = make(path);
+    const log = recorder();
+    const store = new FileStore({ path, logger: log.logger, now: () => at });
+    expect(store.keys()).toEqual([]);
+    expect(store.loadFault).toBeDefined();
+    // Reading alone moves nothing.
+    expect(readdirSync(dir)).toEqual(['store.bin']);
+
+    store.set('dps.assignment', bytes(9));
+    expect(store.keptAsidePath).toBe(kept(path));
+    expect(new Uint8Array(readFileSync(kept(path)))).toEqual(original);
+    expect(snapshot(new FileStore({ path }))).toEqual({ 'dps.assignment': [9] });
+    expect(readdirSync(dir).sort()).toEqual(['store.bin', 'store.bin.unreadable-20261202T004630Z']);
+    expect(log.lines[1]).toBe(
+      `warn file store ${path} could not be read (${store.loadFault!.message}); kept it as ${kept(path)}, byte for byte, and started a fresh store`,
+    );
+    // Later writes replace only the fresh store.
+    store.set('dps.assignment', bytes(10));
+    expect(new Uint8Array(readFileSync(kept(path)))).toEqual(original);
+  });
+
+  test('a name already taken is never overwritten: the next free one is used', () => {
+    const path = join(dir, 'store.bin');
+    writeFileSync(kept(path), 'an earlier backup');
+    const original = damagedStore(path);
+    const store = new FileStore({ path, now: () => at });
+    store.set('k', bytes(1));
+    expect(readFileSync(kept(path), 'utf8')).toBe('an earlier backup');
+    expect(new Uint8Array(readFileSync(kept(path, '-2')))).toEqual(original);
+  });
+
+  test('a crash during the first write after the move leaves the backup and a readable store', () => {
+    const path = join(dir, 'store.bin');
+    const original = damagedStore(path);
+    const dying = new FileStore({ path, now: () => at, onWriteStep: crashAt('before-rename') });
+    expect(() => dying.set('k', bytes(1))).toThrow(Crash);
+    expect(new Uint8Array(readFileSync(kept(path)))).toEqual(original);
+    const rebooted = new FileStore({ path, now: () => at });
+    rebooted.set('k', bytes(2));
+    // The damaged file was already kept: a second copy under the next name, the first untouched.
+    expect(new Uint8Array(readFileSync(kept(path)))).toEqual(original);
+    expect(snapshot(new FileStore({ path }))).toEqual({ k: [2] });
+  });
+
+  test('when the file cannot be kept aside, writes fail and it is left as it was', () => {
+    // A folder where the store should be: it can be neither linked nor copied.
+    const path = join(dir, 'store.bin');
+    mkdirSync(path);
+    writeFileSync(join(path, 'inside.txt'), 'keep me');
+    const store = new FileStore({ path });
+    expect(() => store.set('k', bytes(1))).toThrow(/^the store file could not be read \(cannot read the file \(EISDIR.*\) nor kept aside \(.*\); not writing over it$/);
+    expect(store.keys()).toEqual([]);
+    expect(readFileSync(join(path, 'inside.txt'), 'utf8')).toBe('keep me');
+    expect(readdirSync(dir)).toEqual(['store.bin']);
+  });
+
+  test('notAStore tells a foreign file from a store, damaged or not', () => {
+    const path = join(dir, 'store.bin');
+    expect(notAStore(path)).toBeUndefined(); // absent
+    damagedStore(path);
+    expect(notAStore(path)).toBeUndefined();
+    writeFileSync(path, 'hello');
+    expect(notAStore(path)).toBe('it does not start with the store header');
+    writeFileSync(path, 'IoT');
+    expect(notAStore(path)).toBeUndefined(); // could be a truncated store
+    writeFileSync(path, new Uint8Array(0));
+    expect(notAStore(path)).toBeUndefined(); // nothing to lose
+  });
+});
+
+describe('batch: several changes in one atomic write', () => {
+  test('the changes are written once, together', () => {
+    const path = join(dir, 'store.bin');
+    const writes: FileStoreWriteStep[] = [];
+    const store = new FileStore({ path, onWriteStep: (step) => void writes.push(step) });
+    store.set('old', bytes(0));
+    writes.length = 0;
+    const result = store.batch(() => {
+      store.set('a', bytes(1));
+      store.set('b', bytes(2));
+      store.delete('old');
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(writes.filter((s) => s === 'before-temp-write')).toHaveLength(1);
+    expect(snapshot(new FileStore({ path }))).toEqual({ a: [1], b: [2] });
+  });
+
+  test.each(FILE_STORE_WRITE_STEPS.map((s) => [s]))('a crash at %s leaves all the changes or none', (step) => {
+    const path = join(dir, 'store.bin');
+    const first = new FileStore({ path });
+    first.batch(() => {
+      first.set('config', bytes(1));
+      first.set('key', bytes(1));
+    });
+    const dying = new FileStore({ path, onWriteStep: crashAt(step) });
+    expect(() =>
+      dying.batch(() => {
+        dying.set('config', bytes(2));
+        dying.set('key', bytes(2));
+      }),
+    ).toThrow(Crash);
+    const expected = step === 'after-rename' ? 2 : 1;
+    expect(snapshot(new FileStore({ path }))).toEqual({ config: [expected], key: [expected] });
+  });
+
+  test('a batch that throws writes nothing and puts memory back', () => {
+    const path = join(dir, 'store.bin');
+    const store = new FileStore({ path });
+    store.set('k', bytes(1));
+    expect(() =>
+      store.batch(() => {
+        store.set('k', bytes(2));
+        store.set('other', bytes(2));
+        throw new Error('input refused half way');
+      }),
+    ).toThrow('input refused half way');
+    expect(snapshot(store)).toEqual({ k: [1] });
+    expect(snapshot(new FileStore({ path }))).toEqual({ k: [1] });
+    store.set('k', bytes(3)); // not stuck inside the failed batch
+    expect(snapshot(new FileStore({ path }))).toEqual({ k: [3] });
+  });
+
+  test('a nested batch joins the outer one', () => {
+    const path = join(dir, 'store.bin');
+    let writes = 0;
+    const store = new FileStore({ path, onWriteStep: (step) => void (step === 'before-temp-write' && writes++) });
+    store.batch(() => {
+      store.set('a', bytes(1));
+      store.batch(() => store.set('b', bytes(2)));
+      expect(writes).toBe(0);
+    });
+    expect(writes).toBe(1);
   });
 });
 
