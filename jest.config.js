@@ -6,6 +6,12 @@ export default {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],
   },
   extensionsToTreatAsEsm: ['.ts'],
+  // The Moddable SDK modules hosts/moddable/transport.ts needs, faked so it runs on Node (tests/moddable/fakes).
+  moduleNameMapper: {
+    '^securesocket$': '<rootDir>/tests/moddable/fakes/securesocket.ts',
+    '^timer$': '<rootDir>/tests/moddable/fakes/timer.ts',
+    '^x509$': '<rootDir>/tests/moddable/fakes/x509.ts',
+  },
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   testTimeout: 30000,
 };
