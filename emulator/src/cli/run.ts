@@ -24,7 +24,7 @@ const VALUE_OPTIONS = new Set([
   'state-dir', 'hub-port', 'dps-port', 'control-port', 'host-name',
   'primary-key', 'secondary-key', 'x509-thumbprint', 'secondary-thumbprint',
   'module', 'prop', 'message-id', 'correlation-id', 'content-type', 'timeout',
-  'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms', 'hold-ms',
+  'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms', 'hold-ms', 'hold', 'after', 'max-hold-ms',
   // DPS options, passed through to its commands
   'registration-id', 'group-id', 'thumbprint', 'cert-file', 'secondary-cert-file', 'ca-cert-file',
   'device-id', 'polls', 'retry-after', 'fail-code', 'fail-message', 'initial-twin', 'assigned-hub', 'group-key',
@@ -63,6 +63,8 @@ live (need a running emulator):
   fault latency TARGET --inbound-ms MS --outbound-ms MS
   fault late-subscription TARGET --hold-ms MS [--count N] [--duration-ms MS]
         hold each SUBACK MS ms; publishes to filters not yet acknowledged are dropped
+  fault out-of-order TARGET [--hold twin-response|desired-patch|method-request|c2d|any] [--after N] [--max-hold-ms MS] [--count N]
+        hold one publish to the device and send it right after N later ones (default 1)
   fault clear [TARGET]
         TARGET is a device id, DEVICE/MODULE, or * for everyone
 
@@ -319,12 +321,14 @@ async function liveCommand(command: string, args: ParsedArgs, io: CliIo, stateDi
       const body: Record<string, unknown> = { kind: first, target: second ?? '*' };
       const numbers: Array<[string, string]> = [
         ['count', 'count'], ['duration-ms', 'durationMs'], ['status', 'status'], ['delay-ms', 'delayMs'], ['bytes', 'bytes'],
-        ['code', 'returnCode'], ['inbound-ms', 'inboundMs'], ['outbound-ms', 'outboundMs'], ['hold-ms', 'holdMs'],
+        ['code', 'returnCode'], ['inbound-ms', 'inboundMs'], ['outbound-ms', 'outboundMs'], ['hold-ms', 'holdMs'], ['after', 'after'], ['max-hold-ms', 'maxHoldMs'],
       ];
       for (const [flag, key] of numbers) {
         const n = intValue(args, flag, 0, 2 ** 31);
         if (n !== undefined) body[key] = n;
       }
+      const hold = value(args, 'hold');
+      if (hold !== undefined) body.hold = hold;
       if (args.flags.has('drop')) body.drop = true;
       if (args.flags.has('graceful')) body.graceful = true;
       const result = await client.request<Record<string, unknown>>('POST', '/faults', body);

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Emulator } from '../emulator';
 import type { DeviceAuth, DeviceRecord, DeviceStatus } from '../registry';
-import type { FaultWindow } from '../hub/faults';
+import type { FaultWindow, OutOfOrderFault } from '../hub/faults';
 import type { IndividualEnrollmentInput, GroupEnrollmentInput } from '../dps/enrollment-types';
 
 export const TOKEN_HEADER = 'x-emulator-token';
@@ -147,6 +147,21 @@ function applyFault(emulator: Emulator, body: Json): Json {
       const holdMs = num(body, 'holdMs');
       if (holdMs === undefined) throw new HttpError(400, 'holdMs must be a number');
       faults.lateSubscription(target, { holdMs }, windowOf(body));
+      return {};
+    }
+    case 'out-of-order': {
+      const hold = str(body, 'hold', false);
+      const after = num(body, 'after');
+      const maxHoldMs = num(body, 'maxHoldMs');
+      faults.outOfOrder(
+        target,
+        {
+          ...(hold === undefined ? {} : { hold: hold as OutOfOrderFault['hold'] }),
+          ...(after === undefined ? {} : { after }),
+          ...(maxHoldMs === undefined ? {} : { maxHoldMs }),
+        },
+        windowOf(body),
+      );
       return {};
     }
     case 'refuse-connect':

@@ -33,6 +33,23 @@ export interface LateSubscriptionFault {
   holdMs: number;
 }
 
+/** What the hub publishes to a device, as the out-of-order fault names it. */
+export type DeviceBoundKind = 'twin-response' | 'desired-patch' | 'method-request' | 'c2d';
+export const DEVICE_BOUND_KINDS: readonly DeviceBoundKind[] = ['twin-response', 'desired-patch', 'method-request', 'c2d'];
+
+/**
+ * Holds one publish to the device and sends it right after `after` later publishes (of any kind), so answers
+ * arrive in another order than asked, across topics. Deterministic: the order depends only on what follows.
+ */
+export interface OutOfOrderFault {
+  /** Which publish to hold (default `twin-response`). */
+  hold?: DeviceBoundKind | 'any';
+  /** Send it right after this many later publishes to the device (default 1). */
+  after?: number;
+  /** Send it anyway this long after it was held if fewer publishes followed (default 2000 ms). */
+  maxHoldMs?: number;
+}
+
 export interface LatencyFault {
   inboundMs?: number;
   outboundMs?: number;
@@ -74,11 +91,11 @@ class RuleList<T> {
     this.rules.push(rule);
   }
 
-  /** The first live rule for `key`, consuming one use of it. */
-  take(key: string): T | undefined {
+  /** The first live rule for `key` (and `accept`ing it), consuming one use of it. */
+  take(key: string, accept: (value: T) => boolean = () => true): T | undefined {
     const now = Date.now();
     this.rules = this.rules.filter((r) => (r.until === undefined || r.until > now) && r.remaining !== 0);
-    const rule = this.rules.find((r) => matches(r.target, key));
+    const rule = this.rules.find((r) => matches(r.target, key) && accept(r.value));
     if (!rule) return undefined;
     if (rule.remaining !== undefined) rule.remaining--;
     return rule.value;
@@ -103,6 +120,7 @@ export class FaultController {
   private readonly twinFaults = new RuleList<TwinFault>();
   private readonly methodFaults = new RuleList<MethodFault>();
   private readonly lateSubscriptions = new RuleList<LateSubscriptionFault>();
+  private readonly outOfOrders = new RuleList<Required<OutOfOrderFault>>();
   private readonly latencies = new Map<string, LatencyFault>();
   private readonly armed = new Map<string, ArmedWireFault[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -154,6 +172,17 @@ export class FaultController {
     this.lateSubscriptions.add(target, { holdMs: fault.holdMs }, window);
   }
 
+  /** Reorders publishes to the target: each use holds one matching publish until `after` later ones went out. */
+  outOfOrder(target: string, fault: OutOfOrderFault = {}, window?: FaultWindow): void {
+    const hold = fault.hold ?? 'twin-response';
+    if (hold !== 'any' && !DEVICE_BOUND_KINDS.includes(hold)) throw new RangeError(`hold must be any or one of ${DEVICE_BOUND_KINDS.join(', ')}`);
+    const after = fault.after ?? 1;
+    if (!Number.isInteger(after) || after < 1) throw new RangeError('after must be a whole number >= 1');
+    const maxHoldMs = fault.maxHoldMs ?? 2000;
+    if (!Number.isFinite(maxHoldMs) || maxHoldMs < 0) throw new RangeError('maxHoldMs must be a number >= 0');
+    this.outOfOrders.add(target, { hold, after, maxHoldMs }, window);
+  }
+
   /** Adds latency to every packet of the target's connections, both directions; `undefined` removes it. */
   latency(target: string, latency: LatencyFault | undefined): void {
     if (latency) this.latencies.set(target, latency);
@@ -168,6 +197,7 @@ export class FaultController {
     this.twinFaults.clear(target);
     this.methodFaults.clear(target);
     this.lateSubscriptions.clear(target);
+    this.outOfOrders.clear(target);
     if (target === undefined) {
       this.latencies.clear();
       this.armed.clear();
@@ -199,6 +229,10 @@ export class FaultController {
 
   takeLateSubscription(key: string): LateSubscriptionFault | undefined {
     return this.lateSubscriptions.take(key);
+  }
+
+  takeOutOfOrder(key: string, kind: DeviceBoundKind): Required<OutOfOrderFault> | undefined {
+    return this.outOfOrders.take(key, (f) => f.hold === 'any' || f.hold === kind);
   }
 
   /** Applies latency and armed faults to a connection that just became active. */

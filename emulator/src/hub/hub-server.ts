@@ -25,7 +25,7 @@ import {
   type PropertyBag,
 } from './topics';
 import { Wire, type WirePacket } from './wire';
-import { FaultController, type FaultEvent } from './faults';
+import { FaultController, type DeviceBoundKind, type FaultEvent } from './faults';
 import { TwinStore, type JsonObject, type Twin } from './twin-store';
 import { C2DError, C2DQueue, C2D_MAX_DELIVERIES, c2dTopic, type C2DOptions, type C2DProperties } from './c2d-queue';
 import { METHOD_PAYLOAD_LIMIT, PendingMethods, errorResult, parseMethodPayload, validMethodName, type MethodResult } from './methods';
@@ -50,6 +50,13 @@ export const MAX_SUBSCRIPTIONS = 5;
 
 type AuthError = Error & { returnCode: number };
 
+interface HeldPublish {
+  packet: WirePacket & { cmd: 'publish' };
+  /** Later publishes still to go out before this one. */
+  remaining: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
 class HubConnection {
   clientId: string | undefined;
   identity: Identity | undefined;
@@ -69,6 +76,8 @@ class HubConnection {
   /** C2D message ids sent on this connection and not yet acknowledged. */
   readonly sentC2D = new Set<string>();
   closeReason: { reason: DisconnectReason; detail: string } | undefined;
+  /** Publishes the out-of-order fault holds back (sent after later ones, or at their deadline). */
+  readonly held: HeldPublish[] = [];
   wire!: Wire;
 
   constructor(readonly peerCertificates: X509Certificate[]) {}
@@ -391,6 +400,7 @@ export class HubServer {
 
   private onClosed(conn: HubConnection): void {
     this.connections.delete(conn);
+    for (const entry of conn.held.splice(0)) this.cancel(entry.timer);
     const wasActive = conn.state === 'active';
     conn.state = 'closed';
     if (!wasActive || !conn.key || !conn.identity) return;
@@ -521,7 +531,7 @@ export class HubServer {
       response = serve();
     }
     const send = (): void => {
-      this.sendToDevice(conn, twinResponseTopic(response.status, rid, response.version), response.body);
+      this.sendToDevice(conn, twinResponseTopic(response.status, rid, response.version), response.body, 'twin-response');
     };
     if (fault?.delayMs) this.later(send, fault.delayMs);
     else send();
@@ -542,23 +552,55 @@ export class HubServer {
   }
 
   /** Publishes to a connected device at QoS 0 if it holds a subscription covering the topic. */
-  private sendToDevice(conn: HubConnection, topic: string, payload: Buffer): boolean {
+  private sendToDevice(conn: HubConnection, topic: string, payload: Buffer, kind: DeviceBoundKind): boolean {
     if (conn.state !== 'active') return false;
     if (!conn.subscribedTo(topic)) {
       // Late-subscription fault: the filter was asked for but its SUBACK has not gone out, so the answer is lost.
       if (conn.subscribedTo(topic, true)) this.emitFault({ kind: 'late-subscription-drop', target: conn.key ?? '', detail: topic });
       return false;
     }
-    conn.wire.send({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false });
+    this.publishToDevice(conn, { cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false }, kind);
     return true;
   }
 
-  private later(action: () => void, ms: number): void {
+  /** Every publish to a device goes out here, so the out-of-order fault can hold one behind later ones. */
+  private publishToDevice(conn: HubConnection, packet: WirePacket & { cmd: 'publish' }, kind: DeviceBoundKind): void {
+    const fault = conn.key === undefined ? undefined : this.faults.takeOutOfOrder(conn.key, kind);
+    if (fault) {
+      const entry: HeldPublish = { packet, remaining: fault.after, timer: undefined };
+      entry.timer = this.later(() => this.releaseHeld(conn, entry), fault.maxHoldMs);
+      conn.held.push(entry);
+      this.emitFault({ kind: 'out-of-order', target: conn.key ?? '', detail: `${packet.topic} held until ${fault.after} later publish(es)` });
+      return;
+    }
+    conn.wire.send(packet);
+    for (const entry of [...conn.held]) {
+      entry.remaining--;
+      if (entry.remaining <= 0) this.releaseHeld(conn, entry);
+    }
+  }
+
+  private releaseHeld(conn: HubConnection, entry: HeldPublish): void {
+    const index = conn.held.indexOf(entry);
+    if (index < 0) return;
+    conn.held.splice(index, 1);
+    this.cancel(entry.timer);
+    conn.wire.send(entry.packet);
+  }
+
+  private later(action: () => void, ms: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       action();
     }, ms);
     this.timers.add(timer);
+    return timer;
+  }
+
+  private cancel(timer: NodeJS.Timeout | undefined): void {
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(timer);
   }
 
   // ---- what devices subscribe to ----
@@ -607,7 +649,7 @@ export class HubServer {
       const dup = message.deliveryCount > 0;
       message.deliveryCount++;
       conn.sentC2D.add(message.messageId);
-      conn.wire.send({
+      this.publishToDevice(conn, {
         cmd: 'publish',
         topic: c2dTopic(message),
         payload: Buffer.from(message.body),
@@ -615,7 +657,7 @@ export class HubServer {
         messageId: message.packetId,
         dup,
         retain: false,
-      });
+      }, 'c2d');
     }
   }
 
@@ -638,7 +680,7 @@ export class HubServer {
     const version = this.twins.patchDesired(key, patch);
     this.events.emit('twin', { deviceId, ...(moduleId === undefined ? {} : { moduleId }), section: 'desired', patch, version });
     const conn = this.active.get(key);
-    if (conn) this.sendToDevice(conn, desiredPatchTopic(version), Buffer.from(JSON.stringify({ ...patch, $version: version })));
+    if (conn) this.sendToDevice(conn, desiredPatchTopic(version), Buffer.from(JSON.stringify({ ...patch, $version: version })), 'desired-patch');
     return this.twins.get(key);
   }
 
@@ -660,7 +702,7 @@ export class HubServer {
       return Promise.resolve(errorResult(404, 404103, `${key} is not online (not connected or not subscribed to methods)`));
     }
     const { rid, result } = this.methods.start(key, methodName, options.timeoutMs ?? 30_000);
-    this.sendToDevice(conn, methodRequestTopic(methodName, rid), Buffer.from(json));
+    this.sendToDevice(conn, methodRequestTopic(methodName, rid), Buffer.from(json), 'method-request');
     return result;
   }
 
