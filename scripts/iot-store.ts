@@ -1,14 +1,17 @@
 // iot-store: provision a device's store from a desk. Writes security tags from PEM/DER files, the hub or DPS
 // configuration, lists what is stored without secrets, and computes group-derived keys and SAS tokens for
 // curl tests. Runs on the Node file store (hosts/node/file-store.ts); the same records go to flash on boards.
+// Every command changes the store in one atomic write (config set writes the key and the configuration
+// together), and a file that is not a store is never written over.
 //
 //   npx tsx scripts/iot-store.ts [--store FILE] <command> ...      (see USAGE below, or --help)
 
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FileStore } from '../hosts/node/file-store';
+import { FileStore, notAStore, type FileStoreOptions } from '../hosts/node/file-store';
 import { createNodeCrypto } from '../hosts/node/node-crypto';
 import { createNodeLogger } from '../hosts/node/node-logger';
 import { parseConnectionString } from '../src/azure/connection-string';
@@ -46,8 +49,11 @@ const USAGE = `usage: iot-store [--store FILE] <command>
   sas --resource R --key BASE64 [--key-name NAME] [--ttl SECONDS]
       R is URL-encoded unless it already contains '%'. --key-file FILE may replace --key.
 
-  The store is --store FILE, else $IOT_STORE_PATH, else ~/.azure-iot-xs/store.bin.
-  Exit codes: 0 done, 2 bad input (file, key, option), 1 the store could not be written.`;
+  The store is --store FILE, else $IOT_STORE_PATH, else ~/.azure-iot-xs/store.bin. A file there that is not a
+  device store is refused, never written over; a damaged store reads as empty and is kept aside, byte for
+  byte, as FILE.unreadable-<UTC time> when the command writes the fresh one.
+  Exit codes: 0 done, 2 bad input (file, key, option; a store path holding another file), 1 the store could not
+  be written.`;
 
 const DEFAULT_PRIMARY_TAG = 10;
 const DEFAULT_GLOBAL_ENDPOINT = 'global.azure-devices-provisioning.net';
@@ -97,19 +103,37 @@ const ALLOWED: Record<string, OptionName[]> = {
   sas: ['resource', 'key', 'key-file', 'key-name', 'ttl'],
 };
 
-const out = (text: string) => void process.stdout.write(`${text}\n`);
-const warn = (text: string) => void process.stderr.write(`iot-store: warning: ${text}\n`);
+/** Where the CLI's lines go, and test seams for the file store (a write that "dies" at a chosen step). */
+export interface IotStoreIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  storeOptions?: Pick<FileStoreOptions, 'onWriteStep' | 'now'>;
+}
 
-function main(argv: string[]): number {
+const PROCESS_IO: IotStoreIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+let io: IotStoreIo = PROCESS_IO;
+const out = (text: string) => io.stdout(`${text}\n`);
+const warn = (text: string) => io.stderr(`iot-store: warning: ${text}\n`);
+
+/** Runs one command; returns the exit code. */
+export function runIotStore(argv: string[], target: IotStoreIo = PROCESS_IO): number {
+  const previous = io;
+  io = target;
   try {
     return run(argv);
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`iot-store: ${error.message}\n`);
+      io.stderr(`iot-store: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`iot-store: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`iot-store: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
+  } finally {
+    io = previous;
   }
 }
 
@@ -152,7 +176,8 @@ function run(argv: string[]): number {
       return tagDelete(store, tagArg(command, args), values);
     case 'config set':
       noArgs(command, args);
-      return configSet(store, values);
+      // The key goes into a tag and the identity into the configuration: both land, or neither.
+      return inOneWrite(store, () => configSet(store, values));
     case 'config reset':
       noArgs(command, args);
       check(new DeviceConfigStore(store).reset());
@@ -185,7 +210,22 @@ function openStore(option: string | undefined): FileStore {
   } catch (error) {
     throw new CliError(`--store ${path}: cannot create its folder (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return new FileStore({ path, logger: createNodeLogger({ prefix: 'iot-store:', minLevel: 'warn' }) });
+  const foreign = notAStore(path);
+  if (foreign !== undefined) {
+    throw new CliError(`store ${path} is not a device store (${foreign}); refusing to write over it: give --store another file`);
+  }
+  const logger = createNodeLogger({ prefix: 'iot-store:', minLevel: 'warn', write: (line) => io.stderr(`${line}\n`) });
+  return new FileStore({ path, logger, ...(io.storeOptions ?? {}) });
+}
+
+/** Runs `changes` as one store write; a write that fails is exit code 1, input refused on the way stays 2. */
+function inOneWrite<T>(store: FileStore, changes: () => T): T {
+  try {
+    return store.batch(changes);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`writing ${store.path} failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+  }
 }
 
 function noArgs(command: string, args: string[]): void {
@@ -427,4 +467,5 @@ function sas(values: Values): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) process.exitCode = runIotStore(process.argv.slice(2));

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { issueCertificate, issueDeviceCertificate } from '../../emulator/src/pki';
-import { FileStore } from '../../hosts/node/file-store';
+import { FILE_STORE_WRITE_STEPS, FileStore, type FileStoreWriteStep } from '../../hosts/node/file-store';
+import { runIotStore } from '../../scripts/iot-store';
 import { AssignmentStore } from '../../src/storage/assignment-store';
 import { DeviceConfigStore } from '../../src/storage/device-config';
 import { SecurityTagStore } from '../../src/storage/security-tags';
@@ -157,6 +158,86 @@ describe('config set', () => {
   test('X.509 without a certificate in the tag asks for the registration id', () => {
     const result = cli('config', 'set', '--id-scope', '0ne00000002', '--attestation', 'x509');
     expect(result).toMatchObject({ code: 2, stderr: 'iot-store: --registration-id is required: tag 10 has no client certificate with a subject CN\n' });
+  });
+});
+
+describe('a store path holding something else: never written over', () => {
+  const setHub = (device: string, key: string) => ['config', 'set', '--connection-string', `HostName=hub1.azure-devices.net;DeviceId=${device};SharedAccessKey=${key}`];
+
+  test('a text file is refused with exit code 2 and left byte for byte as it was', () => {
+    storePath = file('precious.txt', 'my notes\nwith a second line\n');
+    const before = readFileSync(storePath);
+    const result = cli(...setHub('dev-1', DEVICE_KEY));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `iot-store: store ${storePath} is not a device store (it does not start with the store header); refusing to write over it: give --store another file\n`,
+    );
+    expect(readFileSync(storePath)).toEqual(before);
+    expect(readdirSync(dir)).toEqual(['precious.txt']);
+    expect(cli('list').code).toBe(2);
+  });
+
+  test('a store with one damaged byte is kept aside byte for byte and a fresh store written beside it', () => {
+    expect(cli(...setHub('dev-1', DEVICE_KEY)).code).toBe(0);
+    const damaged = new Uint8Array(readFileSync(storePath));
+    damaged[7] ^= 0x01; // the outer frame's length: the whole store reads as empty
+    writeFileSync(storePath, damaged);
+    const result = cli(...setHub('dev-2', DEVICE_KEY));
+    expect(result.code).toBe(0);
+    const backups = readdirSync(dir).filter((name) => name.startsWith('device.store.unreadable-'));
+    expect(backups).toHaveLength(1);
+    expect(backups[0]).toMatch(/^device\.store\.unreadable-\d{8}T\d{6}Z$/);
+    expect(new Uint8Array(readFileSync(join(dir, backups[0]!)))).toEqual(damaged);
+    expect(result.stderr).toContain(`iot-store: [warn] file store ${storePath} could not be read (`);
+    expect(result.stderr).toContain(`kept it as ${join(dir, backups[0]!)}, byte for byte, and started a fresh store`);
+    expect(result.all).not.toContain(DEVICE_KEY);
+    const config = configOf();
+    expect(config.ok && config.config.hub?.deviceId).toBe('dev-2');
+  });
+});
+
+describe('config set is one atomic write: a kill at any point leaves the old or the new config with its own key', () => {
+  const OLD_KEY = Buffer.from('old-device-key-0123456789abcdef').toString('base64');
+  const NEW_KEY = Buffer.from('new-device-key-0123456789abcdef').toString('base64');
+  const quiet = { stdout: () => {}, stderr: () => {} };
+  const run = (args: string[], onWriteStep?: (step: FileStoreWriteStep) => void) =>
+    runIotStore(['--store', storePath, ...args], { ...quiet, ...(onWriteStep ? { storeOptions: { onWriteStep } } : {}) });
+  const setHub = (device: string, key: string) => ['config', 'set', '--connection-string', `HostName=hub1.azure-devices.net;DeviceId=${device};SharedAccessKey=${key}`];
+
+  class Kill extends Error {}
+
+  function stored(): { device: string | undefined; key: string | undefined } {
+    const store = new FileStore({ path: storePath });
+    const config = new DeviceConfigStore(store).load();
+    const key = new SecurityTagStore(store).readPart(10, 'symmetricKey');
+    return { device: config.ok ? config.config.hub?.deviceId : undefined, key: key && Buffer.from(key).toString('base64') };
+  }
+
+  test('config set writes the store once', () => {
+    expect(run(setHub('dev-old', OLD_KEY))).toBe(0);
+    const steps: FileStoreWriteStep[] = [];
+    expect(run(setHub('dev-new', NEW_KEY), (step) => void steps.push(step))).toBe(0);
+    expect(steps).toEqual(FILE_STORE_WRITE_STEPS);
+  });
+
+  // Write n of the command dies at each step; with one write, n = 2 never comes and the command completes.
+  const cases = [1, 2].flatMap((n) => FILE_STORE_WRITE_STEPS.map((step) => [n, step] as const));
+  test.each(cases)('killed in write %i at %s', (n, step) => {
+    expect(run(setHub('dev-old', OLD_KEY))).toBe(0);
+    let writes = 0;
+    const code = run(setHub('dev-new', NEW_KEY), (at) => {
+      if (at === 'before-temp-write') writes++;
+      if (writes === n && at === step) throw new Kill(`killed in write ${n} at ${step}`);
+    });
+    const after = stored();
+    expect([['dev-old', OLD_KEY], ['dev-new', NEW_KEY]]).toContainEqual([after.device, after.key]);
+    if (n === 1) {
+      expect(code).toBe(1);
+      expect(after.device).toBe(step === 'after-rename' ? 'dev-new' : 'dev-old');
+    } else {
+      expect([code, after.device]).toEqual([0, 'dev-new']);
+    }
   });
 });
 
