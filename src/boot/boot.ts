@@ -154,7 +154,10 @@ export class BootFlow<Client> {
       this.connectHub(epoch, load.assignment, true);
       return;
     }
-    this.log('info', load.code === 'missing' ? 'no stored assignment; provisioning through DPS' : `stored assignment not used (${load.message}); provisioning through DPS`);
+    if (load.code === 'missing') this.log('info', 'no stored assignment; provisioning through DPS');
+    else if (load.code === 'inputs-changed') this.log('info', `stored assignment not used (${load.message}); provisioning through DPS`);
+    // Damaged or malformed: never used (it would stop every boot), replaced by the next assignment DPS gives.
+    else this.log('warn', `stored assignment discarded (${load.message}); provisioning through DPS`);
     this.provision(epoch);
   }
 

@@ -1,7 +1,10 @@
 // Where DPS put this device, kept so later boots go straight to the hub. The record also remembers the DPS
 // inputs that produced it: when the configuration changes (new scope, new registration id, other attestation),
 // the old assignment no longer describes this device and must read as absent so the device provisions again.
+// A record whose checksum holds but whose hub host or device id would not pass the hub's identifier checks
+// (written by older firmware, or by hand) reads as absent too: used, it would stop every boot at the hub.
 
+import { checkDeviceId, checkHostName } from '../azure/identifiers';
 import type { KeyValueStore } from '../ports';
 import { encodeJsonRecord, isNonEmptyString, isObject, readJsonRecord } from './json-record';
 import { RecordKind, type RecordFaultCode } from './record';
@@ -63,6 +66,8 @@ export class AssignmentStore {
     if (!read.ok) return { status: 'absent', code: read.fault.code, message: read.fault.message };
     const assignment = parseAssignment(read.value);
     if (!assignment) return { status: 'absent', code: 'bad-body', message: `${this.key} does not hold a complete assignment` };
+    const malformed = checkIdentity(assignment);
+    if (malformed) return { status: 'absent', code: 'bad-body', message: `${this.key} holds a malformed assignment: ${malformed.message}` };
     return { status: 'assigned', assignment };
   }
 
@@ -113,9 +118,20 @@ function copyInputs(dps: DpsInputs): DpsInputs {
   return { globalEndpoint: dps.globalEndpoint, idScope: dps.idScope, registrationId: dps.registrationId, attestation: dps.attestation };
 }
 
+/** Which of the hub host and device id fails the identifier checks, and how; undefined when both pass. */
+function checkIdentity(a: Assignment): { field: string; message: string } | undefined {
+  const host = checkHostName(a.hubHost, 'hubHost');
+  if (!host.ok) return { field: 'hubHost', message: host.error.message };
+  const device = checkDeviceId(a.deviceId, 'deviceId');
+  if (!device.ok) return { field: 'deviceId', message: device.error.message };
+  return undefined;
+}
+
 function checkAssignment(a: Assignment): StorageWrite | undefined {
   if (!isNonEmptyString(a.hubHost)) return invalidField('hubHost', 'must be a non-empty string');
   if (!isNonEmptyString(a.deviceId)) return invalidField('deviceId', 'must be a non-empty string');
+  const malformed = checkIdentity(a);
+  if (malformed) return { ok: false, error: { code: 'invalid-field', ...malformed } };
   const dps = checkDpsInputs(a.dps);
   if (dps) return dps;
   if (a.assignedAt !== undefined && !(Number.isFinite(a.assignedAt) && a.assignedAt >= 0)) {

@@ -1,7 +1,8 @@
 // The boot flow's decisions, step by step: stored assignment or DPS, storing, re-provisioning after hub failures,
 // reset, retries with backoff, final failures, and the plain-words log.
 import { DpsError } from '../../src/dps/dps-errors';
-import { AssignmentStore } from '../../src/storage/assignment-store';
+import { ASSIGNMENT_KEY, AssignmentStore } from '../../src/storage/assignment-store';
+import { encodeRecord, RecordKind } from '../../src/storage/record';
 import { CONFIG, HUB_A, HUB_B, KEY, settle, setupBoot } from './boot-fixture';
 
 const INPUTS = { globalEndpoint: 'dps.test:8884', idScope: '0ne00000001', registrationId: 'dev-1', attestation: 'symmetric-key' as const };
@@ -92,6 +93,23 @@ describe('later boots', () => {
     fx.boot.start();
     expect(fx.provisioner.calls).toHaveLength(1);
     expect(fx.logs).toContain('info boot: stored assignment not used (DPS idScope changed since the device was assigned); provisioning through DPS');
+  });
+
+  test('a stored assignment with a valid checksum but a malformed hub host is discarded with a warning and re-provisioned', async () => {
+    const fx = setupBoot();
+    const body = new TextEncoder().encode(JSON.stringify({ hubHost: 'hub-a.azure-devices.net/#', deviceId: 'dev-1', dps: INPUTS }));
+    fx.store.set(ASSIGNMENT_KEY, encodeRecord(RecordKind.assignment, 1, body));
+    fx.boot.start();
+    expect(fx.hub.links).toHaveLength(0);
+    expect(fx.provisioner.calls).toHaveLength(1);
+    expect(fx.logs).toContainEqual(expect.stringMatching(/^warn boot: stored assignment discarded \(dps\.assignment holds a malformed assignment: hubHost: character at offset 23 is not allowed .*\); provisioning through DPS$/));
+    fx.provisioner.last.resolve(HUB_A);
+    await settle();
+    expect(fx.hub.last.target).toMatchObject({ hubHost: 'hub-a.azure-devices.net', deviceId: 'dev-1' });
+    // The good assignment replaced the malformed one: the next boot skips DPS.
+    const reboot = setupBoot({ store: fx.store });
+    reboot.boot.start();
+    expect(reboot.provisioner.calls).toHaveLength(0);
   });
 });
 

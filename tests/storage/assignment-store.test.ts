@@ -103,6 +103,35 @@ describe('damaged or foreign records read as absent with a reason', () => {
   });
 });
 
+describe('a sound record whose hub host or device id is malformed reads as absent, so the device provisions again', () => {
+  const storeWith = (fields: Record<string, unknown>) => {
+    const store = createMemoryStore();
+    const body = new TextEncoder().encode(JSON.stringify({ ...ASSIGNED, ...fields }));
+    store.set(ASSIGNMENT_KEY, encodeRecord(RecordKind.assignment, 1, body)); // valid CRC: only the content is wrong
+    return store;
+  };
+
+  test.each([
+    ['a host with a path and a wildcard', { hubHost: 'hub1.azure-devices.net/#' }, /^dps\.assignment holds a malformed assignment: hubHost: character at offset 22 is not allowed/],
+    ['a host with an empty label', { hubHost: 'hub1..azure-devices.net' }, /^dps\.assignment holds a malformed assignment: hubHost: has an empty label$/],
+    ['a device id with a topic separator', { deviceId: 'sn-007/+' }, /^dps\.assignment holds a malformed assignment: deviceId: character at offset 6 is not allowed/],
+    ['a device id of 129 characters', { deviceId: 'd'.repeat(129) }, /^dps\.assignment holds a malformed assignment: deviceId: is 129 characters long; the limit is 128$/],
+  ])('%s', (_, fields, message) => {
+    const assignments = new AssignmentStore(storeWith(fields));
+    const load = assignments.load(DPS);
+    expect(load).toMatchObject({ status: 'absent', code: 'bad-body' });
+    expect(load.status === 'absent' && load.message).toMatch(message);
+    expect(assignments.peek()).toMatchObject({ status: 'absent', code: 'bad-body' });
+  });
+
+  test('save refuses them too, naming the field', () => {
+    const assignments = new AssignmentStore(createMemoryStore());
+    expect(assignments.save({ ...ASSIGNED, hubHost: 'hub one' })).toMatchObject({ ok: false, error: { code: 'invalid-field', field: 'hubHost' } });
+    expect(assignments.save({ ...ASSIGNED, deviceId: 'a#b' })).toMatchObject({ ok: false, error: { code: 'invalid-field', field: 'deviceId' } });
+    expect(assignments.save({ ...ASSIGNED, hubHost: 'localhost:8883' })).toEqual({ ok: true }); // a local hub's port is allowed
+  });
+});
+
 describe('save refuses incomplete assignments and reports failed writes', () => {
   const assignments = new AssignmentStore(createMemoryStore());
 
