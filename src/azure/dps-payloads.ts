@@ -30,6 +30,7 @@ export interface DpsRegistrationState {
   payload?: JsonValue;
 }
 
+/** In the final outcomes (assigned, failed, disabled) `operationId` may be '': DPS need not name the operation. */
 export type DpsOutcome =
   | { kind: 'pending'; operationId: string; status: 'unassigned' | 'assigning' }
   | {
@@ -119,17 +120,26 @@ export function parseDpsResponse(status: number, body: Uint8Array | string): Res
   if (!parsed.ok) return parsed;
   const source = parsed.value;
   if (!isJsonObject(source)) return fail('invalid-payload', 'dps response', 'is not a JSON object');
-  const operationId = stringField(source, 'operationId');
-  if (operationId === undefined || operationId.length === 0) {
-    return fail('invalid-payload', 'dps response.operationId', 'is missing or not a string');
+  const rawOperationId = source['operationId'];
+  if (rawOperationId !== undefined && typeof rawOperationId !== 'string') {
+    return fail('invalid-payload', 'dps response.operationId', 'is not a string');
   }
+  // Only a pending answer needs the operation id (it is what the device polls). DPS sends a final answer with
+  // an empty one, `disabled` in particular: refusing that body would make a final answer look like a service
+  // fault and the device would register again and again.
+  const operationId = rawOperationId ?? '';
   const opStatus = parseStatusText(source['status']);
   if (opStatus === undefined) {
     return fail('invalid-payload', 'dps response.status', `is not one of ${STATUSES.join(', ')}`);
   }
   const rawState = source['registrationState'];
   const state = isJsonObject(rawState) ? parseRegistrationState(rawState) : undefined;
-  if (opStatus === 'unassigned' || opStatus === 'assigning') return ok({ kind: 'pending', operationId, status: opStatus });
+  if (opStatus === 'unassigned' || opStatus === 'assigning') {
+    if (operationId.length === 0) {
+      return fail('invalid-payload', 'dps response.operationId', `is missing or empty while the status is ${opStatus}: there is nothing to poll`);
+    }
+    return ok({ kind: 'pending', operationId, status: opStatus });
+  }
   if (opStatus === 'assigned') {
     if (state === undefined) return fail('invalid-payload', 'dps response.registrationState', 'is missing');
     if (state.assignedHub === undefined) return fail('invalid-payload', 'registrationState.assignedHub', 'is missing');

@@ -93,6 +93,50 @@ describe('DPS operation bodies', () => {
   });
 });
 
+describe('final answers with an empty or missing operationId', () => {
+  // The shape of the disabled body in the Azure SDK for Embedded C's parser test: DPS names no operation.
+  const disabled = '{"operationId":"","status":"disabled","registrationState":{"registrationId":"reg-1","status":"disabled"}}';
+
+  test('disabled with operationId "" is the final disabled outcome', () => {
+    expect(unwrap(parseDpsResponse(200, bytes(disabled)))).toEqual({
+      kind: 'disabled',
+      operationId: '',
+      registrationState: { registrationId: 'reg-1', status: 'disabled' },
+    });
+  });
+
+  test('failed with operationId "" or none is the final failed outcome, with its error', () => {
+    const state = { registrationId: 'reg-1', status: 'failed', errorCode: 400207, errorMessage: 'Custom allocation failed' };
+    expect(unwrap(parseDpsResponse(200, JSON.stringify({ operationId: '', status: 'failed', registrationState: state })))).toEqual({
+      kind: 'failed',
+      operationId: '',
+      registrationState: state,
+    });
+    expect(unwrap(parseDpsResponse(200, JSON.stringify({ status: 'failed', registrationState: state })))).toEqual({
+      kind: 'failed',
+      operationId: '',
+      registrationState: state,
+    });
+    expect(unwrap(parseDpsResponse(200, '{"status":"disabled"}'))).toEqual({ kind: 'disabled', operationId: '' });
+  });
+
+  test('a pending answer still needs an operation id to poll', () => {
+    for (const body of ['{"status":"assigning"}', '{"operationId":"","status":"assigning"}', '{"operationId":"","status":"unassigned"}']) {
+      const error = errorOf(parseDpsResponse(202, body));
+      expect([error.code, error.field]).toEqual(['invalid-payload', 'dps response.operationId']);
+    }
+    expect(errorOf(parseDpsResponse(202, '{"operationId":"","status":"assigning"}')).message).toBe(
+      'dps response.operationId: is missing or empty while the status is assigning: there is nothing to poll',
+    );
+  });
+
+  test('an operationId that is not a string is still a malformed body, whatever the status', () => {
+    for (const status of ['disabled', 'failed', 'assigning']) {
+      expect(errorOf(parseDpsResponse(200, `{"operationId":7,"status":"${status}"}`)).message).toBe('dps response.operationId: is not a string');
+    }
+  });
+});
+
 describe('DPS error bodies', () => {
   test('errorCode / 1000 is the status; 401 is not retryable', () => {
     const body = '{"errorCode":401002,"trackingId":"t-1","message":"Unauthorized","timestampUtc":"2024-01-01T00:00:00Z"}';
