@@ -9,6 +9,7 @@ export type DisconnectReason =
   | 'keepalive-timeout' // nothing heard for 1.5 x keep-alive
   | 'protocol-violation' // forbidden topic, QoS 2, oversized packet, malformed bytes...
   | 'identity-removed' // deleted or disabled in the registry
+  | 'token-expired' // the SAS token the connection authenticated with ran out (IoTHubUnauthorized 401003)
   | 'fault' // injected
   | 'server-stopped';
 

@@ -47,6 +47,8 @@ export interface HubServerOptions {
 export const D2C_MAX_BYTES = 256 * 1024;
 /** Most subscriptions one connection may hold. */
 export const MAX_SUBSCRIPTIONS = 5;
+/** Longest delay setTimeout takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type AuthError = Error & { returnCode: number };
 
@@ -76,6 +78,9 @@ class HubConnection {
   /** C2D message ids sent on this connection and not yet acknowledged. */
   readonly sentC2D = new Set<string>();
   closeReason: { reason: DisconnectReason; detail: string } | undefined;
+  /** When the SAS token the connection authenticated with expires (Unix ms); undefined for X.509. */
+  tokenExpiresAt: number | undefined;
+  expiryTimer: NodeJS.Timeout | undefined;
   /** Publishes the out-of-order fault holds back (sent after later ones, or at their deadline). */
   readonly held: HeldPublish[] = [];
   wire!: Wire;
@@ -364,6 +369,7 @@ export class HubServer {
     conn.identity = decision.identity;
     conn.key = key;
     conn.authMethod = decision.method;
+    conn.tokenExpiresAt = decision.tokenExpiresAt;
     const previous = this.active.get(key);
     if (previous && previous !== conn) previous.setCloseReason('replaced', 'a new connection of the same identity took over');
     if (conn.clean && decision.identity.moduleId === undefined) {
@@ -388,6 +394,27 @@ export class HubServer {
       keepAlive: conn.keepAlive,
     });
     this.options.log('info', `connected ${conn.key} (${conn.authMethod}, clean=${conn.clean}, keepalive=${conn.keepAlive}s)`);
+    this.armTokenExpiry(conn);
+  }
+
+  /**
+   * IoT Hub checks a SAS token at CONNECT and again when it expires: it then closes the connection
+   * (IoTHubUnauthorized, 401003). MQTT 3.1.1 cannot re-authenticate, so a device must reconnect with a new token first.
+   */
+  private armTokenExpiry(conn: HubConnection): void {
+    const expiresAt = conn.tokenExpiresAt;
+    if (expiresAt === undefined || conn.state !== 'active') return;
+    const remaining = expiresAt - Date.now();
+    // setTimeout holds at most 2^31-1 ms (about 24.8 days); a longer token is re-armed when that runs out.
+    conn.expiryTimer = this.later(() => {
+      conn.expiryTimer = undefined;
+      if (conn.state !== 'active') return;
+      if (Date.now() < expiresAt) return this.armTokenExpiry(conn);
+      const detail = `SAS token expired at ${new Date(expiresAt).toISOString()} (IoTHubUnauthorized 401003)`;
+      conn.setCloseReason('token-expired', detail);
+      this.options.log('info', `closing ${conn.key}: ${detail}`);
+      conn.wire.end();
+    }, Math.min(Math.max(0, remaining), MAX_TIMER_MS));
   }
 
   /** aedes finished the CONNECT (session restored): faults armed for the identity apply, queued C2D goes out. */
@@ -401,6 +428,8 @@ export class HubServer {
   private onClosed(conn: HubConnection): void {
     this.connections.delete(conn);
     for (const entry of conn.held.splice(0)) this.cancel(entry.timer);
+    this.cancel(conn.expiryTimer);
+    conn.expiryTimer = undefined;
     const wasActive = conn.state === 'active';
     conn.state = 'closed';
     if (!wasActive || !conn.key || !conn.identity) return;
