@@ -2,6 +2,7 @@
 //   --smoke            a few iterations of everything (what tests/bench runs)
 //   --only a,b         sections among codec, e2e, xs, footprint
 //   --runs N           counted runs for codec and e2e
+//   --ready-only       e2e measures only connect-to-ready (round trips), not throughput: `--only e2e --ready-only`
 //   --seed N           payload seed (printed in the header)
 //   --markdown FILE    also write the report as Markdown (BENCHMARKS.md quotes it)
 // XS bytecode sizes need $MODDABLE (the Moddable SDK) and the top-level manifest; they are skipped otherwise.

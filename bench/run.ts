@@ -43,7 +43,9 @@ export function headerText(config: BenchConfig, machine: MachineInfo, startedAt:
     '',
     `- seed: 0x${config.seed.toString(16)}; sections: ${config.sections.join(', ')}`,
     `- codec: ${config.codec.runs} runs x ${config.codec.runMs} ms after ${config.codec.warmupMs} ms warm-up; payloads ${config.codec.payloadSizes.join(', ')} B`,
-    `- e2e: ${config.e2e.runs} runs x ${config.e2e.runMs} ms per window (${config.e2e.windows.join(', ')} in flight), ${config.e2e.payloadBytes} B payload; ${config.e2e.readyRuns} ready measurements at ${config.e2e.rttMs} ms RTT`,
+    config.e2e.readyOnly
+      ? `- e2e: connect to ready only (--ready-only), ${config.e2e.readyRuns} ready measurements at ${config.e2e.rttMs} ms RTT`
+      : `- e2e: ${config.e2e.runs} runs x ${config.e2e.runMs} ms per window (${config.e2e.windows.join(', ')} in flight), ${config.e2e.payloadBytes} B payload; ${config.e2e.readyRuns} ready measurements at ${config.e2e.rttMs} ms RTT`,
     `- xs: ${config.xs.publishes} publishes per size, ${config.xs.methodCalls} method calls, ${config.xs.sasTokens} tokens; heap after ${config.xs.heapSmall} and ${config.xs.heapLarge} messages`,
     `- machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, load average at start ${machine.loadAverage}`,
     `- peers and tools: ${versions}`,

@@ -14,7 +14,12 @@ import { rawClient } from './raw-ceiling';
 import { measureRate } from './throughput';
 
 export const TELEMETRY_GOAL = 3;
-export const READY_GOAL_ROUND_TRIPS = 2;
+/**
+ * CONNECT, SUBSCRIBE and the twin GET each wait for the hub's answer to the one before (the GET goes out on
+ * the SUBACK: the hub does not promise to answer a request on a subscription it has not acknowledged), so 3
+ * is the fewest round trips to ready. It was 2 while the GET was pipelined behind the SUBSCRIBE.
+ */
+export const READY_GOAL_ROUND_TRIPS = 3;
 
 const DEVICES = { ours: 'bench-ours', sdk: 'bench-sdk', raw: 'bench-raw' } as const;
 type Kind = 'ours' | 'sdk';
@@ -69,6 +74,7 @@ export async function runE2eBench(config: BenchConfig): Promise<SectionResult> {
   const emulator = await startEmulatorChild(e2e.rttMs / 2, Object.values(DEVICES));
   try {
     const ready = await readyPart(config, emulator);
+    if (e2e.readyOnly) return { name: 'e2e', skipped: ['throughput (--ready-only)'], tables: [ready.table], headlines: ready.headlines };
     const throughput = await throughputPart(config, emulator);
     return {
       name: 'e2e',
@@ -116,6 +122,7 @@ async function readyPart(config: BenchConfig, emulator: EmulatorChild): Promise<
       rows,
       notes: [
         `Ready = SUBACK for C2D, methods, twin responses and desired updates, and the twin GET answered. Timed from the TLS handshake's end (secureConnect / onConnect) to the packet that completes readiness.`,
+        'Ours sends its twin GET when the SUBACK arrives (CONNECT > SUBSCRIBE > GET: three flights, each waiting for the hub), never pipelined behind the SUBSCRIBE: the hub does not promise to answer on a subscription it has not acknowledged.',
         `A relay in front of the emulator holds every TCP chunk ${rttMs / 2} ms each way. Round trips (time) = elapsed / ${rttMs} ms, rounded; round trips (packets) = client flights, each started by something heard from the hub.`,
         'Both clients do what an application needs: ours subscribes and reads the twin by itself; the SDK gets on(message), onDeviceMethod, getTwin and the twin\'s properties.desired listener.',
       ],
@@ -123,11 +130,11 @@ async function readyPart(config: BenchConfig, emulator: EmulatorChild): Promise<
     headlines: [
       {
         section: 'e2e',
-        metric: `round trips from TLS up to ready (${rttMs} ms RTT)`,
+        metric: `round trips from TLS up to ready, twin GET after SUBACK (${rttMs} ms RTT)`,
         ours: `${oursTrips.toFixed(0)} by time, ${oursFlights.toFixed(0)} by packets (${formatMs(oursMs)})`,
         peer: `${sdkTrips.toFixed(0)} by time, ${sdkFlights.toFixed(0)} by packets (${formatMs(sdkMs)})`,
         comparison: `${formatRatio(ratio(oursMs, sdkMs, 'lower'))} sooner`,
-        goal: `<= ${READY_GOAL_ROUND_TRIPS} round trips`,
+        goal: `<= ${READY_GOAL_ROUND_TRIPS} round trips (CONNACK, SUBACK, twin)`,
         verdict,
         shortfall: verdict === 'short' ? `${oursTrips.toFixed(0)} round trips instead of ${READY_GOAL_ROUND_TRIPS}` : undefined,
       },

@@ -19,6 +19,8 @@ export interface BenchConfig {
     rttMs: number;
     /** Connect-to-ready measurements per client. */
     readyRuns: number;
+    /** Only the connect-to-ready part of e2e (`--ready-only`): no throughput runs. */
+    readyOnly: boolean;
   };
   xs: { payloadSizes: number[]; publishes: number; methodCalls: number; sasTokens: number; heapSmall: number; heapLarge: number };
 }
@@ -29,7 +31,7 @@ export function fullConfig(seed = 0x5eed_b00c): BenchConfig {
     seed,
     sections: [...ALL_SECTIONS],
     codec: { warmupMs: 300, runMs: 250, runs: 7, payloadSizes: [16, 256, 4096, 65536] },
-    e2e: { runMs: 2500, runs: 3, windows: [1, 16], payloadBytes: 256, rttMs: 50, readyRuns: 5 },
+    e2e: { runMs: 2500, runs: 3, windows: [1, 16], payloadBytes: 256, rttMs: 50, readyRuns: 5, readyOnly: false },
     xs: { payloadSizes: [16, 256, 4096, 65536], publishes: 200, methodCalls: 200, sasTokens: 50, heapSmall: 100, heapLarge: 10_000 },
   };
 }
@@ -40,12 +42,12 @@ export function smokeConfig(seed = 0x5eed_b00c): BenchConfig {
     seed,
     sections: [...ALL_SECTIONS],
     codec: { warmupMs: 1, runMs: 5, runs: 1, payloadSizes: [16, 4096] },
-    e2e: { runMs: 200, runs: 1, windows: [1, 16], payloadBytes: 64, rttMs: 20, readyRuns: 1 },
+    e2e: { runMs: 200, runs: 1, windows: [1, 16], payloadBytes: 64, rttMs: 20, readyRuns: 1, readyOnly: false },
     xs: { payloadSizes: [16, 256], publishes: 5, methodCalls: 5, sasTokens: 2, heapSmall: 10, heapLarge: 50 },
   };
 }
 
-/** `--smoke`, `--seed N`, `--only codec,xs`, `--runs N` on top of the chosen profile. */
+/** `--smoke`, `--seed N`, `--only codec,xs`, `--runs N`, `--ready-only` on top of the chosen profile. */
 export function configFromArgs(argv: readonly string[]): BenchConfig {
   const seedAt = argv.indexOf('--seed');
   const seed = seedAt >= 0 ? Number(argv[seedAt + 1]) : undefined;
@@ -67,5 +69,6 @@ export function configFromArgs(argv: readonly string[]): BenchConfig {
     config.codec.runs = runs;
     config.e2e.runs = runs;
   }
+  config.e2e.readyOnly = argv.includes('--ready-only');
   return config;
 }

@@ -23,6 +23,8 @@ describe('the benchmark helpers', () => {
     expect(config.sections).toEqual(['codec', 'xs']);
     expect(config.seed).toBe(7);
     expect(() => configFromArgs(['--only', 'nonsense'])).toThrow(/--only/);
+    expect(config.e2e.readyOnly).toBe(false);
+    expect(configFromArgs(['--only', 'e2e', '--ready-only']).e2e.readyOnly).toBe(true);
   });
 });
 
@@ -60,7 +62,7 @@ describe('every benchmark section runs end to end in the smoke profile', () => {
     const e2e = report.sections.find((s) => s.name === 'e2e')!;
     const ready = e2e.tables.find((t) => t.title.startsWith('Connect to ready'))!;
     expect(ready.rows.map((r) => r[0])).toEqual(['ours (hub client)', 'azure-iot-device 1.18']);
-    expect(ready.rows[0][5]).toBe('CONNECT > SUBSCRIBE PUBLISH');
+    expect(ready.rows[0][5]).toBe('CONNECT > SUBSCRIBE > PUBLISH'); // the twin GET waits for the SUBACK
     const throughput = e2e.tables.find((t) => t.title.startsWith('QoS 1 telemetry'))!;
     expect(throughput.rows.map((r) => r[0])).toEqual(['1 in flight', '16 in flight']);
   });
