@@ -22,6 +22,48 @@ function recordDesired(fx: HubFixture): string[] {
 const desiredPush = (version: number, patch: Record<string, unknown>): string =>
   publishHex(`$iothub/twin/PATCH/properties/desired/?$version=${version}`, JSON.stringify({ ...patch, $version: version }));
 
+describe('twin requests wait for the SUBACK of the twin response filter', () => {
+  it('writes getTwin() and patchReported() made between CONNACK and SUBACK only after the SUBACK, behind the catch-up GET', async () => {
+    const fx = setupHub();
+    track(fx.client.connect());
+    expect(await acceptConnection(fx)).toEqual([subscribeHex(1)]);
+    const twin = track(fx.client.getTwin());
+    const patched = track(fx.client.patchReported({ boot: 2 }));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([]); // the hub has not acknowledged $iothub/twin/res/# yet
+    fx.link.push(subackHex(1));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([
+      publishHex('$iothub/twin/GET/?$rid=3', ''),
+      publishHex('$iothub/twin/GET/?$rid=1', ''),
+      publishHex('$iothub/twin/PATCH/properties/reported/?$rid=2', '{"boot":2}'),
+    ]);
+    fx.link.push(publishHex('$iothub/twin/res/200/?$rid=3', twinDoc({}, 1)));
+    fx.link.push(publishHex('$iothub/twin/res/200/?$rid=1', twinDoc({}, 1, { boot: 1 }, 4)));
+    fx.link.push(publishHex('$iothub/twin/res/204/?$rid=2&$version=5', ''));
+    await settle();
+    expect(twin.value).toMatchObject({ reportedVersion: 4 });
+    expect(patched.value).toBe(5);
+    await fx.client.close();
+  });
+
+  it('after a drop before the SUBACK, writes nothing on the old connection and GETs on the next SUBACK', async () => {
+    const fx = setupHub();
+    track(fx.client.connect());
+    await acceptConnection(fx);
+    const twin = track(fx.client.getTwin());
+    fx.link.peerClose();
+    await fx.clock.advanceSettled(1000);
+    expect(fx.transport.connections[0]!.writtenHex().slice(1)).toEqual([subscribeHex(1)]);
+    expect(await acceptConnection(fx)).toEqual([subscribeHex(2)]);
+    fx.link.push(subackHex(2));
+    await settle();
+    expect(fx.link.takeHex()).toEqual([publishHex('$iothub/twin/GET/?$rid=2', ''), publishHex('$iothub/twin/GET/?$rid=1', '')]);
+    expect(twin.status).toBe('pending');
+    await fx.client.close();
+  });
+});
+
 describe('reconciliation by version', () => {
   it('ignores a stale patch and applies newer ones once', async () => {
     const fx = setupHub();
