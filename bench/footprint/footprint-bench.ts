@@ -7,6 +7,7 @@ import { shortfallText, type Headline, type SectionResult, type Table } from '..
 import { bundleSize } from './bundle-size';
 import { footprintLayers, WHOLE_CLIENT_LAYER } from './layers';
 import { buildXsb, type XsbSizes } from './moddable-build';
+import { HEAP_BUDGET_BYTES, heapBytes, searchSmallestHeap, type HeapSearch, type HeapTry } from './heap-search';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -15,6 +16,8 @@ export const MODDABLE_MQTT_PUBLISHED_BYTES = 9389;
 /** Published: Azure SDK for Embedded C, hub + DPS + IoT Plug and Play, ROM. */
 export const EMBEDDED_C_PUBLISHED_KB = 26.15;
 export const WHOLE_CLIENT_GOAL_KB = 26;
+/** Issue 11: our own .xsb (src/ + hosts/moddable/) at most 128 KB. */
+export const OUR_XSB_GOAL_BYTES = 128 * 1024;
 
 function kb(bytes: number): string {
   return `${(bytes / 1024).toFixed(2)} KB`;
@@ -110,5 +113,86 @@ export async function runFootprintBench(config: BenchConfig): Promise<SectionRes
     goal: '',
     verdict: 'info',
   });
+  if (xsb.ok) {
+    const ours = [...xsb.sizes.modules].filter(([path]) => path.startsWith('src/') || path.startsWith('hosts/')).reduce((sum, [, bytes]) => sum + bytes, 0);
+    const sdk = [...xsb.sizes.modules].filter(([path]) => !path.startsWith('src/') && !path.startsWith('hosts/')).reduce((sum, [, bytes]) => sum + bytes, 0);
+    headlines.push({
+      section: 'footprint',
+      metric: 'our .xsb total (src/ + hosts/moddable/, device image)',
+      ours: `${ours.toLocaleString('en-US')} B`,
+      peer: `${sdk.toLocaleString('en-US')} B of Moddable SDK modules in the same image (TLS, crypto, socket, preference)`,
+      comparison: `${(ours / sdk).toFixed(2)}x the SDK's`,
+      goal: `<= ${OUR_XSB_GOAL_BYTES.toLocaleString('en-US')} B`,
+      verdict: ours <= OUR_XSB_GOAL_BYTES ? 'met' : 'short',
+      ...(ours <= OUR_XSB_GOAL_BYTES ? {} : { shortfall: shortfallText(ours / 1024, OUR_XSB_GOAL_BYTES / 1024, ' KB', false) }),
+    });
+  }
+  if (config.profile === 'full' && process.env.MODDABLE && process.env.BENCH_HEAP !== '0') {
+    const search = await searchSmallestHeap((line) => process.stdout.write(`${line}\n`));
+    tables.push(heapTable(search));
+    headlines.push(...heapHeadlines(search));
+  } else {
+    skipped.push(process.env.MODDABLE ? 'XS heap search skipped (smoke run or BENCH_HEAP=0)' : '$MODDABLE is not set: XS heap search in mcsim skipped');
+  }
   return { name: 'footprint', tables, headlines, skipped };
+}
+
+function describeTry(attempt: HeapTry): string[] {
+  const { size, peaks } = attempt;
+  return [
+    `${size.chunkBytes.toLocaleString('en-US')} B + ${size.slots.toLocaleString('en-US')} slots, stack ${size.stack}`,
+    `${heapBytes(size).toLocaleString('en-US')} B`,
+    attempt.complete ? 'complete' : `no${attempt.aborted ? ` (${attempt.aborted})` : ''}`,
+    peaks ? `${peaks.chunkBytes.toLocaleString('en-US')} / ${peaks.slotBytes.toLocaleString('en-US')} / ${peaks.stackSlots}` : '',
+    peaks ? `${peaks.lastChunkBytes.toLocaleString('en-US')} / ${peaks.lastSlotBytes.toLocaleString('en-US')}` : '',
+  ];
+}
+
+function heapTable(search: HeapSearch): Table {
+  return {
+    title: 'XS heap on the Moddable simulator: the whole flow (DPS, hub, telemetry, desired, method, C2D, SAS renewal) in fixed heaps',
+    header: ['fixed heap (chunks + slots, stack)', 'chunks + slots at 32 B', 'flow', 'peak chunks B / slots B / stack slots', 'connected at the end: chunks B / slots B'],
+    rows: search.tries.map(describeTry),
+    notes: [
+      'mcconfig -m -p lin -i of manifest.json (every module preloaded) with creation.chunk and creation.heap fixed (incremental 0), run in mcsim under Xvfb against the emulator; figures from the instrumentation XS prints each second.',
+      'Slots are 32 B on 64-bit lin and 16 B on an ESP32, so the slot figures halve on a board; chunk figures are shown as measured.',
+      `The ESP32-sized budget is ${HEAP_BUDGET_BYTES.toLocaleString('en-US')} B of chunks plus slots at 32 B a slot, with a 384-slot stack (Moddable's ESP32-C3 targets: a 94,208 B static arena, 384-slot stack).`,
+    ],
+  };
+}
+
+function heapHeadlines(search: HeapSearch): Headline[] {
+  const lines: Headline[] = [];
+  const peaks = search.roomy.peaks;
+  if (peaks) {
+    lines.push({
+      section: 'footprint',
+      metric: 'XS heap peak during the flow (chunks + slots)',
+      ours: `${(peaks.chunkBytes + peaks.slotBytes).toLocaleString('en-US')} B on lin; about ${(peaks.chunkBytes + peaks.slotBytes / 2).toLocaleString('en-US')} B at 16 B a slot`,
+      peer: '94,208 B static XS arena of Moddable\'s ESP32-C3 targets',
+      comparison: `connected at the end: ${(peaks.lastChunkBytes + peaks.lastSlotBytes).toLocaleString('en-US')} B on lin, about ${(peaks.lastChunkBytes + peaks.lastSlotBytes / 2).toLocaleString('en-US')} B at 16 B a slot`,
+      goal: `<= ${HEAP_BUDGET_BYTES.toLocaleString('en-US')} B on lin`,
+      verdict: peaks.chunkBytes + peaks.slotBytes <= HEAP_BUDGET_BYTES ? 'met' : 'short',
+    });
+    lines.push({
+      section: 'footprint',
+      metric: 'XS stack peak during the flow',
+      ours: `${peaks.stackSlots} slots`,
+      peer: '384 slots (Moddable ESP32-C3 targets)',
+      comparison: '',
+      goal: '<= 384 slots',
+      verdict: peaks.stackSlots <= 384 ? 'met' : 'short',
+    });
+  }
+  const smallest = search.smallest;
+  lines.push({
+    section: 'footprint',
+    metric: 'smallest fixed XS heap in which the whole flow completed',
+    ours: smallest ? `${heapBytes(smallest).toLocaleString('en-US')} B (${smallest.chunkBytes.toLocaleString('en-US')} B + ${smallest.slots.toLocaleString('en-US')} slots, stack ${smallest.stack})` : 'none of the heaps tried',
+    peer: '433,152 B before preloading (52,224 B + 10,880 slots, stack 1,024; measured at c7d5a6c)',
+    comparison: search.esp32.complete ? 'the ESP32-sized heap of tests/moddable/esp32-heap.test.ts completes' : 'the ESP32-sized heap did not complete',
+    goal: `<= ${HEAP_BUDGET_BYTES.toLocaleString('en-US')} B, stack 384`,
+    verdict: smallest && heapBytes(smallest) <= HEAP_BUDGET_BYTES && smallest.stack <= 384 ? 'met' : 'short',
+  });
+  return lines;
 }

@@ -26,6 +26,11 @@ export interface HeapSize {
   stack: number;
 }
 
+/** The ESP32-sized budget: chunks plus slots at lin's 32 B a slot (an ESP32's 16 B slots leave more room). */
+export const HEAP_BUDGET_BYTES = 114_688;
+/** Within the budget, with Moddable's ESP32-C3 stack of 384 slots. */
+export const ESP32_HEAP: HeapSize = { chunkBytes: 32_768, slots: 2_560, stack: 384 };
+
 /** On lin a slot is 32 bytes. */
 export const LIN_SLOT_BYTES = 32;
 
@@ -101,7 +106,7 @@ export function instrumentationPeaks(output: string): Peaks | undefined {
 }
 
 function abortIn(output: string): string | undefined {
-  const found = /(memory full|stack overflow|native stack overflow|xsAbort[^\n]*|# Break: [^\n]*)/i.exec(output);
+  const found = /(XS abort: [^\n]*|# Slot allocation: failed[^\n]*|# Chunk allocation: failed[^\n]*|JavaScript stack overflow|native stack overflow)/.exec(output);
   return found?.[0];
 }
 

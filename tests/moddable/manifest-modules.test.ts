@@ -1,0 +1,29 @@
+// manifest.json lists exactly the modules the device imports, each one preloaded (scripts/moddable-manifest.mjs
+// derives both lists from hosts/moddable/main-moddable.ts). Runs without the Moddable SDK.
+import { deviceModules, readManifest, type ModdableManifest } from '../../scripts/moddable-manifest.mjs';
+
+describe('manifest.json module lists', () => {
+  let imported: string[];
+  let manifest: ModdableManifest;
+
+  beforeAll(async () => {
+    imported = await deviceModules();
+    manifest = readManifest();
+  });
+
+  test('every module of ours that the device imports is listed, and no other', () => {
+    const listed = Object.keys(manifest.modules).filter((name) => /^(src|hosts\/moddable)\//.test(name)).sort();
+    expect(listed).toEqual(imported);
+    for (const name of listed) expect(manifest.modules[name]).toBe(`./${name}`);
+  });
+
+  test('every one of them is preloaded, so its code and load-time objects live in flash', () => {
+    expect([...manifest.preload].sort()).toEqual(imported);
+  });
+
+  test('modules only tests, the soak and the emulator use stay out of the device image', () => {
+    expect(imported.length).toBeGreaterThan(50);
+    expect(imported).toContain('src/mqtt/session');
+    expect(imported).not.toContain('src/mqtt/broker-codec');
+  });
+});
