@@ -25,6 +25,7 @@ const VALUE_OPTIONS = new Set([
   'primary-key', 'secondary-key', 'x509-thumbprint', 'secondary-thumbprint',
   'module', 'prop', 'message-id', 'correlation-id', 'content-type', 'timeout',
   'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms', 'hold-ms', 'hold', 'after', 'max-hold-ms',
+  'requests', 'operation-id', 'error-code', 'error-message', 'ms',
   // DPS options, passed through to its commands
   'registration-id', 'group-id', 'thumbprint', 'cert-file', 'secondary-cert-file', 'ca-cert-file',
   'device-id', 'polls', 'retry-after', 'fail-code', 'fail-message', 'initial-twin', 'assigned-hub', 'group-key',
@@ -66,6 +67,8 @@ live (need a running emulator):
   fault out-of-order TARGET [--hold twin-response|desired-patch|method-request|c2d|any] [--after N] [--max-hold-ms MS] [--count N]
         hold one publish to the device and send it right after N later ones (default 1)
   fault clear [TARGET]
+  dps-fault final --status disabled|failed [--operation-id ID] [--error-code N] [--error-message TEXT] [--requests register|poll|any] [--count N]
+  dps-fault error --status 4xx|5xx [--retry-after S] [--requests ...] [--count N] | dps-fault drop [--requests ...] | dps-fault latency --ms MS | dps-fault clear
         TARGET is a device id, DEVICE/MODULE, or * for everyone
 
 ${DPS_COMMANDS_HELP}`;
@@ -335,6 +338,23 @@ async function liveCommand(command: string, args: ParsedArgs, io: CliIo, stateDi
       io.out(`fault ${first} set for ${body.target}${Object.keys(result).length ? ` ${JSON.stringify(result)}` : ''}`);
       return 0;
     }
+    case 'dps-fault': {
+      if (!first) throw new UsageError('usage: dps-fault error|final|drop|latency|clear [options] (see help)');
+      const body: Record<string, unknown> = { kind: first };
+      const statusText = value(args, 'status');
+      if (statusText !== undefined) body.status = /^\d+$/.test(statusText) ? Number(statusText) : statusText;
+      for (const [flag, key] of [['count', 'count'], ['retry-after', 'retryAfterSeconds'], ['error-code', 'errorCode'], ['ms', 'ms']] as const) {
+        const n = intValue(args, flag, 0, 2 ** 31);
+        if (n !== undefined) body[key] = n;
+      }
+      for (const [flag, key] of [['requests', 'requests'], ['operation-id', 'operationId'], ['error-message', 'errorMessage']] as const) {
+        const text = value(args, flag);
+        if (text !== undefined) body[key] = text;
+      }
+      await client.request<Record<string, unknown>>('POST', '/dps/faults', body);
+      io.out(`DPS fault ${first} set`);
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command ${command}`);
   }
@@ -441,7 +461,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (['add-device', 'remove-device', 'enable', 'disable', 'add-module', 'add-ca', 'list', 'connection-string'].includes(command)) {
       return await registryCommand(command, args, io, stateDir);
     }
-    if (['watch', 'telemetry', 'c2d', 'invoke', 'twin', 'fault'].includes(command)) return await liveCommand(command, args, io, stateDir);
+    if (['watch', 'telemetry', 'c2d', 'invoke', 'twin', 'fault', 'dps-fault'].includes(command)) return await liveCommand(command, args, io, stateDir);
     if (DPS_COMMANDS.has(command)) {
       // The DPS side owns these commands; they run against the live DPS through the control API.
       const dpsArgv = [command, ...withoutStateDir(rest)];

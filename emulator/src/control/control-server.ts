@@ -7,6 +7,7 @@ import type { Emulator } from '../emulator';
 import type { DeviceAuth, DeviceRecord, DeviceStatus } from '../registry';
 import type { FaultWindow, OutOfOrderFault } from '../hub/faults';
 import type { IndividualEnrollmentInput, GroupEnrollmentInput } from '../dps/enrollment-types';
+import type { DpsFaults, FaultTarget } from '../dps/faults';
 
 export const TOKEN_HEADER = 'x-emulator-token';
 const MAX_BODY = 1024 * 1024;
@@ -178,6 +179,51 @@ function applyFault(emulator: Emulator, body: Json): Json {
   }
 }
 
+/** DPS faults (emulator/src/dps/faults.ts) over the control API: `{kind: error|final|drop|latency|clear, ...}`. */
+function applyDpsFault(faults: DpsFaults, body: Json): Json {
+  const kind = str(body, 'kind')!;
+  const requests = str(body, 'requests', false) as FaultTarget | undefined;
+  const count = num(body, 'count');
+  const common = { ...(count === undefined ? {} : { count }), ...(requests === undefined ? {} : { requests }) };
+  if (requests !== undefined && !['register', 'poll', 'any'].includes(requests)) throw new HttpError(400, 'requests must be register, poll or any');
+  switch (kind) {
+    case 'error': {
+      const retryAfterSeconds = num(body, 'retryAfterSeconds');
+      const errorCode = num(body, 'errorCode');
+      faults.answerWith({
+        status: num(body, 'status') ?? 503,
+        ...common,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+        ...(errorCode === undefined ? {} : { errorCode }),
+        ...(typeof body.message === 'string' ? { message: body.message } : {}),
+      });
+      return {};
+    }
+    case 'final': {
+      const errorCode = num(body, 'errorCode');
+      faults.answerFinal({
+        status: str(body, 'status') as 'disabled' | 'failed',
+        ...common,
+        ...(typeof body.operationId === 'string' ? { operationId: body.operationId } : {}),
+        ...(errorCode === undefined ? {} : { errorCode }),
+        ...(typeof body.errorMessage === 'string' ? { errorMessage: body.errorMessage } : {}),
+      });
+      return {};
+    }
+    case 'drop':
+      faults.dropConnection(common);
+      return {};
+    case 'latency':
+      faults.setLatency(num(body, 'ms') ?? 0);
+      return {};
+    case 'clear':
+      faults.clear();
+      return {};
+    default:
+      throw new HttpError(400, `unknown DPS fault kind ${kind}`);
+  }
+}
+
 type Handler = (match: string[], body: Json, req: IncomingMessage, res: ServerResponse) => Promise<unknown> | unknown;
 
 export async function startControlServer(emulator: Emulator, options: { port?: number; token?: string } = {}): Promise<ControlServer> {
@@ -245,6 +291,7 @@ export async function startControlServer(emulator: Emulator, options: { port?: n
       return { name: ca.name, thumbprint: ca.thumbprint };
     }],
     ['GET', /^\/dps\/enrollments$/, () => requireDps().enrollments.list()],
+    ['POST', /^\/dps\/faults$/, (_m, body) => applyDpsFault(requireDps().faults, body)],
     ['POST', /^\/dps\/enrollments\/individual$/, (_m, body) =>
       requireDps().enrollments.addIndividual(body.input as IndividualEnrollmentInput, { replace: body.replace === true })],
     ['POST', /^\/dps\/enrollments\/group$/, (_m, body) =>

@@ -51,6 +51,7 @@ export const DPS_COMMANDS_HELP = `DPS commands:
                    --ca-cert-file PEM   (group of devices whose certificates chain to this CA)
       settings:    --device-id ID ({registrationId} is replaced)  --disabled  --polls N  --retry-after SECONDS
                    --fail-code CODE --fail-message TEXT  --initial-twin JSON  --assigned-hub HOST
+                   --empty-operation-id   (final answer with "operationId":"", the short disabled form)
   remove-enrollment individual|group ID
   list-enrollments [--json]
   derive-key --group-key B64 --registration-id ID`;
@@ -74,7 +75,7 @@ const VALUE_FLAGS = new Set([
   'assigned-hub',
   'group-key',
 ]);
-const BOOLEAN_FLAGS = new Set(['disabled', 'replace', 'json']);
+const BOOLEAN_FLAGS = new Set(['disabled', 'replace', 'json', 'empty-operation-id']);
 
 type Flags = { values: Map<string, string>; booleans: Set<string>; positional: string[] };
 
@@ -114,6 +115,7 @@ function parseBehaviour(flags: Flags): { ok: true; behaviour: EnrollmentBehaviou
   const deviceId = flags.values.get('device-id');
   if (deviceId !== undefined) behaviour.deviceId = deviceId;
   if (flags.booleans.has('disabled')) behaviour.provisioningStatus = 'disabled';
+  if (flags.booleans.has('empty-operation-id')) behaviour.emptyOperationId = true;
   for (const [flag, key] of [
     ['polls', 'pollsBeforeAssigned'],
     ['retry-after', 'retryAfterSeconds'],
@@ -252,6 +254,7 @@ function settingsSummary(e: EnrollmentBehaviour): string {
   if (e.retryAfterSeconds !== undefined) parts.push(`retry-after=${e.retryAfterSeconds}s`);
   if (e.assignedHub !== undefined) parts.push(`hub=${e.assignedHub}`);
   if (e.initialTwin !== undefined) parts.push('initial twin');
+  if (e.emptyOperationId === true) parts.push('empty operationId');
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 

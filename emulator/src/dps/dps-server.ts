@@ -8,7 +8,7 @@ import { decideConnect } from './attestation';
 import { DpsConnection, type DpsLog } from './dps-connection';
 import { dpsResponseTopic, type DpsRequest } from './dps-topics';
 import { EnrollmentStore } from './enrollment-store';
-import { DpsFaults } from './faults';
+import { DpsFaults, finalAnswerBody } from './faults';
 import { RegistrationService, errorBody, type Assignment, type DpsResponse, type RegistrationRecord } from './registration-service';
 
 export const DEFAULT_ID_SCOPE = '0ne00000001';
@@ -166,6 +166,10 @@ export async function startDpsServer(options: DpsServerOptions): Promise<DpsServ
       const response: DpsResponse = { status: fault.status, body: errorBody(fault.errorCode, fault.message, randomUUID(), new Date(nowMs()).toISOString()) };
       if (fault.retryAfterSeconds !== undefined) response.retryAfterSeconds = fault.retryAfterSeconds;
       return answer(connection, request, response);
+    }
+    if (fault?.type === 'final') {
+      const body = finalAnswerBody(fault, { registrationId: decision.registrationId, nowIso: new Date(nowMs()).toISOString(), newId: randomUUID });
+      return answer(connection, request, { status: 200, body });
     }
     if (request.rid === '') {
       const body = errorBody(400000, 'The request topic lacks $rid.', randomUUID(), new Date(nowMs()).toISOString());

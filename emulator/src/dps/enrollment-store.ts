@@ -145,6 +145,10 @@ function checkBehaviour(input: EnrollmentBehaviour): EnrollmentBehaviour {
     if (input.reprovisionPolicy !== 'migrate' && input.reprovisionPolicy !== 'reset') throw invalid('reprovisionPolicy must be migrate or reset');
     out.reprovisionPolicy = input.reprovisionPolicy;
   }
+  if (input.emptyOperationId !== undefined) {
+    if (typeof input.emptyOperationId !== 'boolean') throw invalid('emptyOperationId must be true or false');
+    out.emptyOperationId = input.emptyOperationId;
+  }
   return out;
 }
 
@@ -158,6 +162,7 @@ const BEHAVIOUR_KEYS: (keyof EnrollmentBehaviour)[] = [
   'initialTwin',
   'responsePayload',
   'reprovisionPolicy',
+  'emptyOperationId',
 ];
 
 function pickBehaviour(input: EnrollmentBehaviour): EnrollmentBehaviour {

@@ -20,6 +20,12 @@ export interface EnrollmentBehaviour {
   responsePayload?: unknown;
   /** What a re-registration that lands on a different hub reports: data migrated (default) or reset. */
   reprovisionPolicy?: 'migrate' | 'reset';
+  /**
+   * The final answer carries `"operationId":""`; a `disabled` one also carries only `registrationId` and `status`
+   * in `registrationState` (the short form Azure DPS sends, as in Azure SDK for Embedded C's parser test).
+   * With `pollsBeforeAssigned: 0` the register request itself gets that answer.
+   */
+  emptyOperationId?: boolean;
 }
 
 export type IndividualAttestation =

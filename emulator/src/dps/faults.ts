@@ -18,9 +18,55 @@ export interface ErrorAnswer {
   message?: string;
 }
 
+/**
+ * A final registration answer (200) that ends the device's registration as `disabled` or `failed`, whatever
+ * its enrollment says, in the shapes Azure DPS sends.
+ */
+export interface FinalAnswer {
+  status: 'disabled' | 'failed';
+  /** Put in the body's `operationId`. Default: `""` for disabled (as DPS sends it), a fresh id for failed. */
+  operationId?: string;
+  /** `failed` only: `registrationState.errorCode` (default 400207, a custom-allocation failure). */
+  errorCode?: number;
+  /** `failed` only: `registrationState.errorMessage`. */
+  errorMessage?: string;
+  /** How many requests get this answer. Default 1. */
+  count?: number;
+  /** Which requests: register, poll or any (default). */
+  requests?: FaultTarget;
+}
+
 export type InjectedFault =
   | { type: 'answer'; status: number; retryAfterSeconds?: number; errorCode: number; message: string }
+  | { type: 'final'; status: 'disabled' | 'failed'; operationId?: string; errorCode: number; errorMessage: string }
   | { type: 'drop' };
+
+/**
+ * The body of an injected final answer. `disabled` is the short form, `{"operationId":"","status":"disabled",
+ * "registrationState":{"registrationId":..,"status":"disabled"}}` (the one Azure SDK for Embedded C's parser
+ * test holds); `failed` carries the full registration state with `errorCode` and `errorMessage`.
+ */
+export function finalAnswerBody(
+  fault: Extract<InjectedFault, { type: 'final' }>,
+  context: { registrationId: string; nowIso: string; newId: () => string },
+): Record<string, unknown> {
+  if (fault.status === 'disabled') {
+    return { operationId: fault.operationId ?? '', status: 'disabled', registrationState: { registrationId: context.registrationId, status: 'disabled' } };
+  }
+  return {
+    operationId: fault.operationId ?? `4.${context.newId().replace(/-/g, '').slice(0, 16)}.${context.newId()}`,
+    status: 'failed',
+    registrationState: {
+      registrationId: context.registrationId,
+      createdDateTimeUtc: context.nowIso,
+      status: 'failed',
+      errorCode: fault.errorCode,
+      errorMessage: fault.errorMessage,
+      lastUpdatedDateTimeUtc: context.nowIso,
+      etag: Buffer.from(JSON.stringify(context.newId())).toString('base64'),
+    },
+  };
+}
 
 interface QueuedFault {
   remaining: number;
@@ -59,6 +105,21 @@ export class DpsFaults {
       message: answer.message ?? DEFAULT_MESSAGES[answer.status] ?? `Error ${answer.status} (injected fault).`,
     };
     if (answer.retryAfterSeconds !== undefined) fault.retryAfterSeconds = answer.retryAfterSeconds;
+    this.queue.push({ remaining: checkCount(answer.count), requests: answer.requests ?? 'any', fault });
+  }
+
+  /** Ends the next `count` matching requests with a final `disabled` or `failed` answer (status 200). */
+  answerFinal(answer: FinalAnswer): void {
+    if (answer.status !== 'disabled' && answer.status !== 'failed') throw new RangeError('final status must be disabled or failed');
+    const errorCode = answer.errorCode ?? 400207;
+    if (!Number.isInteger(errorCode) || errorCode < 100000 || errorCode > 599999) throw new RangeError('errorCode must be a six-digit DPS error code');
+    const fault: InjectedFault = {
+      type: 'final',
+      status: answer.status,
+      errorCode,
+      errorMessage: answer.errorMessage ?? 'Custom allocation failed (injected fault).',
+    };
+    if (answer.operationId !== undefined) fault.operationId = answer.operationId;
     this.queue.push({ remaining: checkCount(answer.count), requests: answer.requests ?? 'any', fault });
   }
 

@@ -219,7 +219,9 @@ export class RegistrationService {
       }
     }
     this.records.set(key, record);
-    operation.final = { status: 200, body: { operationId: operation.operationId, status: record.status, registrationState: registrationState(record) } };
+    const short = enrollment.emptyOperationId === true;
+    const state = short && record.status === 'disabled' ? { registrationId: record.registrationId, status: 'disabled' } : registrationState(record);
+    operation.final = { status: 200, body: { operationId: short ? '' : operation.operationId, status: record.status, registrationState: state } };
     return operation.final;
   }
 
