@@ -25,12 +25,12 @@ export type AzureErrorCode =
   | 'crypto-failed';
 
 export class AzureError extends Error {
+  override readonly name: string = 'AzureError';
   readonly code: AzureErrorCode;
   readonly field: string | undefined;
 
   constructor(code: AzureErrorCode, field: string | undefined, detail: string) {
     super(field === undefined ? detail : `${field}: ${detail}`);
-    this.name = 'AzureError';
     this.code = code;
     this.field = field;
   }

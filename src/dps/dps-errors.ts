@@ -7,7 +7,7 @@ export type DpsErrorCode =
   | 'credentials' // the key or certificate is missing or unusable
   | 'clock-not-set' // the wall clock has no time yet: nothing was signed and no connection attempted
   | 'connect-failed' // the transport or TLS failed, or DPS was unavailable (CONNACK 3), before registering
-  | 'unauthorized' // CONNACK 4/5, or DPS answered 401/403: these credentials will not work
+  | 'unauthorized' // CONNACK 2/4/5, or DPS answered 401/403: these credentials will not work
   | 'subscribe-refused' // DPS refused the response subscription
   | 'service-error' // DPS answered an error status (see `status`, `errorCode`)
   | 'assignment-failed' // the registration ended with status `failed`
@@ -35,6 +35,7 @@ export interface DpsErrorDetails {
 }
 
 export class DpsError extends Error {
+  override readonly name: string = 'DpsError';
   readonly code: DpsErrorCode;
   readonly retryable: boolean;
   readonly status?: number;
@@ -46,7 +47,6 @@ export class DpsError extends Error {
 
   constructor(code: DpsErrorCode, message: string, details: DpsErrorDetails) {
     super(message);
-    this.name = 'DpsError';
     this.code = code;
     this.retryable = details.retryable;
     if (details.status !== undefined) this.status = details.status;

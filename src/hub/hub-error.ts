@@ -7,7 +7,7 @@ export type HubErrorCode =
   | 'invalid-argument' // a call's argument breaks a rule checked before sending (property name, twin key...)
   | 'too-large' // a message or patch is over the hub's size limit
   | 'clock-not-set' // a SAS token needs real time and the wall clock has not been set (no SNTP yet)
-  | 'auth-failed' // the hub refused the credentials; no retry until updateCredentials()
+  | 'auth-failed' // the hub refused the credentials; tried again slowly (stoppedRetryMs) or on updateCredentials()
   | 'connect-failed' // a connection attempt failed in a way worth retrying (reported, then retried)
   | 'queue-full' // too many calls already waiting; nothing was queued
   | 'timeout' // no answer within the operation's time limit
@@ -29,6 +29,7 @@ export interface HubErrorDetails {
 }
 
 export class HubError extends Error {
+  override readonly name: string = 'HubError';
   readonly code: HubErrorCode;
   readonly field?: string;
   readonly status?: number;
@@ -38,7 +39,6 @@ export class HubError extends Error {
 
   constructor(code: HubErrorCode, message: string, details: HubErrorDetails = {}) {
     super(message);
-    this.name = 'HubError';
     this.code = code;
     this.retryable = details.retryable === true;
     if (details.field !== undefined) this.field = details.field;

@@ -32,12 +32,13 @@ export type MqttProtocolErrorCode =
   | 'invalid-field';
 
 export class MqttProtocolError extends Error {
+  // A field, not an assignment in the constructor: once Moddable preloads the module, Error.prototype is frozen
+  // and assigning `name` throws; defining it on the instance does not. Logs rely on the name.
+  override readonly name: string = 'MqttProtocolError';
   readonly code: MqttProtocolErrorCode;
 
   constructor(code: MqttProtocolErrorCode, message: string) {
     super(message);
-    // Set by hand: subclass names are not inferred the same way on every engine, and logs rely on it.
-    this.name = 'MqttProtocolError';
     this.code = code;
   }
 }

@@ -16,13 +16,13 @@ export type MqttSessionErrorCode =
   | 'listener-failed'; // an event listener threw (reported on the 'error' event)
 
 export class MqttSessionError extends Error {
+  override readonly name: string = 'MqttSessionError';
   readonly code: MqttSessionErrorCode;
   readonly closeReason?: SessionCloseReason;
   override readonly cause?: unknown;
 
   constructor(code: MqttSessionErrorCode, message: string, extra: { closeReason?: SessionCloseReason; cause?: unknown } = {}) {
     super(message);
-    this.name = 'MqttSessionError';
     this.code = code;
     if (extra.closeReason !== undefined) this.closeReason = extra.closeReason;
     if (extra.cause !== undefined) this.cause = extra.cause;
@@ -46,12 +46,12 @@ export function describeReturnCode(returnCode: number): string {
  * same credentials); otherwise `reason` says what ended the attempt (timeout, transport error, ...).
  */
 export class MqttConnectError extends Error {
+  override readonly name: string = 'MqttConnectError';
   readonly reason: SessionCloseReason;
   readonly returnCode?: number;
 
   constructor(reason: SessionCloseReason) {
     super(reason.message);
-    this.name = 'MqttConnectError';
     this.reason = reason;
     if (reason.returnCode !== undefined) this.returnCode = reason.returnCode;
   }
