@@ -24,3 +24,8 @@ export function setPublishPacketId(bytes: Uint8Array, packetId: number): void {
 export function setPublishDup(bytes: Uint8Array): void {
   bytes[0] |= DUP_FLAG;
 }
+
+/** Clears the DUP flag: the message is handed to the session as a new one. */
+export function clearPublishDup(bytes: Uint8Array): void {
+  bytes[0] &= ~DUP_FLAG;
+}

@@ -36,7 +36,10 @@ export interface MqttSessionOptions {
   pingTimeoutMs?: number;
   /** How long disconnect() waits for DISCONNECT to be written before closing anyway. Default 5 000 ms. */
   disconnectTimeoutMs?: number;
-  /** Largest packet accepted from the broker; passed to the stream parser. Default: the codec's. */
+  /**
+   * Largest packet accepted from the broker, in bytes; passed to the stream parser. A PUBLISH over it is skipped
+   * and reported on 'oversized'; any other packet over it is a protocol error. Default: the codec's (263,168).
+   */
   maxPacketSize?: number;
 }
 
@@ -82,10 +85,23 @@ export interface SessionCloseReason {
   protocolErrorCode?: string;
 }
 
+/** An incoming PUBLISH skipped for its size (never buffered); at QoS 1 it was acknowledged all the same. */
+export interface OversizedPublish {
+  /** Undefined when the topic itself was longer than the limit. */
+  topic: string | undefined;
+  qos: QoS;
+  packetId?: number;
+  /** The whole packet, in bytes. */
+  size: number;
+  /** The session's maxPacketSize. */
+  limit: number;
+}
+
 export interface MqttSessionEvents {
   state: { state: SessionState; previous: SessionState };
   connected: { sessionPresent: boolean };
   message: IncomingMessage;
+  oversized: OversizedPublish;
   close: { reason: SessionCloseReason };
   error: MqttSessionError;
 }

@@ -14,6 +14,17 @@
 //   is not sent and the broker redelivers (at-least-once).
 // - Every returned promise settles: close rejects whatever the connection was waiting for with a typed error.
 // - Nothing throws into the event loop: transport callbacks, timers and handler failures end in events.
+// - Received bytes are handled on a later job (a promise job, after the transport's callback has returned), not
+//   inside onData: the host's read callback and its TLS frames are off the stack before any packet handler runs,
+//   so the XS stack needed is the handlers' own. Chunks (not packets) wait, in order; a close or error reported
+//   while chunks wait is handled after them, so packets that arrived before a close are still seen.
+// - An incoming PUBLISH over maxPacketSize is skipped while it streams (never buffered), reported on 'oversized'
+//   (topic and size, never payload) and, at QoS 1, acknowledged in arrival order like any message: this device can
+//   never accept it, and an unacknowledged one would be redelivered on every reconnect (IoT Hub's C2D queue would
+//   also hold every later message behind it). The connection stays up.
+// - A QoS 1 message is held once, as its encoded PUBLISH: the same bytes wait in the queue, go out, stay in flight
+//   and are resent with DUP set. encodePublish() + publishEncoded() let the owner keep a reference to those same
+//   bytes (the hub's outbox does) instead of the payload.
 
 import { TypedEmitter } from '../events';
 import type { Logger, Timers, TimerHandle, Transport, TransportCloseReason, TransportError, TransportEvents, TransportFactory } from '../ports';
@@ -22,11 +33,12 @@ import { InflightTable } from './inflight';
 import type { Settle } from './inflight';
 import type { ConnackPacket, Packet, PublishPacket, QoS, SubackCode, SubackPacket, Subscription } from './packets';
 import { PacketIdAllocator } from './packet-ids';
-import { MqttStreamParser } from './stream-parser';
+import { MqttStreamParser, DEFAULT_MAX_PACKET_SIZE } from './stream-parser';
+import type { SkippedPublish, StreamResult } from './stream-parser';
 import { AckOrder } from './session-ack-order';
 import type { AckTicket } from './session-ack-order';
 import { MqttConnectError, MqttSessionError, describeReturnCode } from './session-errors';
-import { setPublishDup, setPublishPacketId } from './session-publish-bytes';
+import { clearPublishDup, setPublishDup, setPublishPacketId } from './session-publish-bytes';
 import { hasConnection, transition } from './session-state';
 import type { SessionInput, SessionState } from './session-state';
 import type {
@@ -68,6 +80,36 @@ interface Frame {
   onWritten?: () => void;
 }
 
+/** A PUBLISH encoded once, for publishEncoded(); the session patches its packet id and DUP flag in place. */
+export interface EncodedPublish {
+  readonly qos: QoS;
+  readonly bytes: Uint8Array;
+}
+
+/** Encodes a PUBLISH for publishEncoded(); throws the codec's MqttProtocolError for a bad topic or payload. */
+export function encodePublish(topic: string, payload: Uint8Array, options: { qos: QoS; retain?: boolean }): EncodedPublish {
+  // QoS 1 gets a placeholder id: the real one is assigned when the message enters the in-flight window.
+  const bytes = encodePacket({
+    type: 'publish',
+    topic,
+    payload,
+    qos: options.qos,
+    dup: false,
+    retain: options.retain === true,
+    packetId: options.qos === 1 ? 1 : undefined,
+  });
+  return { qos: options.qos, bytes };
+}
+
+/** The size encodePublish() will give, from the topic's UTF-8 length: budgets are checked before encoding. */
+export function encodedPublishSize(topicBytes: number, payloadBytes: number, qos: QoS): number {
+  const remaining = 2 + topicBytes + (qos === 1 ? 2 : 0) + payloadBytes;
+  const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
+  return 1 + lengthBytes + remaining;
+}
+
+type Inbound = Uint8Array | { close: SessionCloseReason };
+
 interface QueuedPublish {
   qos: QoS;
   /** Encoded at publish() time; for QoS 1 the packet id is patched in when it leaves the queue. */
@@ -89,6 +131,9 @@ interface Connection {
   readonly outcome: Deferred<{ sessionPresent: boolean }>;
   readonly closeWaiters: Array<() => void>;
   readonly outbox: Frame[];
+  /** Received chunks (and a close reported behind them) waiting for the next job, in arrival order. */
+  readonly inbound: Inbound[];
+  inboundScheduled: boolean;
   transport: Transport | undefined;
   /** onConnect arrived before TransportFactory.connect returned the transport. */
   openedEarly: boolean;
@@ -130,7 +175,7 @@ export class MqttSession {
   private readonly maxQueued: number;
   private readonly pingTimeoutMs: number;
   private readonly disconnectTimeoutMs: number;
-  private readonly maxPacketSize: number | undefined;
+  private readonly maxPacketSize: number;
 
   private current: SessionState = 'idle';
   private conn: Connection | undefined;
@@ -149,7 +194,7 @@ export class MqttSession {
     this.maxQueued = optionInteger('maxQueued', options.maxQueued, DEFAULT_MAX_QUEUED, 0);
     this.pingTimeoutMs = optionInteger('pingTimeoutMs', options.pingTimeoutMs, DEFAULT_PING_TIMEOUT_MS, 1);
     this.disconnectTimeoutMs = optionInteger('disconnectTimeoutMs', options.disconnectTimeoutMs, DEFAULT_DISCONNECT_TIMEOUT_MS, 1);
-    this.maxPacketSize = options.maxPacketSize === undefined ? undefined : optionInteger('maxPacketSize', options.maxPacketSize, 0, 2);
+    this.maxPacketSize = optionInteger('maxPacketSize', options.maxPacketSize, DEFAULT_MAX_PACKET_SIZE, 2);
     this.emitter = new TypedEmitter<MqttSessionEvents>((error, event) => this.onListenerError(error, event));
   }
 
@@ -217,11 +262,13 @@ export class MqttSession {
       options,
       connectTimeoutMs: timeoutMs,
       connectBytes,
-      parser: new MqttStreamParser(this.maxPacketSize === undefined ? {} : { maxPacketSize: this.maxPacketSize }),
+      parser: new MqttStreamParser({ maxPacketSize: this.maxPacketSize }),
       acks: new AckOrder(),
       outcome: deferred(),
       closeWaiters: [],
       outbox: [],
+      inbound: [],
+      inboundScheduled: false,
       transport: undefined,
       openedEarly: false,
       writable: true,
@@ -276,21 +323,30 @@ export class MqttSession {
     if (this.current !== 'connected') {
       return Promise.reject(new MqttSessionError('not-connected', `publish() while ${this.current}`));
     }
-    let bytes: Uint8Array;
+    let encoded: EncodedPublish;
     try {
-      // QoS 1 gets a placeholder id: the real one is assigned when the message enters the in-flight window.
-      bytes = encodePacket({
-        type: 'publish',
-        topic,
-        payload,
-        qos,
-        dup: false,
-        retain: options.retain === true,
-        packetId: qos === 1 ? 1 : undefined,
-      });
+      encoded = encodePublish(topic, payload, { qos, retain: options.retain === true });
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.publishEncoded(encoded);
+  }
+
+  /**
+   * Sends a PUBLISH made by encodePublish(), settling like publish(). The session keeps and patches those very
+   * bytes (packet id, DUP), so the caller may hold the same reference but must not change it. DUP is cleared on
+   * entry: a message given back after a closed clean session starts over as a new one.
+   */
+  publishEncoded(encoded: EncodedPublish): Promise<void> {
+    const qos = encoded.qos;
+    if (qos !== 0 && qos !== 1) {
+      return Promise.reject(new MqttSessionError('invalid-argument', 'publish qos must be 0 or 1'));
+    }
+    if (this.current !== 'connected') {
+      return Promise.reject(new MqttSessionError('not-connected', `publish() while ${this.current}`));
+    }
+    const bytes = encoded.bytes;
+    clearPublishDup(bytes);
     const done = deferred<void>();
     const entry: QueuedPublish = { qos, bytes, settle: done };
     this.queue.push(entry);
@@ -436,7 +492,35 @@ export class MqttSession {
       this.protocolError(conn, 'bytes arrived before the transport reported it was open');
       return;
     }
-    let results;
+    conn.inbound.push(chunk);
+    this.scheduleInbound(conn);
+  }
+
+  /** Runs the inbound queue on a promise job: after the transport callback returned, before any timer. */
+  private scheduleInbound(conn: Connection): void {
+    if (conn.inboundScheduled) return;
+    conn.inboundScheduled = true;
+    void Promise.resolve().then(() => this.drainInbound(conn));
+  }
+
+  private drainInbound(conn: Connection): void {
+    conn.inboundScheduled = false;
+    while (this.conn === conn && conn.inbound.length > 0) {
+      const item = conn.inbound.shift() as Inbound;
+      try {
+        if (item instanceof Uint8Array) this.onChunk(conn, item);
+        else this.finish(conn, item.close);
+      } catch (error) {
+        // Handlers and listeners are already guarded; reaching this is a bug here, and must not leave the link half-handled.
+        this.log('error', `handling received bytes failed: ${errorText(error)}`);
+        this.protocolError(conn, `handling received bytes failed: ${errorText(error)}`);
+      }
+    }
+    if (this.conn !== conn) conn.inbound.length = 0;
+  }
+
+  private onChunk(conn: Connection, chunk: Uint8Array): void {
+    let results: StreamResult[];
     try {
       results = conn.parser.push(chunk);
     } catch (error) {
@@ -446,6 +530,10 @@ export class MqttSession {
     for (const result of results) {
       if (this.conn !== conn) return;
       if (!result.ok) {
+        if ('skipped' in result) {
+          this.onSkippedPublish(conn, result.skipped);
+          continue;
+        }
         this.protocolError(conn, `bad packet from the broker: ${result.error.message}`, result.error.code);
         return;
       }
@@ -453,8 +541,23 @@ export class MqttSession {
     }
   }
 
+  /**
+   * A close or error the transport reports: handled at once when nothing received is waiting, else queued behind
+   * those bytes (writes stop meanwhile) so the packets that came before it are handled first.
+   */
+  private onTransportEnded(conn: Connection, reason: SessionCloseReason): void {
+    if (conn.inbound.length === 0) {
+      this.finish(conn, reason);
+      return;
+    }
+    conn.writable = false;
+    conn.inbound.push({ close: reason });
+    this.scheduleInbound(conn);
+  }
+
   private onTransportWritable(conn: Connection): void {
     if (this.conn !== conn) return;
+    if (conn.inbound.some((item) => !(item instanceof Uint8Array))) return; // the transport is already gone
     conn.writable = true;
     this.flushOutbox(conn);
     this.pump();
@@ -462,7 +565,7 @@ export class MqttSession {
 
   private onTransportError(conn: Connection, error: TransportError): void {
     if (this.conn !== conn) return;
-    this.finish(conn, {
+    this.onTransportEnded(conn, {
       code: 'transport-error',
       message: `transport failed (${error.code}): ${error.message}`,
       transportError: { code: error.code, message: error.message },
@@ -472,10 +575,10 @@ export class MqttSession {
   private onTransportClose(conn: Connection, reason: TransportCloseReason): void {
     if (this.conn !== conn) return;
     if (reason.by === 'peer') {
-      this.finish(conn, { code: 'peer-closed', message: `connection closed by the peer: ${reason.message}` });
+      this.onTransportEnded(conn, { code: 'peer-closed', message: `connection closed by the peer: ${reason.message}` });
     } else {
       const transportError: TransportError = { code: reason.code ?? 'other', message: reason.message };
-      this.finish(conn, { code: 'transport-error', message: `transport closed: ${reason.message}`, transportError });
+      this.onTransportEnded(conn, { code: 'transport-error', message: `transport closed: ${reason.message}`, transportError });
     }
   }
 
@@ -613,6 +716,19 @@ export class MqttSession {
       this.reportHandlerError(error, message);
       done();
     });
+  }
+
+  private onSkippedPublish(conn: Connection, skipped: SkippedPublish): void {
+    this.noteTraffic(conn);
+    if (this.current === 'awaiting-connack') {
+      this.protocolError(conn, 'PUBLISH arrived before CONNACK');
+      return;
+    }
+    this.log('warn', `incoming PUBLISH of ${skipped.size} bytes skipped: over the ${this.maxPacketSize}-byte limit`);
+    const event: MqttSessionEvents['oversized'] = { topic: skipped.topic, qos: skipped.qos, size: skipped.size, limit: this.maxPacketSize };
+    if (skipped.packetId !== undefined) event.packetId = skipped.packetId;
+    this.emitter.emit('oversized', event);
+    if (this.conn === conn && skipped.packetId !== undefined) this.onHandled(conn, conn.acks.expect(skipped.packetId));
   }
 
   private onHandled(conn: Connection, ticket: AckTicket): void {

@@ -128,14 +128,19 @@ describe('the maximum packet size is checked on the remaining length, before the
     expect(DEFAULT_MAX_PACKET_SIZE).toBe(263_168);
   });
 
-  test('a 4-byte header claiming 200 MB is refused at once', () => {
-    const header = new Uint8Array([0x30, ...lengthField(200_000_000)]);
+  test('a 4-byte header claiming 200 MB is refused at once (a PUBLISH that long is skipped, not buffered)', () => {
+    const header = new Uint8Array([0x90, ...lengthField(200_000_000)]);
     expect(header.length).toBe(5);
     const parser = new MqttStreamParser();
     const results = parser.push(header);
     expect(results).toHaveLength(1);
     expect(!results[0].ok && results[0].error.code).toBe('packet-too-large');
     expect(parser.bufferedBytes).toBe(0);
+
+    const publish = new MqttStreamParser();
+    expect(publish.push(new Uint8Array([0x30, ...lengthField(200_000_000)]))).toEqual([]);
+    expect(publish.isPoisoned).toBe(false);
+    expect(publish.bufferedBytes).toBe(5);
   });
 
   test('a packet of exactly the limit passes, one byte more is refused', () => {
@@ -145,8 +150,13 @@ describe('the maximum packet size is checked on the remaining length, before the
     expect(packetsOf(new MqttStreamParser({ maxPacketSize: max }).push(fits))).toHaveLength(1);
 
     const over = encodePacket({ type: 'publish', topic: 't', payload: new Uint8Array(max - 5), qos: 0, dup: false, retain: false });
-    const results = new MqttStreamParser({ maxPacketSize: max }).push(over.subarray(0, 3));
+    const parser = new MqttStreamParser({ maxPacketSize: max });
+    expect(parser.push(over.subarray(0, 3))).toEqual([]);
+    const results = parser.push(over.subarray(3));
     expect(results.map((r) => !r.ok && r.error.code)).toEqual(['packet-too-large']);
+
+    const suback = new Uint8Array([0x90, ...lengthField(max - 2), 0, 1]);
+    expect(new MqttStreamParser({ maxPacketSize: max }).push(suback.subarray(0, 4)).map((r) => !r.ok && r.error.code)).toEqual(['packet-too-large']);
   });
 
   test('a full 256 KiB IoT Hub message fits the default', () => {

@@ -1,7 +1,7 @@
 import { MqttSession } from '../../src/mqtt/session';
 import { MqttConnectError, MqttSessionError } from '../../src/mqtt/session-errors';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';
-import { CONNACK_OK, CONNACK_SESSION_PRESENT, CONNECT_DEFAULT, DEFAULT_CONNECT, ascii, errorCode, settle, setup, track } from './session-fixture';
+import { CONNACK_OK, CONNACK_SESSION_PRESENT, CONNECT_DEFAULT, DEFAULT_CONNECT, ascii, errorCode, received, settle, setup, track } from './session-fixture';
 
 describe('CONNECT bytes', () => {
   it('sends CONNECT only once the transport is open, with the default options', async () => {
@@ -163,6 +163,7 @@ describe('connecting again with the same session', () => {
     void fx.session.connect(DEFAULT_CONNECT).catch(() => {});
     fx.link.open();
     fx.link.push(CONNACK_OK);
+    await received();
     const first = fx.link;
     first.peerClose();
     expect(fx.session.state).toBe('closed');

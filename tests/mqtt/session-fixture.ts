@@ -75,6 +75,11 @@ export async function connectFx(fx: Fixture, overrides: Partial<MqttConnectOptio
 
 export { track, type Tracked } from '../helpers/track-promise';
 
+/** Received bytes are handled on a later job, not inside onData: this lets that job run. */
+export async function received(): Promise<void> {
+  await Promise.resolve();
+}
+
 export function errorCode(t: Tracked<unknown>): unknown {
   return (t.error as { code?: unknown } | undefined)?.code;
 }

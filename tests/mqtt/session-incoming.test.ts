@@ -1,5 +1,5 @@
 import type { IncomingMessage } from '../../src/mqtt/session-types';
-import { connectFx, settle, setup } from './session-fixture';
+import { connectFx, received, settle, setup } from './session-fixture';
 
 /** PUBLISH topic "c", payload "hi", QoS 1 with packet id `id` (DUP optional). */
 const inbound1 = (id: number, dup = false): string => `${dup ? '3a' : '32'}0700016300${id.toString(16).padStart(2, '0')}6869`;
@@ -24,6 +24,7 @@ describe('incoming QoS 0', () => {
       seen.push(m);
     });
     fx.link.push(INBOUND0);
+    await received();
     expect(seen).toEqual([{ topic: 'c', payload: new Uint8Array([0x68, 0x69]), qos: 0, retain: false, dup: false }]);
     expect(fx.events).toEqual(['message:c']);
     expect(fx.link.takeHex()).toEqual([]);
@@ -39,6 +40,7 @@ describe('PUBACK only after the handler ran', () => {
       order.push(`handler, written so far: ${fx.link.written.length}`);
     });
     fx.link.push(inbound1(5));
+    await received();
     expect(order).toEqual(['handler, written so far: 1']);
     expect(fx.link.takeHex()).toEqual([puback(5)]);
   });
@@ -49,6 +51,7 @@ describe('PUBACK only after the handler ran', () => {
     const seen: IncomingMessage[] = [];
     delayedHandler(fx, [250], seen);
     fx.link.push(inbound1(5));
+    await received();
     expect(seen.map((m) => m.packetId)).toEqual([5]);
     await fx.clock.advanceSettled(249);
     expect(fx.link.takeHex()).toEqual([]);
@@ -62,6 +65,7 @@ describe('PUBACK only after the handler ran', () => {
     const seen: IncomingMessage[] = [];
     delayedHandler(fx, [100, 10, 50], seen);
     fx.link.push(inbound1(5) + inbound1(6) + inbound1(7));
+    await received();
     expect(seen.map((m) => m.packetId)).toEqual([5, 6, 7]);
     await fx.clock.advanceSettled(99);
     expect(fx.link.takeHex()).toEqual([]);
@@ -73,6 +77,7 @@ describe('PUBACK only after the handler ran', () => {
     const fx = setup();
     await connectFx(fx);
     fx.link.push(inbound1(9));
+    await received();
     expect(fx.link.takeHex()).toEqual([puback(9)]);
   });
 
@@ -81,6 +86,7 @@ describe('PUBACK only after the handler ran', () => {
     await connectFx(fx);
     delayedHandler(fx, [100], []);
     fx.link.push(inbound1(5));
+    await received();
     const first = fx.link;
     first.peerClose();
     await connectFx(fx);
@@ -98,6 +104,7 @@ describe('failing handlers', () => {
       throw new Error('boom');
     });
     fx.link.push(inbound1(5));
+    await received();
     expect(fx.link.takeHex()).toEqual([puback(5)]);
     expect(fx.errors.map((e) => [e.code, e.message])).toEqual([['handler-failed', 'message handler failed on topic c: boom']]);
     expect((fx.errors[0].cause as Error).message).toBe('boom');
@@ -107,9 +114,12 @@ describe('failing handlers', () => {
   it('a rejecting handler is reported on error and the message is acked after it settles', async () => {
     const fx = setup();
     await connectFx(fx);
-    fx.session.setMessageHandler(() => Promise.reject(new Error('nope')));
+    let rejectIt: (error: Error) => void = () => undefined;
+    fx.session.setMessageHandler(() => new Promise<void>((_resolve, reject) => (rejectIt = reject)));
     fx.link.push(inbound1(5));
+    await received();
     expect(fx.link.takeHex()).toEqual([]);
+    rejectIt(new Error('nope'));
     await settle();
     expect(fx.link.takeHex()).toEqual([puback(5)]);
     expect(fx.errors.map((e) => e.code)).toEqual(['handler-failed']);
@@ -122,6 +132,7 @@ describe('failing handlers', () => {
       throw new Error('listener bug');
     });
     fx.link.push(inbound1(5));
+    await received();
     expect(fx.link.takeHex()).toEqual([puback(5)]);
     expect(fx.errors.map((e) => e.code)).toEqual(['listener-failed']);
   });
@@ -136,7 +147,9 @@ describe('duplicates', () => {
       seen.push(m);
     });
     fx.link.push(inbound1(5));
+    await received();
     fx.link.push(inbound1(5, true));
+    await received();
     expect(seen.map((m) => [m.packetId, m.dup])).toEqual([
       [5, false],
       [5, true],
@@ -149,9 +162,12 @@ describe('duplicates', () => {
     await connectFx(fx);
     const all = inbound1(1) + inbound1(2);
     fx.link.push(all.slice(0, 4));
+    await received();
     fx.link.push(all.slice(4, 22));
+    await received();
     expect(fx.link.takeHex()).toEqual([puback(1)]);
     fx.link.push(all.slice(22));
+    await received();
     expect(fx.link.takeHex()).toEqual([puback(2)]);
   });
 });
@@ -165,6 +181,7 @@ describe('protocol errors close the connection', () => {
       seen.push(m);
     });
     fx.link.push('340700016300056869');
+    await received();
     expect(fx.session.state).toBe('closed');
     expect(fx.closes).toEqual([expect.objectContaining({ code: 'protocol-error', protocolErrorCode: 'qos2-unsupported' })]);
     expect(seen).toEqual([]);
@@ -182,6 +199,7 @@ describe('protocol errors close the connection', () => {
     const fx = setup();
     await connectFx(fx);
     fx.link.push(hex);
+    await received();
     expect(fx.closes).toEqual([{ code: 'protocol-error', message: `a broker must not send ${name}` }]);
   });
 
@@ -189,6 +207,7 @@ describe('protocol errors close the connection', () => {
     const fx = setup();
     await connectFx(fx);
     fx.link.push('20020000');
+    await received();
     expect(fx.closes.map((c) => c.message)).toEqual(['a second CONNACK arrived']);
   });
 
@@ -196,6 +215,7 @@ describe('protocol errors close the connection', () => {
     const fx = setup();
     await connectFx(fx);
     fx.link.push('41020001' + inbound1(5)); // PUBACK with reserved flag bits set, then a PUBLISH
+    await received();
     expect(fx.closes).toEqual([expect.objectContaining({ code: 'protocol-error', protocolErrorCode: 'reserved-flags' })]);
     expect(fx.events).toEqual(['state:closed', 'close:protocol-error']);
     expect(fx.link.takeHex()).toEqual([]);

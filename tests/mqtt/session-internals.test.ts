@@ -4,6 +4,7 @@ import { AckOrder } from '../../src/mqtt/session-ack-order';
 import { setPublishDup, setPublishPacketId } from '../../src/mqtt/session-publish-bytes';
 import { MqttSession } from '../../src/mqtt/session';
 import { ScriptedTransportFactory, VirtualClock, toHex } from '../../hosts/virtual';
+import { received } from './session-fixture';
 
 describe('PUBLISH byte patching', () => {
   it('sets the packet id and DUP exactly as encoding them would', () => {
@@ -78,7 +79,7 @@ describe('session options', () => {
     expect(lines.join('\n')).not.toContain('secret');
   });
 
-  it('sends an error nobody listens for to the log', () => {
+  it('sends an error nobody listens for to the log', async () => {
     const lines: string[] = [];
     const transport = new ScriptedTransportFactory();
     const session = new MqttSession({ transport, timers: new VirtualClock(), logger: { log: (level, m) => lines.push(`${level} ${m}`) } });
@@ -88,6 +89,7 @@ describe('session options', () => {
       throw new Error('boom');
     });
     transport.last.push(new Uint8Array([0x20, 2, 0, 0, 0x30, 4, 0, 1, 0x74, 0x78]));
+    await received();
     expect(lines).toContain('warn mqtt: message handler failed on topic t: boom');
   });
 });

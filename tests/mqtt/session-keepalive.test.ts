@@ -1,4 +1,4 @@
-import { CONNACK_OK, DEFAULT_CONNECT, ascii, connectFx, settle, setup } from './session-fixture';
+import { CONNACK_OK, DEFAULT_CONNECT, ascii, connectFx, received, settle, setup } from './session-fixture';
 
 const PINGREQ = 'c000';
 const PINGRESP = 'd000';
@@ -31,6 +31,7 @@ describe('keepalive PINGREQ', () => {
     await connectFx(fx, { keepAlive: 10 });
     fx.clock.advance(5_000);
     fx.link.push('30050001616869'); // QoS 0 PUBLISH "a"
+    await received();
     fx.clock.advance(5_000);
     expect(fx.link.takeHex()).toEqual([PINGREQ]);
   });
@@ -44,6 +45,7 @@ describe('keepalive PINGREQ', () => {
       expect(fx.clock.now()).toBe(i * 10_000);
       fx.clock.advance(200);
       fx.link.push(PINGRESP);
+      await received();
       // The next one is due 10 s after this PINGREQ was sent, not after the PINGRESP.
       fx.clock.advance(9_799);
       expect(fx.link.takeHex()).toEqual([]);
@@ -83,6 +85,7 @@ describe('dead peer', () => {
     fx.link.takeHex();
     fx.clock.advance(1_000);
     fx.link.push('30050001616869');
+    await received();
     fx.clock.advance(5_000);
     expect(fx.session.state).toBe('connected');
     fx.clock.advance(4_000); // 10 s after the PINGREQ
@@ -108,6 +111,7 @@ describe('keepalive and the CONNACK wait', () => {
     fx.clock.advance(4_000);
     expect(fx.link.takeHex()).toEqual([]);
     fx.link.push(CONNACK_OK);
+    await received();
     fx.clock.advance(0);
     // CONNECT went out at t=0 and keepAlive is 1 s: the ping is overdue, so it goes out at once.
     expect(fx.link.takeHex()).toEqual([PINGREQ]);

@@ -1,5 +1,5 @@
 import { MAX_PACKET_ID, PacketIdAllocator } from '../../src/mqtt/packet-ids';
-import { ascii, connectFx, settle, setup, track } from './session-fixture';
+import { ascii, connectFx, received, settle, setup, track } from './session-fixture';
 
 describe('packet id allocation', () => {
   it('starts at 1 and walks forward, not reusing a released id at once', () => {
@@ -52,6 +52,7 @@ describe('packet ids in a session', () => {
     for (let id = 2; id <= MAX_PACKET_ID; id++) {
       void fx.session.publish('a/b', ascii('1'), { qos: 1 });
       fx.link.push(new Uint8Array([0x40, 2, id >> 8, id & 0xff]));
+      await received();
     }
     fx.link.takeHex();
     void fx.session.publish('a/b', ascii('1'), { qos: 1 });

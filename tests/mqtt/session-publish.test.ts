@@ -1,6 +1,6 @@
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';
 import { MqttSessionError } from '../../src/mqtt/session-errors';
-import { ascii, connectFx, errorCode, settle, setup, track } from './session-fixture';
+import { ascii, connectFx, errorCode, received, settle, setup, track } from './session-fixture';
 
 // PUBLISH "a/b" payload "hi": QoS 0, and QoS 1 with packet id n.
 const PUB0 = '30070003612f626869';
@@ -58,6 +58,7 @@ describe('QoS 1 publish', () => {
     const fx = setup();
     await connectFx(fx);
     fx.link.push(puback(7));
+    await received();
     expect(fx.closes).toEqual([{ code: 'protocol-error', message: 'PUBACK for packet id 7, which is not in flight' }]);
   });
 });
@@ -105,10 +106,13 @@ describe('in-flight window back-pressure', () => {
     expect(fx.link.takeHex()).toEqual([pub1(1, '31'), pub1(2, '32')]);
     expect(fx.session.queuedCount).toBe(2);
     fx.link.push(puback(1));
+    await received();
     expect(fx.link.takeHex()).toEqual([pub1(3, '33')]);
     fx.link.push(puback(2));
+    await received();
     expect(fx.link.takeHex()).toEqual([pub1(4, '34')]);
     fx.link.push(puback(3));
+    await received();
     fx.link.push(puback(4));
     await settle();
     expect(ps.map((p) => p.status)).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);

@@ -1,4 +1,4 @@
-import { CONNACK_SESSION_PRESENT, CONNECT_DEFAULT, DEFAULT_CONNECT, ascii, connectFx, errorCode, settle, setup, track } from './session-fixture';
+import { CONNACK_SESSION_PRESENT, CONNECT_DEFAULT, DEFAULT_CONNECT, ascii, connectFx, errorCode, received, settle, setup, track } from './session-fixture';
 import type { Fixture } from './session-fixture';
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
@@ -20,6 +20,7 @@ describe('QoS 1 resend after reconnect (cleanSession false)', () => {
     const ps = ['1', '2', '3', '4'].map((c) => track(fx.session.publish('a/b', ascii(c), { qos: 1 })));
     expect(fx.link.takeHex()).toEqual([pub1(1, '31'), pub1(2, '32')]);
     fx.link.push(puback(2));
+    await received();
     expect(fx.link.takeHex()).toEqual([pub1(3, '33')]);
     fx.link.peerClose();
     await settle();
@@ -34,8 +35,10 @@ describe('QoS 1 resend after reconnect (cleanSession false)', () => {
     expect(fx.link.takeHex()).toEqual([CONNECT_DEFAULT, pub1(1, '31', true), pub1(3, '33', true)]);
     // The queued one and the one published from the 'connected' listener wait for the window, in order.
     fx.link.push(puback(1));
+    await received();
     expect(fx.link.takeHex()).toEqual([pub1(4, '34')]);
     fx.link.push(puback(3));
+    await received();
     expect(fx.link.takeHex()).toEqual([pub1(5, '35')]);
     fx.link.push(puback(4));
     await settle();
@@ -114,6 +117,7 @@ describe('abandonPending', () => {
     fx.link.takeHex();
     fx.link.push(puback(1)); // frees the window for the next one
     fx.link.push('9003000200'); // SUBACK for the abandoned SUBSCRIBE
+    await received();
     expect(fx.link.takeHex()).toEqual([pub1(3, '33')]);
     expect(fx.session.state).toBe('connected');
     fx.link.push(puback(3));

@@ -1,4 +1,4 @@
-import { ascii, connectFx, errorCode, settle, setup, track } from './session-fixture';
+import { ascii, connectFx, errorCode, received, settle, setup, track } from './session-fixture';
 
 describe('SUBSCRIBE and SUBACK', () => {
   it('sends SUBSCRIBE and resolves with the granted codes, 0x80 included', async () => {
@@ -40,6 +40,7 @@ describe('SUBSCRIBE and SUBACK', () => {
     const fx = setup();
     await connectFx(fx);
     fx.link.push('9003000401');
+    await received();
     expect(fx.closes.map((c) => c.code)).toEqual(['protocol-error']);
   });
 
