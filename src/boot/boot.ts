@@ -10,13 +10,15 @@
 // re-provisioning) callbacks from the abandoned registration, timer or link see a stale epoch and do nothing.
 
 import { TypedEmitter } from '../events';
-import { backoffDelay, DEFAULT_BACKOFF, randomFromCrypto, type BackoffPolicy, type RandomSource } from '../hub/backoff';
+import { backoffDelay, DEFAULT_BACKOFF, randomFromCrypto, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import type { KeyValueStore, LogLevel, TimerHandle } from '../ports';
 import { AssignmentStore, type Assignment, type DpsInputs } from '../storage/assignment-store';
 import { attestationKind, resolveCredentials, type DeviceCredentials } from '../dps/dps-attestation';
 import { DpsClient, type DpsClientDeps } from '../dps/dps-client';
 import { DEFAULT_DPS_HOST } from '../dps/dps-endpoint';
 import { DpsError } from '../dps/dps-errors';
+import { decideDpsFailure } from '../dps/dps-failure';
+import { isRetry } from '../failure/failure-policy';
 import type { DpsRegisterOptions, DpsRegistrationResult } from '../dps/dps-options';
 import { canMoveBoot, isBootRunning, type BootState } from './boot-state';
 import { hubAuthFor, type HubConnector, type HubFailure, type HubLink } from './hub-link';
@@ -216,11 +218,13 @@ export class BootFlow<Client> {
   }
 
   private onProvisionFailed(epoch: number, error: unknown, spentMs: number): void {
-    if (!(error instanceof DpsError) || !error.retryable) {
-      this.fail(error instanceof Error ? error : new Error(errorText(error)), 'provisioning failed for good');
+    // The failure policy's `dps` path decides (src/failure/failure-policy.ts); a stop is left by the firmware's slow retry.
+    const decision = error instanceof DpsError ? decideDpsFailure(error) : 'stop-until-new-credentials';
+    if (!(error instanceof DpsError) || !isRetry(decision)) {
+      this.fail(error instanceof Error ? error : new Error(errorText(error)), 'provisioning stopped until the enrollment or credentials change');
       return;
     }
-    const delay = this.dpsDelay(spentMs, error.status === 429, error.retryAfterSeconds);
+    const delay = this.dpsDelay(spentMs, decision === 'retry-throttled', error.retryAfterSeconds);
     this.dpsFailures++;
     this.log('warn', `provisioning failed (${error.message}); trying again in ${inSeconds(delay)}`);
     this.waitThenProvision(epoch, delay);

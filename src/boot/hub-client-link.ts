@@ -1,50 +1,42 @@
 // The real hub client behind the boot flow's HubConnector. The HubClient retries by itself; this adapter only
-// translates its events into the three failure kinds the boot flow decides on (network, auth, other).
+// translates its events into the boot flow's three failure kinds, reading each off the one failure policy
+// (src/failure/failure-policy.ts) on its `assigned-hub` path.
 
 import { HubClient } from '../hub/hub-client';
 import type { HubCredentials } from '../hub/credentials';
+import { hubFailureCause } from '../hub/error-class';
 import type { HubError } from '../hub/hub-error';
 import type { HubClientConfig } from '../hub/hub-settings';
 import type { HubClientPorts, HubDisconnectReason } from '../hub/hub-types';
-import { MqttConnectError } from '../mqtt/session-errors';
+import { decideFailure, isRetry, type SharedFailureCause } from '../failure/failure-policy';
+import { sessionCloseCause } from '../failure/mqtt-cause';
 import type { SessionCloseReason } from '../mqtt/session-types';
 import type { HubConnector, HubFailure, HubFailureKind, HubTarget } from './hub-link';
 
 /** Everything a HubClient takes except the credentials, which come from the assignment. */
 export type HubLinkSettings = Omit<HubClientConfig, 'credentials'>;
 
-const NETWORK_CODES: readonly string[] = ['dns', 'refused', 'timeout', 'reset'];
+function kindOf(cause: SharedFailureCause): HubFailureKind {
+  if (decideFailure('assigned-hub', cause) === 'reprovision') return 'auth';
+  return cause === 'network' ? 'network' : 'other';
+}
+
+function failureFor(cause: SharedFailureCause, message: string): HubFailure {
+  return { kind: kindOf(cause), message, final: !isRetry(decideFailure('assigned-hub', cause)) };
+}
 
 /** Whether a closed (or never opened) MQTT connection says anything beyond "the network is down". */
 export function sessionFailureKind(reason: SessionCloseReason | undefined): HubFailureKind {
-  if (reason === undefined) return 'other';
-  switch (reason.code) {
-    case 'connect-timeout':
-    case 'connack-timeout':
-    case 'ping-timeout':
-    case 'peer-closed':
-      return 'network';
-    case 'transport-error':
-      return reason.transportError !== undefined && NETWORK_CODES.includes(reason.transportError.code) ? 'network' : 'other';
-    case 'connack-refused':
-      return reason.returnCode === 4 || reason.returnCode === 5 ? 'auth' : 'other';
-    default:
-      return 'other';
-  }
+  return reason === undefined ? 'other' : kindOf(sessionCloseCause(reason));
 }
 
 /** The failure a HubClient 'error' event stands for, or undefined when it is not about connecting. */
 export function hubErrorFailure(error: HubError): HubFailure | undefined {
   switch (error.code) {
     case 'auth-failed':
-      return { kind: 'auth', message: error.message, final: true };
     case 'invalid-config':
-      return { kind: 'other', message: error.message, final: true };
-    case 'connect-failed': {
-      const cause = error.cause;
-      const kind = cause instanceof MqttConnectError ? sessionFailureKind(cause.reason) : 'other';
-      return { kind, message: error.message, final: false };
-    }
+    case 'connect-failed':
+      return failureFor(hubFailureCause(error), error.message);
     default:
       // Twin, method, telemetry and clock troubles are the client's own business; the assignment is not in doubt.
       return undefined;

@@ -18,15 +18,15 @@ export interface HubTarget {
 
 /**
  * - network: the hub could not be reached (DNS, refused, reset, timeouts); says nothing about the assignment.
- * - auth: the hub refused the credentials (CONNACK 4/5, 401): the device may have moved to another hub.
- * - other: anything else (CONNACK 3, TLS verification, protocol trouble, configuration).
+ * - auth: the failure policy says re-provision (CONNACK 2/4/5, 401/403): the device may have moved to another hub.
+ * - other: anything else (CONNACK 1/3, TLS verification, protocol trouble, configuration).
  */
 export type HubFailureKind = 'network' | 'auth' | 'other';
 
 export interface HubFailure {
   kind: HubFailureKind;
   message: string;
-  /** The link gave up and will not try again by itself. */
+  /** The failure policy stops the fast retries here: the boot flow re-provisions (auth) or gives up (other). */
   final: boolean;
 }
 

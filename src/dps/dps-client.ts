@@ -1,7 +1,9 @@
 // The Device Provisioning Service client over MQTT: one registration per register() call, on its own clean
 // session. It connects, subscribes to `$dps/registrations/res/#`, registers, polls while DPS says `assigning`
 // (waiting what `retry-after` says, or a fallback), retries throttling and server errors the same way, and gives
-// up on final answers and on its bounds. Whatever the outcome, the DPS connection is closed (DISCONNECT sent,
+// up on final answers and on its bounds. What the caller does next is the failure policy's decision
+// (src/failure/failure-policy.ts, read through dps-failure.ts); `retryable` on the errors agrees with it.
+// Whatever the outcome, the DPS connection is closed (DISCONNECT sent,
 // transport reported closed) before the promise settles, so a hub connection opened next never overlaps it.
 // Decisions live in dps-steps.ts (pure); this file only carries them out.
 
@@ -13,6 +15,8 @@ import { utf8Encode } from '../encoding/utf8';
 import { TypedEmitter } from '../events';
 import { MqttSession } from '../mqtt/session';
 import { MqttConnectError } from '../mqtt/session-errors';
+import { decideFailure, isRetry } from '../failure/failure-policy';
+import { mqttErrorCause, sessionCloseCause } from '../failure/mqtt-cause';
 import type { IncomingMessage, MqttConnectOptions, SessionCloseReason } from '../mqtt/session-types';
 import type { CryptoPort, LogLevel, Logger, TimerHandle, Timers, TransportFactory, WallClock } from '../ports';
 import { dpsPassword, resolveCredentials } from './dps-attestation';
@@ -202,7 +206,7 @@ export class DpsClient {
       (granted) => {
         if (run.finished) return;
         if (granted[0] === 0x80) {
-          this.finish(run, { ok: false, error: new DpsError('subscribe-refused', `DPS refused the subscription to ${DPS_RESPONSE_FILTER}`, { retryable: false }) });
+          this.finish(run, { ok: false, error: new DpsError('subscribe-refused', `DPS refused the subscription to ${DPS_RESPONSE_FILTER}`, { retryable: isRetry(decideFailure('dps', 'dps-subscribe-refused')) }) });
           return;
         }
         this.send(run, 'register');
@@ -359,24 +363,26 @@ export class DpsClient {
   }
 }
 
-/** Classifies a failed connect(): refused credentials are final, outages retryable. */
+/** A failed connect() as a DpsError; whether it is retryable is the failure policy's word (`dps` path). */
 export function connectError(error: unknown): DpsError {
   if (!(error instanceof MqttConnectError)) {
-    return new DpsError('connect-failed', `could not connect to DPS: ${errorText(error)}`, { retryable: false });
+    // Our own CONNECT could not be written (a bad option, a packet the codec refuses), or the session was busy.
+    const cause = mqttErrorCause(error) ?? 'local-config';
+    const code = cause === 'local-config' ? 'invalid-config' : 'connect-failed';
+    return new DpsError(code, `could not connect to DPS: ${errorText(error)}`, { retryable: isRetry(decideFailure('dps', cause)) });
   }
   const reason = error.reason;
+  if (reason.code === 'local') return new DpsError('cancelled', 'registration cancelled while connecting', { retryable: true });
+  const cause = sessionCloseCause(reason);
+  const retryable = isRetry(decideFailure('dps', cause));
   const returnCode = error.returnCode;
-  if (returnCode === 4 || returnCode === 5) {
-    return new DpsError('unauthorized', `DPS refused the credentials: ${reason.message}`, { retryable: false, returnCode });
+  if (returnCode === 2 || returnCode === 4 || returnCode === 5) {
+    return new DpsError('unauthorized', `DPS refused the credentials: ${reason.message}`, { retryable, returnCode });
   }
   if (returnCode !== undefined) {
-    return new DpsError('connect-failed', `DPS refused the connection: ${reason.message}`, { retryable: returnCode === 3, returnCode });
+    return new DpsError('connect-failed', `DPS refused the connection: ${reason.message}`, { retryable, returnCode });
   }
-  if (reason.code === 'local') return new DpsError('cancelled', 'registration cancelled while connecting', { retryable: true });
-  const transportCode = reason.transportError?.code;
-  // A certificate DPS's server does not pass will not pass on the next try either.
-  const retryable = transportCode !== 'tls-verify' && transportCode !== 'tls-hostname';
   const details: { retryable: boolean; transportCode?: string } = { retryable };
-  if (transportCode !== undefined) details.transportCode = transportCode;
+  if (reason.transportError !== undefined) details.transportCode = reason.transportError.code;
   return new DpsError('connect-failed', `could not connect to DPS: ${reason.message}`, details);
 }

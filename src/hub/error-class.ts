@@ -1,77 +1,81 @@
-// Decides what a failure means for the retry loop. Retrying is right for failures that time can cure
-// (network, throttling, a busy hub) and wrong for ones it cannot: retrying refused credentials just makes the
-// hub throttle or block the device, so those stop the loop until the credentials change. A clock that was never
-// set is its own class: signing is refused before anything is sent, so it can never turn into a 401 loop.
+// Names the failure cause behind whatever the hub client's attempts and requests end with (MQTT errors, Azure
+// signing errors, HubErrors), so the one policy table in src/failure/failure-policy.ts can decide what happens.
+// Nothing here decides; the twin channel's view (retryable or not, throttled or not) is read off the table too.
 
 import { AzureError } from '../azure/azure-error';
-import { MqttProtocolError } from '../mqtt/protocol-error';
-import { MqttConnectError, MqttSessionError } from '../mqtt/session-errors';
+import { decideFailure, statusCause, connackCause, type FailureDecision, type SharedFailureCause } from '../failure/failure-policy';
+import { mqttErrorCause } from '../failure/mqtt-cause';
 import { HubError } from './hub-error';
 
-export type FailureClass =
-  /** Try again after the backoff; `throttled` asks for the longer floor. */
-  | { kind: 'retryable'; throttled: boolean }
-  /** The hub refused these credentials (CONNACK 2, 4, 5; 401, 403): wait for new ones. */
-  | { kind: 'auth'; returnCode?: number; status?: number }
-  /** The wall clock is not set: nothing can be signed yet. */
-  | { kind: 'clock-not-set' }
-  /** A configuration or protocol mistake that retrying cannot fix (CONNACK 1, a packet we cannot encode). */
-  | { kind: 'fatal' };
-
-const RETRY: FailureClass = { kind: 'retryable', throttled: false };
-const RETRY_THROTTLED: FailureClass = { kind: 'retryable', throttled: true };
-
-export function classifyConnackCode(returnCode: number): FailureClass {
-  switch (returnCode) {
-    case 3:
-      return RETRY;
-    case 2:
-    case 4:
-    case 5:
-      return { kind: 'auth', returnCode };
+export function hubFailureCause(error: unknown): SharedFailureCause {
+  const mqtt = mqttErrorCause(error);
+  if (mqtt !== undefined) return mqtt;
+  if (error instanceof AzureError) return error.code === 'clock-not-set' ? 'clock-not-set' : 'local-config';
+  if (!(error instanceof HubError)) return 'network';
+  switch (error.code) {
+    case 'clock-not-set':
+      return 'clock-not-set';
+    case 'auth-failed':
+      if (error.returnCode !== undefined) return connackCause(error.returnCode);
+      return error.cause === undefined ? 'status-401' : hubFailureCause(error.cause);
+    case 'invalid-config':
+    case 'invalid-argument':
+    case 'too-large':
+      return 'local-config';
+    case 'status':
+      return error.status === undefined ? 'network' : statusCause(error.status);
+    case 'connect-failed':
+      return error.cause === undefined ? 'network' : hubFailureCause(error.cause);
     default:
-      return { kind: 'fatal' };
+      return 'network';
   }
 }
 
-/** For statuses >= 400 (twin and method answers, DPS-style errors); anything below is success, not a failure. */
+/** What the hub client does after `error` (a failed attempt, a failed request). */
+export function decideHubFailure(error: unknown): FailureDecision {
+  return decideFailure('hub', hubFailureCause(error));
+}
+
+/** The twin channel's view of a decision: retry a request (maybe after the throttling floor), or fail it. */
+export type FailureClass = { kind: 'retryable'; throttled: boolean } | { kind: 'clock-not-set' } | { kind: 'final' };
+
+function asClass(decision: FailureDecision): FailureClass {
+  switch (decision) {
+    case 'retry-backoff':
+      return { kind: 'retryable', throttled: false };
+    case 'retry-throttled':
+      return { kind: 'retryable', throttled: true };
+    case 'wait-for-clock':
+      return { kind: 'clock-not-set' };
+    default:
+      return { kind: 'final' };
+  }
+}
+
+/** For statuses >= 400 of twin answers. */
 export function classifyStatus(status: number): FailureClass {
-  if (status === 429) return RETRY_THROTTLED;
-  if (status >= 500 && status < 600) return RETRY;
-  if (status === 401 || status === 403) return { kind: 'auth', status };
-  return { kind: 'fatal' };
+  return asClass(decideFailure('hub', statusCause(status)));
 }
 
 export function classifyFailure(error: unknown): FailureClass {
-  if (error instanceof MqttConnectError) {
-    if (error.returnCode !== undefined) return classifyConnackCode(error.returnCode);
-    // A certificate the device does not trust rarely heals by itself (a server-side rollover, a fixed DNS entry
-    // may cure it), so keep trying, but at the throttling floor rather than the short backoff.
-    const transportCode = error.reason.transportError?.code;
-    if (transportCode === 'tls-verify' || transportCode === 'tls-hostname') return RETRY_THROTTLED;
-    // A protocol error while connecting is the broker misbehaving, which a new connection may not repeat.
-    return RETRY;
+  return asClass(decideHubFailure(error));
+}
+
+function inWords(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** The error a stop reports: 'auth-failed' for refused credentials, else the configuration problem. */
+export function stoppedError(error: unknown, retryInMs: number): HubError {
+  const cause = hubFailureCause(error);
+  const text = error instanceof Error ? error.message : String(error);
+  if (cause === 'connack-2' || cause === 'connack-4' || cause === 'connack-5' || cause === 'status-401' || cause === 'status-403') {
+    const returnCode = (error as { returnCode?: unknown } | undefined)?.returnCode;
+    return new HubError('auth-failed', `the hub refused the credentials: ${text}; trying again in ${inWords(retryInMs)}, or at once on updateCredentials()`, {
+      ...(typeof returnCode === 'number' ? { returnCode } : {}),
+      cause: error,
+    });
   }
-  if (error instanceof MqttSessionError) {
-    return error.code === 'invalid-argument' || error.code === 'qos2-unsupported' ? { kind: 'fatal' } : RETRY;
-  }
-  if (error instanceof MqttProtocolError) return { kind: 'fatal' };
-  if (error instanceof AzureError) return error.code === 'clock-not-set' ? { kind: 'clock-not-set' } : { kind: 'fatal' };
-  if (error instanceof HubError) {
-    switch (error.code) {
-      case 'clock-not-set':
-        return { kind: 'clock-not-set' };
-      case 'auth-failed':
-        return { kind: 'auth', ...(error.returnCode === undefined ? {} : { returnCode: error.returnCode }) };
-      case 'invalid-config':
-      case 'invalid-argument':
-      case 'too-large':
-        return { kind: 'fatal' };
-      case 'status':
-        return error.status === undefined ? RETRY : classifyStatus(error.status);
-      default:
-        return RETRY;
-    }
-  }
-  return RETRY;
+  if (error instanceof HubError) return error;
+  return new HubError('invalid-config', `connecting cannot succeed as configured: ${text}`, { cause: error });
 }

@@ -3,7 +3,8 @@
 // - on every connection, ONE SUBSCRIBE for C2D, methods, twin answers and desired patches; the twin GET that
 //   catches up on desired changes made while away goes out as soon as its SUBACK arrives (the hub does not
 //   promise to deliver an answer on a subscription it has not acknowledged), and so do twin calls that waited;
-// - reconnects with exponential backoff; refused credentials stop the loop until updateCredentials();
+// - reconnects as the failure policy says (src/failure/failure-policy.ts): backoff, the throttling floor, or,
+//   for refused credentials, a stop until updateCredentials() or the slow retry (stoppedRetryMs);
 // - SAS renewal as a planned reconnect at ~80 % of the token's life, after letting in-flight work finish, with
 //   calls made meanwhile queued and replayed, so a renewal never fails or loses a call;
 // - QoS 1 telemetry resolved on PUBACK, bounded, resent after a reconnect (the session keeps it in flight);
@@ -27,10 +28,10 @@ import { buildReportedProperty, buildWritablePropertyAck, type WritablePropertyA
 import type { JsonValue } from '../azure/json';
 import { createRequestIdGenerator } from '../azure/request-id';
 import { utf8Encode } from '../encoding/utf8';
-import { backoffDelay, randomFromCrypto, type RandomSource } from './backoff';
+import { backoffDelay, randomFromCrypto, slowRetryDelay, type RandomSource } from '../failure/backoff';
 import { buildConnectPlan, type ConnectPlan, type ConnectSettings } from './connect-plan';
 import { resolveCredentials, type HubCredentials, type HubIdentity } from './credentials';
-import { classifyFailure } from './error-class';
+import { decideHubFailure, stoppedError } from './error-class';
 import { HubError, errorText } from './hub-error';
 import { resolveSettings, type HubClientConfig, type HubSettings } from './hub-settings';
 import { hubTransition, isOnline, type HubInput, type HubState } from './hub-state';
@@ -234,9 +235,7 @@ export class HubClient {
     if (!identity.ok) throw identity.error;
     this.identity = identity.value;
     this.failures = 0;
-    if (this.current === 'stopped') {
-      this.startAttempt('start');
-    } else if (this.current === 'waiting') {
+    if (this.current === 'stopped' || this.current === 'waiting') {
       this.clearTimer('retry');
       this.startAttempt('start');
     }
@@ -409,53 +408,50 @@ export class HubClient {
     );
   }
 
+  /** Carries out the failure policy's decision (src/failure/failure-policy.ts) for a failed attempt. */
   private onAttemptFailed(seq: number, error: unknown): void {
     if (seq !== this.attemptSeq || this.current !== 'connecting') return;
     const spent = this.ports.timers.now() - this.attemptStartedAt;
-    const failure = classifyFailure(error);
-    switch (failure.kind) {
-      case 'retryable': {
-        this.report(new HubError('connect-failed', `connecting failed: ${errorText(error)}`, { retryable: true, cause: error }));
-        this.move('retry');
-        this.scheduleRetry(spent, failure.throttled);
-        return;
+    const decision = decideHubFailure(error);
+    if (decision === 'retry-backoff' || decision === 'retry-throttled') {
+      this.report(new HubError('connect-failed', `connecting failed: ${errorText(error)}`, { retryable: true, cause: error }));
+      this.move('retry');
+      this.scheduleRetry(spent, decision === 'retry-throttled');
+    } else if (decision === 'wait-for-clock') {
+      const clockError = error instanceof HubError ? error : new HubError('clock-not-set', errorText(error), { cause: error });
+      if (!this.clockErrorReported) {
+        this.clockErrorReported = true;
+        this.report(clockError);
       }
-      case 'clock-not-set': {
-        const clockError = error instanceof HubError ? error : new HubError('clock-not-set', errorText(error), { cause: error });
-        if (!this.clockErrorReported) {
-          this.clockErrorReported = true;
-          this.report(clockError);
-        }
-        for (const waiter of this.waiters.splice(0)) waiter.reject(clockError);
-        // Nothing was sent: check the clock again later without touching the network, often enough that the
-        // device connects soon after SNTP answers.
-        this.move('retry');
-        this.scheduleRetry(spent, false, CLOCK_CHECK_MAX_MS);
-        return;
-      }
-      case 'auth':
-      case 'fatal': {
-        if (this.attemptIdentity !== this.identity) {
-          // updateCredentials() came while this attempt was under way: try the new ones before giving up.
-          this.move('retry');
-          this.scheduleRetry(spent, false);
-          return;
-        }
-        const stop =
-          failure.kind === 'auth'
-            ? new HubError('auth-failed', `the hub refused the credentials: ${errorText(error)}; not retrying until updateCredentials()`, {
-                ...(failure.returnCode === undefined ? {} : { returnCode: failure.returnCode }),
-                cause: error,
-              })
-            : error instanceof HubError
-              ? error
-              : new HubError('invalid-config', `connecting cannot succeed as configured: ${errorText(error)}`, { cause: error });
-        this.move('stop');
-        this.report(stop);
-        for (const waiter of this.waiters.splice(0)) waiter.reject(stop);
-        return;
-      }
+      for (const waiter of this.waiters.splice(0)) waiter.reject(clockError);
+      // Nothing was sent: check the clock again later without touching the network, often enough that the
+      // device connects soon after SNTP answers.
+      this.move('retry');
+      this.scheduleRetry(spent, false, CLOCK_CHECK_MAX_MS);
+    } else if (this.attemptIdentity !== this.identity) {
+      // updateCredentials() came while this attempt was under way: try the new ones before stopping.
+      this.move('retry');
+      this.scheduleRetry(spent, false);
+    } else {
+      // Stop the fast loop ('reprovision' is the boot flow's to carry out; here it stops the same way).
+      const delayMs = slowRetryDelay(this.settings.stoppedRetryMs, this.random());
+      const stop = stoppedError(error, delayMs);
+      this.move('stop');
+      this.report(stop);
+      for (const waiter of this.waiters.splice(0)) waiter.reject(stop);
+      this.scheduleSlowRetry(delayMs);
     }
+  }
+
+  /** In 'stopped': refusals can clear by themselves, so one more attempt comes after the slow delay. */
+  private scheduleSlowRetry(delayMs: number): void {
+    this.failures = 0;
+    this.emitter.emit('reconnecting', { attempt: 1, delayMs });
+    this.clearTimer('retry');
+    this.retryTimer = this.ports.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.current === 'stopped') this.startAttempt('start');
+    }, delayMs);
   }
 
   /** In 'waiting': the next attempt after the backoff delay. */

@@ -1,10 +1,13 @@
 // The client's tuning with its defaults, checked once at construction so a bad value is a named
 // 'invalid-config' error at start-up rather than odd behaviour hours later.
 
-import { checkBackoffPolicy, DEFAULT_BACKOFF, type BackoffPolicy, type RandomSource } from './backoff';
+import { checkBackoffPolicy, DEFAULT_BACKOFF, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import { checkRenewFraction, checkSasTtl, DEFAULT_RENEW_FRACTION, DEFAULT_SAS_TTL_SECONDS } from './renewal';
 import { HubError, type HubResult } from './hub-error';
 import type { HubCredentials } from './credentials';
+
+/** The slow retry after a stop: 15 minutes. */
+export const DEFAULT_STOPPED_RETRY_MS = 900_000;
 
 export interface HubClientConfig {
   credentials: HubCredentials;
@@ -39,6 +42,12 @@ export interface HubClientConfig {
   /** Renewal waits at most this long for in-flight work before disconnecting. Default 10 000 ms. */
   renewalDrainTimeoutMs?: number;
   backoff?: Partial<BackoffPolicy>;
+  /**
+   * After refused credentials or a configuration the hub rejects, the next attempt comes this long later (plus up
+   * to a quarter more), or at once on updateCredentials(). Such refusals can clear by themselves (a key rotated
+   * back, a re-enabled device), so nothing stops for good. Default 900 000 ms (15 min).
+   */
+  stoppedRetryMs?: number;
   /** Random numbers in [0, 1) for jitter; default from the crypto port. */
   random?: RandomSource;
 }
@@ -55,6 +64,7 @@ export interface HubSettings {
   maxPendingTwinRequests: number;
   ackTimeoutMs: number;
   renewalDrainTimeoutMs: number;
+  stoppedRetryMs: number;
   backoff: BackoffPolicy;
 }
 
@@ -79,6 +89,7 @@ export function resolveSettings(config: HubClientConfig): HubResult<HubSettings>
     ['maxPendingTwinRequests', integer(config, 'maxPendingTwinRequests', 16, 1)],
     ['ackTimeoutMs', integer(config, 'ackTimeoutMs', 60_000, 0)],
     ['renewalDrainTimeoutMs', integer(config, 'renewalDrainTimeoutMs', 10_000, 0)],
+    ['stoppedRetryMs', integer(config, 'stoppedRetryMs', DEFAULT_STOPPED_RETRY_MS, 1)],
   ];
   const values: Partial<Record<keyof HubSettings, number>> = {};
   for (const [field, result] of checks) {
@@ -114,6 +125,7 @@ export function resolveSettings(config: HubClientConfig): HubResult<HubSettings>
       maxPendingTwinRequests: values.maxPendingTwinRequests as number,
       ackTimeoutMs: values.ackTimeoutMs as number,
       renewalDrainTimeoutMs: values.renewalDrainTimeoutMs as number,
+      stoppedRetryMs: values.stoppedRetryMs as number,
       backoff,
     },
   };

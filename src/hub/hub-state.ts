@@ -9,7 +9,7 @@ export type HubState =
   | 'draining' // planned reconnect (token renewal): letting in-flight work finish, new calls wait
   | 'disconnecting' // planned DISCONNECT written, waiting for the session to close
   | 'waiting' // backing off before the next attempt
-  | 'stopped' // refused credentials or a configuration error: nothing happens until they change
+  | 'stopped' // refused credentials or a configuration error: the slow retry or updateCredentials() moves on
   | 'closed'; // close() was called; final
 
 export type HubInput =
@@ -17,7 +17,7 @@ export type HubInput =
   | 'connack' // the session accepted the connection
   | 'retry' // an attempt or a connection failed in a way time can cure
   | 'retry-due' // the backoff delay passed
-  | 'stop' // an attempt failed in a way only new credentials or configuration can cure
+  | 'stop' // an attempt failed in a way only new credentials or configuration can cure (or time, slowly)
   | 'renew' // the token's renewal time came
   | 'drained' // in-flight work finished (or the drain time limit passed)
   | 'disconnect' // a planned disconnect without a drain (acknowledgement timeout)

@@ -19,6 +19,6 @@ export type {
 } from './hub-types';
 export type { MethodCall, MethodHandler, MethodResult } from './method-dispatcher';
 export type { TwinDocument } from './twin-channel';
-export { DEFAULT_BACKOFF, backoffDelay } from './backoff';
-export type { BackoffPolicy, RandomSource } from './backoff';
+export { DEFAULT_BACKOFF, backoffDelay } from '../failure/backoff';
+export type { BackoffPolicy, RandomSource } from '../failure/backoff';
 export { DEFAULT_SAS_TTL_SECONDS, renewalDelayMs } from './renewal';

@@ -280,7 +280,7 @@ describe('DPS failures', () => {
     await settle();
     expect(fx.boot.state).toBe('failed');
     expect(fx.events[fx.events.length - 1]).toBe('failed:the enrollment for this device is disabled in DPS (status disabled)');
-    expect(fx.logs).toContain('error boot: provisioning failed for good: the enrollment for this device is disabled in DPS (status disabled)');
+    expect(fx.logs).toContain('error boot: provisioning stopped until the enrollment or credentials change: the enrollment for this device is disabled in DPS (status disabled)');
     await fx.advance(600_000);
     expect(fx.provisioner.calls).toHaveLength(1);
   });

@@ -130,7 +130,7 @@ describe('final statuses end with a clear error', () => {
     expect(wrongKey).toMatchObject({ code: 'unauthorized', retryable: false, returnCode: 4 });
   });
 
-  test('a server certificate from another CA fails TLS verification, not retryable', async () => {
+  test('a server certificate from another CA fails TLS verification, retryable (the policy waits the throttling floor)', async () => {
     const error = await rejection(
       bed.client.register({
         idScope: bed.dps.idScope,
@@ -139,7 +139,7 @@ describe('final statuses end with a clear error', () => {
         attestation: { kind: 'symmetric-key', registrationId: 'dev-1', key: KEY_A },
       }),
     );
-    expect(error).toMatchObject({ code: 'connect-failed', retryable: false, transportCode: 'tls-verify' });
+    expect(error).toMatchObject({ code: 'connect-failed', retryable: true, transportCode: 'tls-verify' });
   });
 });
 

@@ -77,17 +77,18 @@ describe('backoff schedule on repeated failures', () => {
   });
 });
 
-describe('authentication failures are not retried', () => {
+describe('authentication failures are not retried quickly', () => {
   for (const code of [2, 4, 5]) {
-    it(`stops on CONNACK ${code} until the credentials change`, async () => {
+    it(`stops on CONNACK ${code} until the credentials change or the slow retry (stoppedRetryMs) comes`, async () => {
       const fx = setupHub();
       const connected = track(fx.client.connect());
       await acceptConnection(fx, connackRefused(code));
       expect(connected.error).toMatchObject({ code: 'auth-failed', returnCode: code });
       expect(fx.client.state).toBe('stopped');
-      await fx.clock.advanceSettled(3_600_000);
+      // Refusals can clear by themselves (a re-enabled device): one slow timer, 15 minutes by default.
+      expect(fx.clock.pendingCount).toBe(1);
+      await fx.clock.advanceSettled(899_999);
       expect(fx.transport.connections).toHaveLength(1);
-      expect(fx.clock.pendingCount).toBe(0);
 
       fx.client.updateCredentials({ type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: KEY });
       expect(fx.transport.connections).toHaveLength(2);
@@ -97,7 +98,39 @@ describe('authentication failures are not retried', () => {
     });
   }
 
-  it('keeps retrying nothing after an auth error that follows a dropped connection', async () => {
+  it('tries again after stoppedRetryMs, and stays connected once the refusal cleared', async () => {
+    const fx = setupHub({ stoppedRetryMs: 60_000 });
+    const connected = track(fx.client.connect());
+    await acceptConnection(fx, connackRefused(5));
+    expect(connected.error).toMatchObject({ code: 'auth-failed', returnCode: 5 });
+    expect(fx.errors[0]?.message).toBe(
+      'the hub refused the credentials: broker refused the connection: return code 5 (not authorized); trying again in 1 min, or at once on updateCredentials()',
+    );
+    expect(fx.events.at(-1)).toBe('reconnecting:1:60000');
+    await fx.clock.advanceSettled(59_999);
+    expect(fx.transport.connections).toHaveLength(1);
+    await fx.clock.advanceSettled(1);
+    expect(fx.transport.connections).toHaveLength(2);
+    await acceptConnection(fx, connackRefused(5));
+    expect(fx.client.state).toBe('stopped');
+    await fx.clock.advanceSettled(60_000);
+    expect(fx.transport.connections).toHaveLength(3);
+    await acceptConnection(fx);
+    expect(fx.client.state).toBe('connected');
+    expect(fx.events.filter((e) => e.startsWith('error'))).toEqual(['error:auth-failed', 'error:auth-failed']);
+    await fx.client.close();
+    expect(fx.clock.pendingCount).toBe(0);
+  });
+
+  it('spreads the slow retry by up to a quarter with the jitter source', async () => {
+    const fx = setupHub({ stoppedRetryMs: 60_000, random: () => 0.5 });
+    track(fx.client.connect());
+    await acceptConnection(fx, connackRefused(4));
+    expect(fx.events.at(-1)).toBe('reconnecting:1:67500');
+    await fx.client.close();
+  });
+
+  it('keeps retrying nothing quickly after an auth error that follows a dropped connection', async () => {
     const fx = setupHub();
     await connectFully(fx);
     fx.link.fail({ code: 'reset', message: 'killed' });

@@ -1,71 +1,76 @@
+// The causes the hub client's failures are named by, and the decisions the one policy table gives them on the
+// hub path (the table itself is pinned in tests/failure/failure-policy.test.ts).
 import { AzureError } from '../../src/azure/azure-error';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';
 import { MqttConnectError, MqttSessionError } from '../../src/mqtt/session-errors';
-import { classifyConnackCode, classifyFailure, classifyStatus } from '../../src/hub/error-class';
+import { classifyFailure, classifyStatus, decideHubFailure, hubFailureCause } from '../../src/hub/error-class';
 import { HubError } from '../../src/hub/hub-error';
 
 describe('CONNACK return codes', () => {
-  it('retries 3, stops on 2, 4 and 5 as auth errors, and 1 as fatal', () => {
-    expect(classifyConnackCode(3)).toEqual({ kind: 'retryable', throttled: false });
-    expect(classifyConnackCode(2)).toEqual({ kind: 'auth', returnCode: 2 });
-    expect(classifyConnackCode(4)).toEqual({ kind: 'auth', returnCode: 4 });
-    expect(classifyConnackCode(5)).toEqual({ kind: 'auth', returnCode: 5 });
-    expect(classifyConnackCode(1)).toEqual({ kind: 'fatal' });
-    expect(classifyConnackCode(9)).toEqual({ kind: 'fatal' });
+  it('retries 3, stops on 1, 2, 4, 5 and unknown codes until new credentials (or the slow retry)', () => {
+    const refused = (returnCode: number): MqttConnectError => new MqttConnectError({ code: 'connack-refused', returnCode, message: 'refused' });
+    expect([1, 2, 3, 4, 5, 9].map((code) => hubFailureCause(refused(code)))).toEqual(['connack-1', 'connack-2', 'connack-3', 'connack-4', 'connack-5', 'connack-other']);
+    expect([1, 2, 3, 4, 5, 9].map((code) => decideHubFailure(refused(code)))).toEqual([
+      'stop-until-new-credentials',
+      'stop-until-new-credentials',
+      'retry-backoff',
+      'stop-until-new-credentials',
+      'stop-until-new-credentials',
+      'stop-until-new-credentials',
+    ]);
   });
 
-  it('reads the code from a session MqttConnectError', () => {
-    const refused = new MqttConnectError({ code: 'connack-refused', returnCode: 5, message: 'not authorized' });
-    expect(classifyFailure(refused)).toEqual({ kind: 'auth', returnCode: 5 });
-    const busy = new MqttConnectError({ code: 'connack-refused', returnCode: 3, message: 'unavailable' });
-    expect(classifyFailure(busy)).toEqual({ kind: 'retryable', throttled: false });
+  it('reads the code of an auth-failed HubError, or its cause', () => {
+    expect(hubFailureCause(new HubError('auth-failed', 'refused', { returnCode: 4 }))).toBe('connack-4');
+    const cause = new MqttConnectError({ code: 'connack-refused', returnCode: 5, message: 'not authorized' });
+    expect(hubFailureCause(new HubError('auth-failed', 'refused', { cause }))).toBe('connack-5');
+    expect(hubFailureCause(new HubError('auth-failed', 'refused'))).toBe('status-401');
   });
 });
 
-describe('HTTP-like statuses', () => {
-  it('throttles 429, retries 5xx, stops on 401/403, and gives up on other 4xx', () => {
+describe('HTTP-like statuses of twin answers', () => {
+  it('throttles 429, retries 5xx, and fails the request on any 4xx', () => {
     expect(classifyStatus(429)).toEqual({ kind: 'retryable', throttled: true });
     expect(classifyStatus(500)).toEqual({ kind: 'retryable', throttled: false });
     expect(classifyStatus(503)).toEqual({ kind: 'retryable', throttled: false });
     expect(classifyStatus(504)).toEqual({ kind: 'retryable', throttled: false });
-    expect(classifyStatus(401)).toEqual({ kind: 'auth', status: 401 });
-    expect(classifyStatus(403)).toEqual({ kind: 'auth', status: 403 });
-    expect(classifyStatus(400)).toEqual({ kind: 'fatal' });
-    expect(classifyStatus(404)).toEqual({ kind: 'fatal' });
+    for (const status of [400, 401, 403, 404, 412]) expect(classifyStatus(status)).toEqual({ kind: 'final' });
   });
 });
 
 describe('transport and other failures', () => {
-  it('retries transport failures and timeouts', () => {
+  it('retries transport failures and timeouts with the backoff', () => {
     for (const code of ['transport-error', 'connect-timeout', 'connack-timeout', 'peer-closed', 'ping-timeout', 'protocol-error'] as const) {
-      expect(classifyFailure(new MqttConnectError({ code, message: code }))).toEqual({ kind: 'retryable', throttled: false });
+      expect(decideHubFailure(new MqttConnectError({ code, message: code }))).toBe('retry-backoff');
     }
-    expect(classifyFailure(new MqttSessionError('connection-closed', 'closed'))).toEqual({ kind: 'retryable', throttled: false });
+    expect(decideHubFailure(new MqttSessionError('connection-closed', 'closed'))).toBe('retry-backoff');
   });
 
   it('retries a certificate the device does not trust only after the throttling floor', () => {
     for (const code of ['tls-verify', 'tls-hostname'] as const) {
       const error = new MqttConnectError({ code: 'transport-error', message: code, transportError: { code, message: code } });
-      expect(classifyFailure(error)).toEqual({ kind: 'retryable', throttled: true });
+      expect(decideHubFailure(error)).toBe('retry-throttled');
     }
     const reset = new MqttConnectError({ code: 'transport-error', message: 'reset', transportError: { code: 'reset', message: 'reset' } });
-    expect(classifyFailure(reset)).toEqual({ kind: 'retryable', throttled: false });
+    expect(decideHubFailure(reset)).toBe('retry-backoff');
   });
 
-  it('treats an unencodable CONNECT and bad arguments as fatal', () => {
-    expect(classifyFailure(new MqttProtocolError('string-too-long', 'username too long'))).toEqual({ kind: 'fatal' });
-    expect(classifyFailure(new MqttSessionError('invalid-argument', 'bad'))).toEqual({ kind: 'fatal' });
-    expect(classifyFailure(new HubError('invalid-config', 'bad key'))).toEqual({ kind: 'fatal' });
+  it('names an unencodable CONNECT and bad arguments as our own configuration', () => {
+    expect(hubFailureCause(new MqttProtocolError('string-too-long', 'username too long'))).toBe('local-config');
+    expect(hubFailureCause(new MqttSessionError('invalid-argument', 'bad'))).toBe('local-config');
+    expect(hubFailureCause(new HubError('invalid-config', 'bad key'))).toBe('local-config');
+    expect(decideHubFailure(new HubError('invalid-config', 'bad key'))).toBe('stop-until-new-credentials');
   });
 
-  it('gives the unset clock its own class, never an auth error', () => {
-    expect(classifyFailure(new AzureError('clock-not-set', 'clock', 'not set'))).toEqual({ kind: 'clock-not-set' });
+  it('gives the unset clock its own decision, never an auth error', () => {
+    expect(decideHubFailure(new AzureError('clock-not-set', 'clock', 'not set'))).toBe('wait-for-clock');
+    expect(decideHubFailure(new HubError('clock-not-set', 'not set'))).toBe('wait-for-clock');
     expect(classifyFailure(new HubError('clock-not-set', 'not set'))).toEqual({ kind: 'clock-not-set' });
   });
 
   it('classifies hub status errors by their status', () => {
     expect(classifyFailure(new HubError('status', '429', { status: 429 }))).toEqual({ kind: 'retryable', throttled: true });
-    expect(classifyFailure(new HubError('status', '400', { status: 400 }))).toEqual({ kind: 'fatal' });
+    expect(classifyFailure(new HubError('status', '400', { status: 400 }))).toEqual({ kind: 'final' });
     expect(classifyFailure(new HubError('timeout', 'late'))).toEqual({ kind: 'retryable', throttled: false });
   });
 });

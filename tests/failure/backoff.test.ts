@@ -1,4 +1,4 @@
-import { DEFAULT_BACKOFF, backoffDelay, checkBackoffPolicy, randomFromCrypto, type BackoffPolicy } from '../../src/hub/backoff';
+import { DEFAULT_BACKOFF, backoffDelay, checkBackoffPolicy, randomFromCrypto, type BackoffPolicy } from '../../src/failure/backoff';
 
 const NO_JITTER = { attemptDurationMs: 0, throttled: false, random: 0 };
 
