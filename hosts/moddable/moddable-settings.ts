@@ -5,7 +5,11 @@
 // - extra trusted CAs (a local emulator's, a private CA) come in the `extraCAs` setting: base64 DER, several
 //   separated by commas or white space, or PEM text. A value that is not a certificate is a named problem,
 //   because a device silently missing its CA would only fail later with a less helpful TLS error.
+// The memory budgets are the host kind's device profile (src/device-profile.ts; esp32 for "moddable-esp32"), or
+// the one `deviceProfile` names, with any `maxIncomingPacketBytes`, `maxPendingTelemetryBytes`,
+// `maxC2dPayloadBytes`, `maxMethodPayloadBytes` from `config` laid over it (whole-number text is fine).
 import type { LogLevel } from '../../src/ports';
+import { defaultProfileFor, profileHubSettings, resolveDeviceProfile, type DeviceProfile } from '../../src/device-profile';
 import { base64Decode } from '../../src/encoding/base64';
 import { parsePem } from '../../src/trust/pem';
 import { readCertificateInfo } from '../../src/trust/x509-validity';
@@ -26,8 +30,10 @@ export interface ModdableSettings {
   hostKind: string;
   /** The host logger's threshold: the firmware's own `logLevel` when valid, else info. */
   logLevel: LogLevel;
-  /** Hub client tuning from the manifest: `sasTtlSeconds` (the SAS token's life; renewal comes at 80 % of it). */
-  hubClient: { sasTtlSeconds?: number };
+  /** The memory budgets in force (carried to the hub client by `hubClient`). */
+  profile: DeviceProfile;
+  /** Hub client tuning from the manifest: the profile's budgets, `sasTtlSeconds` (the SAS token's life; renewal comes at 80 % of it). */
+  hubClient: ReturnType<typeof profileHubSettings> & { sasTtlSeconds?: number };
   /** Settings this host cannot use, each naming the field; the entry does not start the firmware with any. */
   problems: string[];
 }
@@ -80,7 +86,11 @@ export function readModdableSettings(config: Readonly<Record<string, unknown>>):
   const sntp = text(config['sntp']);
   const sntpHosts = sntp === undefined ? DEFAULT_SNTP_HOSTS.slice() : sntp.split(/[\s,]+/).filter((host) => host !== '');
   const level = text(config['logLevel']);
-  const hubClient: ModdableSettings['hubClient'] = {};
+  const hostKind = text(config['hostKind']) ?? DEFAULT_HOST_KIND;
+  const resolved = resolveDeviceProfile(hostKind, config);
+  if (!resolved.ok) problems.push(resolved.message);
+  const profile = resolved.ok ? resolved.profile : defaultProfileFor(hostKind);
+  const hubClient: ModdableSettings['hubClient'] = profileHubSettings(profile);
   const ttl = wholeNumber(config['sasTtlSeconds']);
   if (typeof ttl === 'number') hubClient.sasTtlSeconds = ttl;
   else if (text(config['sasTtlSeconds']) !== undefined) problems.push('sasTtlSeconds must be a whole number of seconds');
@@ -88,8 +98,9 @@ export function readModdableSettings(config: Readonly<Record<string, unknown>>):
     firmwareConfig,
     extraCAs: extra.ok ? extra.cas : [],
     sntpHosts,
-    hostKind: text(config['hostKind']) ?? DEFAULT_HOST_KIND,
+    hostKind,
     logLevel: level !== undefined && LEVELS.includes(level) ? (level as LogLevel) : 'info',
+    profile,
     hubClient,
     problems,
   };

@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { HostPorts, LogLevel } from '../../src/ports';
+import { profileHubSettings, resolveDeviceProfile, type DeviceProfile } from '../../src/device-profile';
 import { Firmware, type FirmwareState, type PlatformHooks } from '../../src/main';
 import { looksLikePem, parsePem } from '../../src/trust/pem';
 import { readCertificateInfo } from '../../src/trust/x509-validity';
@@ -38,6 +39,9 @@ export const USAGE = `usage: main-node [--config FILE] [options]
   --model-id DTMI           IoT Plug and Play model id
   --log-level LEVEL         debug, info (default), warn or error
   --seed N                  seed of the simulated sensor
+  --device-profile NAME     memory budgets: desktop (default) or esp32 (src/device-profile.ts)
+  --max-packet-bytes N      largest packet taken from the hub; a bigger message is skipped and reported
+  --max-pending-telemetry-bytes N  telemetry waiting or in flight, in bytes; beyond it sends get queue-full
 
   Without an identity the store's configuration (written by 'npm run iot-store -- config set') is used.
   Keys given as flags are visible to other users of this machine (ps): prefer --config with a 0600 file.
@@ -59,6 +63,9 @@ const OPTIONS = {
   'model-id': { type: 'string' },
   'log-level': { type: 'string' },
   seed: { type: 'string' },
+  'device-profile': { type: 'string' },
+  'max-packet-bytes': { type: 'string' },
+  'max-pending-telemetry-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -76,6 +83,9 @@ const FLAG_FIELDS: ReadonlyArray<[keyof typeof OPTIONS, string, boolean]> = [
   ['model-id', 'modelId', false],
   ['log-level', 'logLevel', false],
   ['seed', 'sensorSeed', true],
+  ['device-profile', 'deviceProfile', false],
+  ['max-packet-bytes', 'maxIncomingPacketBytes', true],
+  ['max-pending-telemetry-bytes', 'maxPendingTelemetryBytes', true],
 ];
 
 export class NodeEntryError extends Error {
@@ -229,6 +239,7 @@ const PROCESS_IO: NodeMainIo = {
 export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): Promise<number> {
   let settings: NodeSettings;
   let extraCAs: Uint8Array[];
+  let profile: DeviceProfile;
   try {
     settings = readNodeSettings(argv);
     if (settings.help) {
@@ -236,6 +247,9 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
       return 0;
     }
     extraCAs = settings.caFiles.flatMap(readCaFile);
+    const resolved = resolveDeviceProfile('node', settings.config);
+    if (!resolved.ok) throw new NodeEntryError(resolved.message);
+    profile = resolved.profile;
   } catch (error) {
     io.stderr(`main-node: ${(error as Error).message}`);
     io.stderr('(--help for usage)');
@@ -244,6 +258,7 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
 
   const options: NodeFirmwareOptions = { config: settings.config, extraCAs, logger: { timestamps: true, ...(io.log ? { write: io.log } : {}) } };
   if (settings.storePath !== undefined) options.storePath = settings.storePath;
+  options.hubClient = profileHubSettings(profile);
   const node = startNodeFirmware(options);
 
   return new Promise<number>((resolveExit) => {

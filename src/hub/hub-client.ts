@@ -14,9 +14,9 @@
 
 import { TypedEmitter } from '../events';
 import type { LogLevel, TimerHandle } from '../ports';
-import { MqttSession } from '../mqtt/session';
+import { MqttSession, encodePublish, encodedPublishSize, type EncodedPublish } from '../mqtt/session';
 import { MqttSessionError } from '../mqtt/session-errors';
-import type { IncomingMessage, SessionCloseReason } from '../mqtt/session-types';
+import type { IncomingMessage, OversizedPublish, SessionCloseReason } from '../mqtt/session-types';
 import type { Subscription } from '../mqtt/packets';
 import { c2dSubscribeFilter, parseC2dTopic } from '../azure/c2d-topic';
 import { checkTelemetrySize } from '../azure/limits';
@@ -42,6 +42,7 @@ import type {
   HubClientPorts,
   HubDisconnectCode,
   HubDisconnectReason,
+  IncomingKind,
   TelemetryOptions,
 } from './hub-types';
 import { MethodDispatcher, type MethodHandler, type MethodReply } from './method-dispatcher';
@@ -148,9 +149,9 @@ export class HubClient {
     this.emitter = new TypedEmitter<HubClientEvents>((error, event) => this.log('error', `a '${event}' listener threw: ${errorText(error)}`));
     this.session = new MqttSession(
       ports.logger === undefined ? { transport: ports.transport, timers: ports.timers } : { transport: ports.transport, timers: ports.timers, logger: ports.logger },
-      { maxInflight: this.settings.maxInflightTelemetry },
+      { maxInflight: this.settings.maxInflightTelemetry, maxPacketSize: this.settings.maxIncomingPacketBytes },
     );
-    this.outbox = new TelemetryOutbox(this.settings.maxPendingTelemetry, this.settings.maxInflightTelemetry);
+    this.outbox = new TelemetryOutbox(this.settings.maxPendingTelemetry, this.settings.maxInflightTelemetry, this.settings.maxPendingTelemetryBytes);
     this.twin = new TwinChannel({
       timers: ports.timers,
       send: (topic, payload) => this.session.publish(topic, payload, { qos: 0 }),
@@ -176,6 +177,7 @@ export class HubClient {
     this.session.on('connected', ({ sessionPresent }) => this.onSessionConnected(sessionPresent));
     this.session.on('close', ({ reason }) => this.onSessionClosed(reason));
     this.session.on('error', (error) => this.log('warn', `mqtt: ${error.message}`));
+    this.session.on('oversized', (skipped) => this.onOversized(skipped));
   }
 
   // ---- public API ---------------------------------------------------------------------------------------------
@@ -243,8 +245,10 @@ export class HubClient {
 
   /**
    * Sends device-to-cloud telemetry. QoS 1 (the default) resolves on the hub's PUBACK; the message is resent after
-   * a reconnect until acknowledged (at least once). Calls made while offline wait (bounded by maxPendingTelemetry;
-   * beyond it: HubError 'queue-full'). Sizes and property names are checked before anything is queued.
+   * a reconnect until acknowledged (at least once). Calls made while offline wait (bounded by maxPendingTelemetry
+   * and maxPendingTelemetryBytes; beyond either: HubError 'queue-full', and 'too-large' for one message bigger
+   * than the whole byte budget). Sizes, budgets and property names are checked before the message is encoded;
+   * only the encoded PUBLISH is kept, not `body`.
    */
   sendTelemetry(body: Uint8Array | string, options: TelemetryOptions = {}): Promise<void> {
     if (this.current === 'closed') return Promise.reject(new HubError('closed', 'the client is closed'));
@@ -264,9 +268,17 @@ export class HubClient {
     }
     const size = checkTelemetrySize(payload.length, topic.value);
     if (!size.ok) return Promise.reject(new HubError('too-large', size.error.message, { field: size.error.field, cause: size.error }));
+    const budget = this.outbox.check(encodedPublishSize(size.value - payload.length, payload.length, qos));
+    if (budget !== undefined) return Promise.reject(budget);
+    let packet: EncodedPublish;
+    try {
+      packet = encodePublish(topic.value, payload, { qos });
+    } catch (error) {
+      return Promise.reject(new HubError('invalid-argument', `telemetry could not be sent: ${errorText(error)}`, { cause: error }));
+    }
 
     return new Promise<void>((resolve, reject) => {
-      const refused = this.outbox.enqueue({ topic: topic.value, payload, qos, resolve, reject });
+      const refused = this.outbox.enqueue({ packet, resolve, reject });
       if (refused !== undefined) reject(refused);
       else this.pumpTelemetry();
     });
@@ -567,7 +579,7 @@ export class HubClient {
   }
 
   private publishTelemetry(item: OutgoingTelemetry): void {
-    this.session.publish(item.topic, item.payload, { qos: item.qos }).then(
+    this.session.publishEncoded(item.packet).then(
       () => {
         this.outbox.done(item);
         item.resolve();
@@ -607,13 +619,50 @@ export class HubClient {
         this.report(new HubError('invalid-response', `method request: ${request.error.message}`, { cause: request.error }));
         return;
       }
+      if (message.payload.length > this.settings.maxMethodPayloadBytes) {
+        this.refuseIncoming('method', message.payload.length, this.settings.maxMethodPayloadBytes, request.value.rid);
+        return;
+      }
       // Not awaited: the handler's time limit is the dispatcher's business, not the PUBACK's.
       this.methods.dispatch(request.value.methodName, request.value.rid, message.payload);
       return;
     }
     const c2d = parseC2dTopic(topic, this.identity.deviceId);
+    if (c2d.ok && message.payload.length > this.settings.maxC2dPayloadBytes) {
+      this.refuseIncoming('c2d', message.payload.length, this.settings.maxC2dPayloadBytes);
+      return; // completed unread: the hub would otherwise redeliver it, and hold every later C2D behind it
+    }
     if (c2d.ok) return this.deliverC2d(message, c2d.value);
     this.log('warn', `message on an unexpected topic ignored (${topic.length} characters)`);
+  }
+
+  /** An incoming PUBLISH the session skipped for its size (it was never buffered; the session acknowledged it). */
+  private onOversized(skipped: OversizedPublish): void {
+    const topic = skipped.topic;
+    let kind: IncomingKind = 'unknown';
+    let rid: string | undefined;
+    if (topic === undefined) kind = 'unknown';
+    else if (topic.startsWith(TWIN_RESPONSE_PREFIX) || topic.startsWith(TWIN_DESIRED_PREFIX)) kind = 'twin';
+    else if (topic.startsWith(METHOD_PREFIX)) {
+      kind = 'method';
+      const request = parseMethodRequestTopic(topic);
+      if (request.ok) rid = request.value.rid;
+    } else if (parseC2dTopic(topic, this.identity.deviceId).ok) kind = 'c2d';
+    this.refuseIncoming(kind, skipped.size, skipped.limit, rid);
+  }
+
+  /**
+   * A message over this device's limits: reported (kind and size, never content) and not delivered. A method
+   * caller gets 413 instead of waiting for the hub's timeout; a twin answer that never arrives times its request
+   * out; C2D is completed, since redelivering it could never succeed.
+   */
+  private refuseIncoming(kind: IncomingKind, size: number, limit: number, methodRid?: string): void {
+    this.log('warn', `${kind} message of ${size} bytes refused: over this device's ${limit}-byte limit`);
+    this.emitter.emit('message-refused', { kind, size, limit });
+    if (methodRid !== undefined) {
+      const body = utf8Encode(JSON.stringify({ error: `request of ${size} bytes is over the device's ${limit}-byte limit` }));
+      this.sendMethodReply({ rid: methodRid, status: 413, body });
+    }
   }
 
   private deliverC2d(message: IncomingMessage, parsed: Extract<ReturnType<typeof parseC2dTopic>, { ok: true }>['value']): void | Promise<void> {

@@ -5,6 +5,13 @@ import { checkBackoffPolicy, DEFAULT_BACKOFF, type BackoffPolicy, type RandomSou
 import { checkRenewFraction, checkSasTtl, DEFAULT_RENEW_FRACTION, DEFAULT_SAS_TTL_SECONDS } from './renewal';
 import { HubError, type HubResult } from './hub-error';
 import type { HubCredentials } from './credentials';
+import { MAX_TELEMETRY_BYTES } from '../azure/limits';
+import { DEFAULT_MAX_PACKET_SIZE } from '../mqtt/stream-parser';
+
+/** A QoS 1 PUBLISH adds at most 9 bytes to the hub's 256 KB of payload and topic; rounded up. */
+const PUBLISH_OVERHEAD_BYTES = 16;
+/** MQTT's largest remaining length plus its 5 header bytes. */
+const MQTT_MAX_PACKET_BYTES = 268_435_455 + 5;
 
 /** The slow retry after a stop: 15 minutes. */
 export const DEFAULT_STOPPED_RETRY_MS = 900_000;
@@ -35,6 +42,18 @@ export interface HubClientConfig {
   maxPendingTelemetry?: number;
   /** Telemetry handed to MQTT at once (QoS 1 in flight). Default 16. */
   maxInflightTelemetry?: number;
+  /**
+   * Bytes of encoded telemetry pending (waiting plus in flight), at most; beyond it sendTelemetry rejects
+   * 'queue-full', or 'too-large' for one message bigger than the whole budget. Default: maxPendingTelemetry
+   * messages of the hub's largest size, so only the count binds.
+   */
+  maxPendingTelemetryBytes?: number;
+  /** Largest packet accepted from the hub; a PUBLISH over it is skipped and reported ('message-refused'). Default 263,168. */
+  maxIncomingPacketBytes?: number;
+  /** Largest C2D body accepted; a larger one is completed unread and reported. Default: no limit below the packet's. */
+  maxC2dPayloadBytes?: number;
+  /** Largest direct-method request body accepted; a larger one is answered 413 and reported. Default: the packet's. */
+  maxMethodPayloadBytes?: number;
   /** Twin requests pending, at most. Default 16. */
   maxPendingTwinRequests?: number;
   /** A QoS 1 telemetry message unacknowledged this long means a stuck connection: reconnect (0 disables). Default 60 000 ms. */
@@ -61,6 +80,10 @@ export interface HubSettings {
   methodTimeoutMs: number;
   maxPendingTelemetry: number;
   maxInflightTelemetry: number;
+  maxPendingTelemetryBytes: number;
+  maxIncomingPacketBytes: number;
+  maxC2dPayloadBytes: number;
+  maxMethodPayloadBytes: number;
   maxPendingTwinRequests: number;
   ackTimeoutMs: number;
   renewalDrainTimeoutMs: number;
@@ -86,6 +109,7 @@ export function resolveSettings(config: HubClientConfig): HubResult<HubSettings>
     ['methodTimeoutMs', integer(config, 'methodTimeoutMs', 30_000, 1)],
     ['maxPendingTelemetry', integer(config, 'maxPendingTelemetry', 64, 1)],
     ['maxInflightTelemetry', integer(config, 'maxInflightTelemetry', 16, 1, 65535)],
+    ['maxIncomingPacketBytes', integer(config, 'maxIncomingPacketBytes', DEFAULT_MAX_PACKET_SIZE, 1024, MQTT_MAX_PACKET_BYTES)],
     ['maxPendingTwinRequests', integer(config, 'maxPendingTwinRequests', 16, 1)],
     ['ackTimeoutMs', integer(config, 'ackTimeoutMs', 60_000, 0)],
     ['renewalDrainTimeoutMs', integer(config, 'renewalDrainTimeoutMs', 10_000, 0)],
@@ -93,6 +117,17 @@ export function resolveSettings(config: HubClientConfig): HubResult<HubSettings>
   ];
   const values: Partial<Record<keyof HubSettings, number>> = {};
   for (const [field, result] of checks) {
+    if (!result.ok) return result;
+    values[field] = result.value;
+  }
+  // Defaults that follow other settings.
+  const packet = values.maxIncomingPacketBytes as number;
+  const budgets: Array<[keyof HubSettings, HubResult<number>]> = [
+    ['maxPendingTelemetryBytes', integer(config, 'maxPendingTelemetryBytes', (values.maxPendingTelemetry as number) * (MAX_TELEMETRY_BYTES + PUBLISH_OVERHEAD_BYTES), 1)],
+    ['maxC2dPayloadBytes', integer(config, 'maxC2dPayloadBytes', packet, 0)],
+    ['maxMethodPayloadBytes', integer(config, 'maxMethodPayloadBytes', packet, 0)],
+  ];
+  for (const [field, result] of budgets) {
     if (!result.ok) return result;
     values[field] = result.value;
   }
@@ -122,6 +157,10 @@ export function resolveSettings(config: HubClientConfig): HubResult<HubSettings>
       methodTimeoutMs: values.methodTimeoutMs as number,
       maxPendingTelemetry: values.maxPendingTelemetry as number,
       maxInflightTelemetry: values.maxInflightTelemetry as number,
+      maxPendingTelemetryBytes: values.maxPendingTelemetryBytes as number,
+      maxIncomingPacketBytes: packet,
+      maxC2dPayloadBytes: values.maxC2dPayloadBytes as number,
+      maxMethodPayloadBytes: values.maxMethodPayloadBytes as number,
       maxPendingTwinRequests: values.maxPendingTwinRequests as number,
       ackTimeoutMs: values.ackTimeoutMs as number,
       renewalDrainTimeoutMs: values.renewalDrainTimeoutMs as number,

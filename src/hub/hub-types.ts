@@ -28,12 +28,17 @@ export interface HubDisconnectReason {
   session?: SessionCloseReason;
 }
 
+/** What an incoming message was, as far as its topic tells ('unknown' when the topic itself was over the limit). */
+export type IncomingKind = 'c2d' | 'method' | 'twin' | 'unknown';
+
 export interface HubClientEvents {
   state: { state: HubState; previous: HubState };
   connected: { sessionPresent: boolean };
   disconnected: { reason: HubDisconnectReason };
   reconnecting: { attempt: number; delayMs: number };
   error: HubError;
+  /** A message over the device's limits (packet, C2D or method body), not delivered; `size` in bytes. */
+  'message-refused': { kind: IncomingKind; size: number; limit: number };
 }
 
 export interface TelemetrySystemProperties {

@@ -69,7 +69,7 @@ describe('platforms', () => {
       './hosts/moddable/manifest_host.json',
     ];
     for (const platform of ['esp32', 'lin', 'mac', 'win']) expect(manifest.platforms[platform]?.include).toEqual(network);
-    expect(manifest.platforms['esp32']?.config).toEqual({ ssid: '', password: '', hostKind: 'moddable-esp32' });
+    expect(manifest.platforms['esp32']?.config).toEqual({ ssid: '', password: '', hostKind: 'moddable-esp32', deviceProfile: 'esp32' });
     expect(manifest.platforms['nrf52']?.error).toMatch(/no IP network on nRF52/);
     expect(manifest.include).toEqual(['$(MODDABLE)/examples/manifest_base.json']);
   });
