@@ -52,7 +52,11 @@ export interface TransportEvents {
 }
 
 export interface Transport {
-  /** Queues bytes. Returns false when the host buffer is full: stop writing until onWritable. */
+  /**
+   * Queues bytes. Returns false when the host buffer is full: stop writing until onWritable.
+   * Ownership passes with the call: the transport may keep `bytes` (or views of them) until they are written,
+   * and the caller never changes them afterwards, so no host makes a copy of its own.
+   */
   write(bytes: Uint8Array): boolean;
   /**
    * Ends the connection after flushing bytes already accepted by `write` (an MQTT DISCONNECT written just

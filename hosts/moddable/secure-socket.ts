@@ -27,7 +27,8 @@ export interface SecureSocketHandle {
   callback: (message: SocketMessage, value?: number) => void;
   read(type: typeof ArrayBuffer): ArrayBuffer | undefined;
   write(): number;
-  write(data: Uint8Array): void;
+  /** Joins the parts into one record (SecureSocket's own copy); throws if they do not all fit. */
+  write(...parts: Uint8Array[]): void;
   close(): void;
 }
 

@@ -101,7 +101,7 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
     try {
       queue.drain(
         () => open.write(),
-        (record) => open.write(record),
+        (parts) => open.write(...parts),
         budget,
       );
     } catch (error) {
@@ -222,7 +222,7 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
       // Whatever still fits goes out first (an MQTT DISCONNECT written just before close, say).
       if (stage === 'secured' && socket) {
         try {
-          queue.drain(() => socket?.write() ?? 0, (record) => socket?.write(record), budget);
+          queue.drain(() => socket?.write() ?? 0, (parts) => socket?.write(...parts), budget);
         } catch {
           // Closing anyway.
         }

@@ -124,8 +124,9 @@ function openTlsConnection(
   return {
     write(bytes: Uint8Array): boolean {
       if (closedLocally || failure || finished) return false;
-      // Copied because Node may hold the chunk until it is flushed, and callers may reuse their buffers.
-      return tls.write(Buffer.from(bytes));
+      // A Buffer view of the caller's bytes, not a copy: Node may hold it until flushed, and the port's write()
+      // contract says the caller never changes them.
+      return tls.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
     close(): void {
       if (closedLocally || finished) return;

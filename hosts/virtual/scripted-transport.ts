@@ -20,7 +20,7 @@ export interface ScriptedTransportObserver {
 }
 
 export class ScriptedConnection {
-  /** Every chunk the client wrote, in order (copies: the client may reuse its buffers). */
+  /** Every chunk the client wrote, in order: the client's own arrays (no copy; the client never changes them). */
   readonly written: Uint8Array[] = [];
   /** Writes attempted after the connection closed: a client bug worth asserting on. */
   writesAfterClose = 0;
@@ -98,9 +98,8 @@ export class ScriptedConnection {
       this.writesAfterClose++;
       return false;
     }
-    const copy = bytes.slice();
-    this.written.push(copy);
-    this.observer.onWrite?.(this, copy);
+    this.written.push(bytes);
+    this.observer.onWrite?.(this, bytes);
     return this.acceptsWrites;
   }
 

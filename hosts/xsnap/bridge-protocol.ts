@@ -136,7 +136,8 @@ export function decodeBridgeMessage<T = BridgeValue>(bytes: Uint8Array): T {
     if (at + 4 > bytes.length) throw new BridgeFormatError('bridge message ends inside a part length');
     const length = readU32(bytes, at);
     if (at + 4 + length > bytes.length) throw new BridgeFormatError(`bridge message part ${parts.length} is cut short`);
-    parts.push(bytes.slice(at + 4, at + 4 + length));
+    // Views, not copies: every message is a buffer of its own that nobody changes once it is sent.
+    parts.push(bytes.subarray(at + 4, at + 4 + length));
     at += 4 + length;
   }
   const text = utf8Decode(bytes.subarray(4, 4 + headerLength));
@@ -159,7 +160,8 @@ export function decodeBridgeMessage<T = BridgeValue>(bytes: Uint8Array): T {
   return parsed as T;
 }
 
-/** The ArrayBuffer XS's issueCommand/handleCommand exchange, holding exactly these bytes. */
+/** The ArrayBuffer XS's issueCommand/handleCommand exchange, holding exactly these bytes (copied only for a part view). */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

@@ -1,12 +1,16 @@
 // The Moddable transport's pure parts: the write queue that respects SecureSocket's room, the failure table,
 // and the subjectAltName check used to tell tls-hostname from tls-verify.
-import { MAX_RECORD_BYTES, WriteQueue } from '../../hosts/moddable/write-queue';
+import { MAX_RECORD_BYTES, MAX_RECORD_PARTS, WriteQueue } from '../../hosts/moddable/write-queue';
 import { classifyFailure, describeAlert, type FailureFacts } from '../../hosts/moddable/tls-failure';
 import { altNamesCover } from '../../hosts/moddable/server-name';
 
 function bytes(length: number, seed = 0): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i + seed) & 0xff);
 }
+
+/** The bytes of one record, from the parts drain hands over. */
+const joined = (parts: Uint8Array[]): number[] => parts.flatMap((part) => [...part]);
+const lengthOf = (parts: Uint8Array[]): number => parts.reduce((n, part) => n + part.length, 0);
 
 describe('WriteQueue', () => {
   test('sends no more than the socket has room for, in order, coalescing small writes', () => {
@@ -18,16 +22,16 @@ describe('WriteQueue', () => {
     let room = 5;
     const n = queue.drain(
       () => room,
-      (record) => {
-        sent.push([...record]);
-        room -= record.length;
+      (parts) => {
+        sent.push(joined(parts));
+        room -= lengthOf(parts);
       },
     );
     expect(n).toBe(5);
     expect(sent).toEqual([[0, 1, 2, 3, 4]]);
     expect(queue.size).toBe(7);
     room = 100;
-    queue.drain(() => room, (record) => sent.push([...record]));
+    queue.drain(() => room, (parts) => sent.push(joined(parts)));
     expect(sent[1]).toEqual([5, 6, 7, 8, 9, 10, 11]);
     expect(queue.size).toBe(0);
   });
@@ -36,19 +40,34 @@ describe('WriteQueue', () => {
     const queue = new WriteQueue();
     queue.push(bytes(40_000));
     const sizes: number[] = [];
-    queue.drain(() => 1_000_000, (record) => sizes.push(record.length), 20_000);
+    queue.drain(() => 1_000_000, (parts) => sizes.push(lengthOf(parts)), 20_000);
     expect(sizes).toEqual([MAX_RECORD_BYTES, 20_000 - MAX_RECORD_BYTES]);
     expect(queue.size).toBe(20_000);
   });
 
-  test('copies on push, so the caller may reuse its buffer', () => {
+  test('keeps the caller\'s bytes without a copy: a whole chunk goes out as itself, a partly sent one as views', () => {
     const queue = new WriteQueue();
-    const buffer = bytes(4);
-    queue.push(buffer);
-    buffer.fill(9);
-    const out: number[] = [];
-    queue.drain(() => 10, (record) => out.push(...record));
-    expect(out).toEqual([0, 1, 2, 3]);
+    const whole = bytes(4);
+    const split = bytes(10, 4);
+    queue.push(whole);
+    queue.push(split);
+    const records: Uint8Array[][] = [];
+    queue.drain(() => 7, (parts) => records.push(parts), 7);
+    queue.drain(() => 100, (parts) => records.push(parts));
+    expect(records.map((parts) => parts.map((part) => [...part]))).toEqual([[[0, 1, 2, 3], [4, 5, 6]], [[7, 8, 9, 10, 11, 12, 13]]]);
+    expect(records[0][0]).toBe(whole);
+    expect(records[0][1].buffer).toBe(split.buffer);
+    expect(records[0][1].byteOffset).toBe(0);
+    expect(records[1][0].buffer).toBe(split.buffer);
+    expect(records[1][0].byteOffset).toBe(3);
+  });
+
+  test('a record joins at most MAX_RECORD_PARTS writes (each part is an argument on the XS stack)', () => {
+    const queue = new WriteQueue();
+    for (let i = 0; i < MAX_RECORD_PARTS + 2; i++) queue.push(Uint8Array.of(i));
+    const counts: number[] = [];
+    queue.drain(() => 100, (parts) => counts.push(parts.length));
+    expect(counts).toEqual([MAX_RECORD_PARTS, 2]);
   });
 
   test('no room means nothing sent; empty pushes are ignored', () => {

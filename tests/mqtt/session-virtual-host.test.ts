@@ -77,13 +77,13 @@ describe('scripted transport', () => {
     };
   }
 
-  it('records writes as copies and reports the write result the test chose', () => {
+  it('records the written arrays themselves (no copy: the caller never changes them) and reports the write result the test chose', () => {
     const factory = new ScriptedTransportFactory();
     const { events } = recorder();
     const t = factory.connect({ host: 'h', port: 1, trustedCAs: [] }, events);
     const bytes = fromHex('c0 00');
     expect(t.write(bytes)).toBe(true);
-    bytes[0] = 0;
+    expect(factory.last.written[0]).toBe(bytes);
     factory.last.blockWrites();
     expect(t.write(fromHex('e000'))).toBe(false);
     expect(factory.last.takeHex()).toEqual(['c000', 'e000']);
