@@ -21,6 +21,7 @@ import { FirmwareApp } from './app/firmware-app';
 import { TelemetryCarry } from './app/telemetry-carry';
 import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
+import { BootWatchdog, DEFAULT_FAILED_RETRY_MS, DEFAULT_STUCK_BOOT_MS, checkWatchdogDelay, type WatchedPhase } from './app/boot-watchdog';
 
 export { FIRMWARE_VERSION };
 
@@ -33,8 +34,15 @@ export interface PlatformHooks {
   extraCAs?: Uint8Array[];
   /** A board's real sensor; the simulated one otherwise. */
   sensor?: SensorPort;
-  /** What the `reboot` method does. Default: restart the firmware object in place (stop, then start again). */
+  /**
+   * Restarts the device: what the `reboot` method does, and how the firmware starts again from `failed` or a stuck
+   * boot (see failedRetryMs, stuckBootMs). Default: restart the firmware object in place (stop, then start again).
+   */
   reboot?(): void;
+  /** From `failed`, start again after this long. Default 3 600 000 ms (hourly). */
+  failedRetryMs?: number;
+  /** Start again when the boot has not reached the hub after this long (a watchdog). Default 21 600 000 ms (6 h). */
+  stuckBootMs?: number;
   /** Hub client tuning beyond the defaults (tests use short timeouts). */
   hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId'>>;
 }
@@ -45,7 +53,7 @@ export type FirmwareState =
   | 'provisioning' // asking DPS where this device belongs (again, when the hub refused the assignment)
   | 'connecting' // first connection to the hub (of this assignment)
   | 'running' // connected; telemetry, twin, methods and C2D are live (the client reconnects by itself)
-  | 'failed' // a problem only a new configuration or enrollment can fix; see `failure`
+  | 'failed' // a problem only a new configuration or enrollment can fix; see `failure`. Left by the slow retry.
   | 'stopping'
   | 'stopped';
 
@@ -63,6 +71,11 @@ const NEXT: { readonly [S in FirmwareState]: readonly FirmwareState[] } = {
   stopping: ['stopped'],
   stopped: ['waiting-for-clock', 'failed', 'stopping'],
 };
+
+function phaseOf(state: FirmwareState): WatchedPhase {
+  if (state === 'failed') return 'failed';
+  return state === 'waiting-for-clock' || state === 'provisioning' || state === 'connecting' ? 'booting' : 'settled';
+}
 
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -88,6 +101,8 @@ export class Firmware {
   private sensor: SensorPort | undefined;
   /** Outlives clients and apps: what one client could not deliver, the next one sends. */
   private readonly carry = new TelemetryCarry();
+  /** Leaves `failed` and stuck boots; see src/app/boot-watchdog.ts. */
+  private readonly watchdog: BootWatchdog;
 
   constructor(
     private readonly host: HostPorts,
@@ -96,6 +111,13 @@ export class Firmware {
   ) {
     this.logger = host.logger;
     this.emitter = new TypedEmitter<FirmwareEvents>((error, event) => this.log('error', `a '${event}' listener threw: ${text(error)}`));
+    this.watchdog = new BootWatchdog({
+      timers: host.timers,
+      failedRetryMs: this.delaySetting('failedRetryMs', DEFAULT_FAILED_RETRY_MS),
+      stuckBootMs: this.delaySetting('stuckBootMs', DEFAULT_STUCK_BOOT_MS),
+      recover: () => this.recover(),
+      log: (level, message) => this.log(level, message),
+    });
   }
 
   get state(): FirmwareState {
@@ -116,7 +138,10 @@ export class Firmware {
     return this.emitter.on(event, listener);
   }
 
-  /** Boots; resolves when running, failed or (stopped meanwhile) stopped. Never rejects. */
+  /**
+   * Boots; resolves when running, failed or (stopped meanwhile) stopped, or still connecting when a fixed hub
+   * refused the first attempt (the client then tries again slowly by itself). Never rejects.
+   */
   start(): Promise<FirmwareState> {
     if (this.current !== 'idle' && this.current !== 'stopped') return Promise.resolve(this.current);
     const generation = ++this.generation;
@@ -160,6 +185,25 @@ export class Firmware {
     this.log('info', `restarting (restart #${this.restarts})`);
     await this.stop();
     return this.start();
+  }
+
+  /** `failed` or a stuck boot timed out: reboot the board when the platform can, else restart in place. */
+  private recover(): void {
+    if (this.platform.reboot === undefined) {
+      void this.restart();
+      return;
+    }
+    this.log('warn', 'rebooting the device');
+    this.platform.reboot();
+  }
+
+  private delaySetting(name: 'failedRetryMs' | 'stuckBootMs', fallback: number): number {
+    const value = this.platform[name];
+    if (value === undefined) return fallback;
+    const problem = checkWatchdogDelay(name, value);
+    if (problem === undefined) return value;
+    this.log('warn', `${problem}; using ${fallback}`);
+    return fallback;
   }
 
   // ---- boot ---------------------------------------------------------------------------------------------------
@@ -269,12 +313,17 @@ export class Firmware {
       return;
     }
     this.hub = hub;
+    // The client retries by itself, slowly after refused credentials (they can clear: a key rotated back, a
+    // re-enabled device): whenever it connects, the device behaviour starts.
+    hub.on('connected', () => {
+      if (generation === this.generation && this.hub === hub) this.attach(hub);
+    });
     this.log('info', `connecting to the hub as device ${hub.deviceId}`);
     try {
       await hub.connect();
     } catch (error) {
       if (generation !== this.generation) return;
-      this.fail(`the hub connection cannot be made: ${text(error)}`);
+      this.log('warn', `the hub connection is not up yet: ${text(error)}`);
       return;
     }
     if (generation !== this.generation) return;
@@ -319,7 +368,8 @@ export class Firmware {
     this.log('error', message);
     this.app?.stop();
     this.app = undefined;
-    if (this.current !== 'failed' && this.current !== 'stopping' && this.current !== 'stopped') this.move('failed');
+    // Callers of an abandoned boot check the generation first, so 'stopped' here is a restart failing at once.
+    if (this.current !== 'failed' && this.current !== 'stopping') this.move('failed');
     this.settle?.('failed');
     this.settle = undefined;
   }
@@ -329,6 +379,7 @@ export class Firmware {
     if (previous === next) return;
     if (!NEXT[previous].includes(next)) this.log('error', `internal: no move from ${previous} to ${next}`);
     this.current = next;
+    this.watchdog.enter(phaseOf(next));
     this.emitter.emit('state', { state: next, previous });
   }
 

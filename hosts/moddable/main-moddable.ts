@@ -2,11 +2,14 @@
 // the configuration, the Moddable host gives the ports, the Azure roots built in as resources are the trust
 // anchors (plus `extraCAs` from the config), SNTP keeps the wall clock set, and src/main.ts does the rest.
 // The runtime calls the default export once its setup modules are done (on ESP32: Wi-Fi joined, SNTP asked once).
+// Reboots (the `reboot` method, the slow retry from `failed`, the stuck-boot watchdog) restart the board through
+// System.restart() when the build has it (restart.ts).
 import config from 'mc/config';
 import type { HostPorts } from '../../src/ports';
-import { startFirmware, type Firmware } from '../../src/main';
+import { startFirmware, type Firmware, type PlatformHooks } from '../../src/main';
 import { createModdableHost } from './host';
 import { readModdableSettings } from './moddable-settings';
+import { findBoardRestart } from './restart';
 import { loadCertificateResources } from './root-certificates';
 import { syncClockWithSntp } from './sntp-sync';
 
@@ -54,10 +57,16 @@ export default function main(): Firmware | undefined {
   const roots = loadCertificateResources();
   say(host, 'info', `${roots.length} built-in root certificate(s) (${roots.map((root) => root.name).join(', ')}), ${settings.extraCAs.length} extra CA(s) from the configuration`);
   keepClockSet(host, settings.sntpHosts);
-  return startFirmware(host, settings.firmwareConfig, {
-    hostKind: settings.hostKind,
-    defaultRoots: roots,
-    extraCAs: settings.extraCAs,
-    hubClient: settings.hubClient,
-  });
+  // The `reboot` method, the slow retry from `failed` and the stuck-boot watchdog all restart the board when the
+  // build can; otherwise the firmware restarts in place (src/main.ts).
+  const restart = findBoardRestart();
+  say(host, 'info', restart === undefined ? 'no board restart in this build (no System.restart): reboots restart the firmware in place' : 'reboots restart the board (System.restart)');
+  const platform: PlatformHooks = { hostKind: settings.hostKind, defaultRoots: roots, extraCAs: settings.extraCAs, hubClient: settings.hubClient };
+  if (restart !== undefined) {
+    platform.reboot = () => {
+      say(host, 'warn', 'restarting the board');
+      restart();
+    };
+  }
+  return startFirmware(host, settings.firmwareConfig, platform);
 }

@@ -62,7 +62,7 @@ export function classifyFailure(error: unknown): FailureClass {
 }
 
 function inWords(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** The error a stop reports: 'auth-failed' for refused credentials, else the configuration problem. */

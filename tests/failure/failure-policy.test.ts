@@ -158,7 +158,7 @@ describe('the reason a stop gives', () => {
     const error = stoppedError(connack(5), 900_000);
     expect(error).toMatchObject({ code: 'auth-failed', returnCode: 5 });
     expect(error.message).toBe(
-      'the hub refused the credentials: broker refused the connection: return code 5; trying again in 15 min, or at once on updateCredentials()',
+      'the hub refused the credentials: broker refused the connection: return code 5; trying again in 900 s, or at once on updateCredentials()',
     );
   });
 

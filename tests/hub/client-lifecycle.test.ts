@@ -104,7 +104,7 @@ describe('authentication failures are not retried quickly', () => {
     await acceptConnection(fx, connackRefused(5));
     expect(connected.error).toMatchObject({ code: 'auth-failed', returnCode: 5 });
     expect(fx.errors[0]?.message).toBe(
-      'the hub refused the credentials: broker refused the connection: return code 5 (not authorized); trying again in 1 min, or at once on updateCredentials()',
+      'the hub refused the credentials: broker refused the connection: return code 5 (not authorized); trying again in 60 s, or at once on updateCredentials()',
     );
     expect(fx.events.at(-1)).toBe('reconnecting:1:60000');
     await fx.clock.advanceSettled(59_999);
