@@ -13,7 +13,7 @@ import { parseDesiredPatch, parseTwinDocument, type TwinDocument } from '../azur
 import { parseTwinDesiredTopic, parseTwinResponseTopic, twinGetTopic, twinPatchReportedTopic } from '../azure/twin-topics';
 import { isSuccessStatus } from '../azure/status';
 import { utf8Encode } from '../encoding/utf8';
-import { backoffDelay, type BackoffPolicy, type RandomSource } from './backoff';
+import { backoffDelay, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import { DesiredReconciler, type DesiredAction } from './desired-reconciler';
 import { classifyStatus, classifyFailure } from './error-class';
 import { HubError, errorText } from './hub-error';
