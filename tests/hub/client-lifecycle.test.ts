@@ -122,6 +122,12 @@ describe('authentication failures are not retried quickly', () => {
     expect(fx.clock.pendingCount).toBe(0);
   });
 
+  it('refuses an unusable stoppedRetryMs at construction, naming it', () => {
+    for (const stoppedRetryMs of [0, -5, 1.5]) {
+      expect(() => setupHub({ stoppedRetryMs })).toThrow(expect.objectContaining({ code: 'invalid-config', field: 'stoppedRetryMs' }));
+    }
+  });
+
   it('spreads the slow retry by up to a quarter with the jitter source', async () => {
     const fx = setupHub({ stoppedRetryMs: 60_000, random: () => 0.5 });
     track(fx.client.connect());
