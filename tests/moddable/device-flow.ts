@@ -171,6 +171,8 @@ export async function runDeviceFlow(options: FlowOptions): Promise<FlowRun> {
       `hubEndpoint=localhost:${emulator.hubPort}`,
       'telemetryIntervalMs=2000',
       `sasTtlSeconds=${FLOW_SAS_TTL_SECONDS}`,
+      // The simulator defaults to the desktop budgets; a board's are what this heap is for.
+      'deviceProfile=esp32',
       `extraCAs=${Buffer.from(emulator.caDer).toString('base64')}`,
     ];
     const build = await buildForSimulator(work, ['-i', '-t', 'build', '-o', join(work, 'build'), join(work, 'app/manifest.json'), ...settings]);
