@@ -9,6 +9,7 @@ import { checkHostName, checkIdScope, checkRegistrationId, splitHostPort } from 
 import { keyBytes } from '../azure/sas-token';
 import type { LogLevel } from '../ports';
 import { isTagNumber, MAX_TAG } from '../storage/security-tags';
+import { parseDpsEndpoint } from '../dps/dps-endpoint';
 import { checkTelemetryInterval } from './interval-rules';
 
 export const DEFAULT_MODEL_ID = 'dtmi:azureiotxs:firmware:Thermostat;1';
@@ -118,6 +119,10 @@ function readIdentity(raw: Record<string, unknown>): { ok: true; value: Identity
   if (!groupKey.ok) return groupKey;
   const endpoint = readString(raw, 'dpsEndpoint');
   if (!endpoint.ok) return endpoint;
+  if (endpoint.value !== undefined) {
+    const problem = checkDpsEndpointText(endpoint.value);
+    if (problem !== undefined) return { ok: false, error: { field: 'dpsEndpoint', message: problem } };
+  }
   const tag = readInteger(raw, 'securityTag');
   if (!tag.ok) return tag;
   if (tag.value !== undefined && !isTagNumber(tag.value)) return invalid('securityTag', `must be an integer 0..${MAX_TAG}`);
@@ -230,6 +235,17 @@ export function parseAppConfig(raw: unknown): ConfigResult {
   };
   if (hubEndpoint !== undefined) config.hubEndpoint = hubEndpoint;
   return { ok: true, config };
+}
+
+/**
+ * What is wrong with a DPS endpoint, by the rules the DPS client applies when it dials (so a mistake is a
+ * configuration error at boot, naming this field, not a failed registration later); undefined when usable.
+ */
+function checkDpsEndpointText(text: string): string | undefined {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) return 'dpsEndpoint: must be a host name or host:port, not a URL (drop the scheme and any path)';
+  const host = checkHostName(text, 'dpsEndpoint');
+  if (!host.ok) return host.error.message;
+  return parseDpsEndpoint(text) instanceof Error ? 'dpsEndpoint: the port must be a number 1..65535 without leading zeros' : undefined;
 }
 
 /** `host` or `host:port` as TLS target; what is wrong as text when it does not parse. */

@@ -4,7 +4,7 @@
 // A record whose checksum holds but whose hub host or device id would not pass the hub's identifier checks
 // (written by older firmware, or by hand) reads as absent too: used, it would stop every boot at the hub.
 
-import { checkDeviceId, checkHostName } from '../azure/identifiers';
+import { checkDeviceId, checkHostName, checkIdScope, checkRegistrationId } from '../azure/identifiers';
 import type { KeyValueStore } from '../ports';
 import { encodeJsonRecord, isNonEmptyString, isObject, readJsonRecord } from './json-record';
 import { RecordKind, type RecordFaultCode } from './record';
@@ -103,6 +103,15 @@ export function checkDpsInputs(dps: DpsInputs | undefined, prefix = 'dps'): Stor
   if (!isNonEmptyString(dps.idScope)) return invalidField(`${prefix}.idScope`, 'must be a non-empty string');
   if (!isNonEmptyString(dps.registrationId)) return invalidField(`${prefix}.registrationId`, 'must be a non-empty string');
   if (!ATTESTATION_KINDS.includes(dps.attestation)) return invalidField(`${prefix}.attestation`, `must be one of ${ATTESTATION_KINDS.join(', ')}`);
+  // The same rules the DPS client applies when it dials: a value that passes here never fails there.
+  for (const [field, check] of [
+    ['globalEndpoint', checkHostName],
+    ['idScope', checkIdScope],
+    ['registrationId', checkRegistrationId],
+  ] as const) {
+    const checked = check(dps[field], `${prefix}.${field}`);
+    if (!checked.ok) return { ok: false, error: { code: 'invalid-field', field: `${prefix}.${field}`, message: checked.error.message } };
+  }
   return undefined;
 }
 

@@ -2,6 +2,7 @@
 // tags hold its credentials, and how tag CAs combine with the default roots. Secrets never live here: keys and
 // certificates stay in the security tags, so this record can be listed and logged freely.
 
+import { checkDeviceId, checkHostName, checkModuleId } from '../azure/identifiers';
 import type { KeyValueStore } from '../ports';
 import type { TrustMode } from '../trust/trust-store';
 import { checkDpsInputs, parseDpsInputs, type DpsInputs } from './assignment-store';
@@ -73,6 +74,18 @@ export function checkDeviceConfig(config: DeviceConfig): StorageWrite | undefine
       return invalidField('hub.gatewayHostName', 'must be a non-empty string');
     }
     if (hub.auth !== 'symmetric-key' && hub.auth !== 'x509') return invalidField('hub.auth', 'must be symmetric-key or x509');
+    // The rules the hub client applies when it connects: a stored value that passes here never fails there.
+    const checks: Array<[string, string | undefined, (text: string, field: string) => { ok: true } | { ok: false; error: { message: string } }]> = [
+      ['hub.hostName', hub.hostName, checkHostName],
+      ['hub.deviceId', hub.deviceId, checkDeviceId],
+      ['hub.moduleId', hub.moduleId, checkModuleId],
+      ['hub.gatewayHostName', hub.gatewayHostName, checkHostName],
+    ];
+    for (const [field, value, check] of checks) {
+      if (value === undefined) continue;
+      const checked = check(value, field);
+      if (!checked.ok) return { ok: false, error: { code: 'invalid-field', field, message: checked.error.message } };
+    }
   }
   if (config.dps !== undefined) {
     const dps = checkDpsInputs(config.dps);

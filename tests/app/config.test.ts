@@ -131,6 +131,23 @@ describe('DPS', () => {
     });
   });
 
+  test.each([
+    ['a URL', 'https://global.azure-devices-provisioning.net', 'dpsEndpoint: must be a host name or host:port, not a URL (drop the scheme and any path)'],
+    ['a path after the host', 'global.azure-devices-provisioning.net/', 'dpsEndpoint: character at offset 37 is not allowed (allowed: letters, digits, . and -, then an optional :port)'],
+    ['a port out of range', 'localhost:70000', 'dpsEndpoint: has a port outside 1..65535'],
+    ['a port with a leading zero', 'localhost:08884', 'dpsEndpoint: the port must be a number 1..65535 without leading zeros'],
+    ['an empty label', 'global..net', 'dpsEndpoint: has an empty label'],
+  ])('dpsEndpoint is checked at boot, by the DPS client\'s rules: %s', (_, dpsEndpoint, message) => {
+    expect(error({ idScope: 'scope1', registrationId: 'r', symmetricKey: KEY, dpsEndpoint })).toEqual({ field: 'dpsEndpoint', message });
+  });
+
+  test('dpsEndpoint accepts a host name, an IPv4 literal and host:port', () => {
+    for (const dpsEndpoint of ['global.azure-devices-provisioning.net', '127.0.0.1:8884', 'localhost:8883']) {
+      const result = parseAppConfig({ idScope: 'scope1', registrationId: 'r', symmetricKey: KEY, dpsEndpoint });
+      expect(result.ok && result.config.identity.kind === 'dps' && result.config.identity.endpoint).toBe(dpsEndpoint);
+    }
+  });
+
   test('id scope is checked, and DPS fields without it are refused', () => {
     expect(error({ idScope: 'scope-1', registrationId: 'r', symmetricKey: KEY }).field).toBe('idScope');
     expect(error({ registrationId: 'r', symmetricKey: KEY })).toEqual({ field: 'idScope', message: 'idScope is required when registrationId is given' });

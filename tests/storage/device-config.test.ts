@@ -61,3 +61,26 @@ describe('device configuration record', () => {
     }
   });
 });
+
+describe('every stored field is checked by the rules the hub and DPS clients apply', () => {
+  const stored = (config: unknown) => {
+    const store = createMemoryStore();
+    store.set(DEVICE_CONFIG_KEY, encodeRecord(RecordKind.deviceConfig, 1, new TextEncoder().encode(JSON.stringify(config))));
+    return new DeviceConfigStore(store);
+  };
+
+  test.each([
+    ['hub.hostName', { ...HUB_CONFIG, hub: { ...HUB_CONFIG.hub!, hostName: 'https://hub1.azure-devices.net' } }],
+    ['hub.deviceId', { ...HUB_CONFIG, hub: { ...HUB_CONFIG.hub!, deviceId: 'dev/1' } }],
+    ['hub.moduleId', { ...HUB_CONFIG, hub: { ...HUB_CONFIG.hub!, moduleId: 'm#' } }],
+    ['hub.gatewayHostName', { ...HUB_CONFIG, hub: { ...HUB_CONFIG.hub!, gatewayHostName: 'edge gw' } }],
+    ['dps.globalEndpoint', { ...DPS_CONFIG, dps: { ...DPS_CONFIG.dps!, globalEndpoint: 'https://global.azure-devices-provisioning.net' } }],
+    ['dps.idScope', { ...DPS_CONFIG, dps: { ...DPS_CONFIG.dps!, idScope: '0ne-1' } }],
+    ['dps.registrationId', { ...DPS_CONFIG, dps: { ...DPS_CONFIG.dps!, registrationId: 'sn 1' } }],
+  ])('%s: refused on save (named) and unreadable when stored anyway', (field, config) => {
+    const save = new DeviceConfigStore(createMemoryStore()).save(config as DeviceConfig);
+    expect(save).toMatchObject({ ok: false, error: { code: 'invalid-field', field } });
+    expect(!save.ok && save.error.message.startsWith(`${field}: `)).toBe(true);
+    expect(stored(config).load()).toMatchObject({ ok: false, fault: { code: 'bad-body' } });
+  });
+});
