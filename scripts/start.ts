@@ -2,7 +2,8 @@
 // demo device in a symmetric-key group enrollment, boots the firmware on the Node host trusting the emulator's
 // CA, and shows both sides live: provisioning, connection, telemetry, then a desired-property change, a direct
 // method and a C2D message sent from the emulator, with the device's reactions. Runs until Ctrl-C, which stops the
-// device and the emulator and exits 0.
+// device and the emulator and exits 0 (also as `npm start`: the package script execs node, so no shell is left
+// to die of the signal, and the same Ctrl-C relayed by npm is not taken for a second one).
 //
 //   npx tsx scripts/start.ts [--state-dir DIR] [--hub-port N] [--dps-port N] [--interval-ms N] [--demo-once]
 //
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { startEmulator, type Emulator } from '../emulator/src/emulator';
 import type { EmulatorLogLevel } from '../emulator/src/log';
 import { startNodeFirmware, type NodeFirmware } from '../hosts/node/main-node';
+import { handleStopSignals } from '../hosts/node/stop-signals';
 import { runDemoFlow } from './start/demo-flow';
 
 const USAGE = `usage: npm start -- [--state-dir DIR] [--hub-port N] [--dps-port N] [--interval-ms N] [--demo-once] [--verbose]
@@ -137,12 +139,17 @@ async function main(): Promise<number> {
   };
 
   return new Promise<number>((resolveExit) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      out(`[demo] ${signal}: stopping the device and the emulator`);
-      void shutdown(0).then(resolveExit);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // Installed for the rest of the process: main() ends in process.exit.
+    handleStopSignals({
+      stop: (signal) => {
+        out(`[demo] ${signal}: stopping the device and the emulator`);
+        void shutdown(0).then(resolveExit);
+      },
+      force: (signal) => {
+        out(`[demo] ${signal} again: exiting without waiting`);
+        process.exit(130);
+      },
+    });
 
     void device.started.then((state) => {
       if (state === 'failed' && !finished) {

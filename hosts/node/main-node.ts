@@ -1,6 +1,7 @@
 // The firmware on Node: configuration from a JSON file and/or flags, the Node host (TLS, timers, file or memory
 // store), the default roots from certs/ plus any extra CA (a local emulator's), then src/main.ts. SIGINT and
-// SIGTERM close everything in order and exit 0; `reboot` restarts the firmware object in place.
+// SIGTERM close everything in order and exit 0, also under `npm run device` (the same Ctrl-C relayed by npm is
+// not a second one: hosts/node/stop-signals.ts); `reboot` restarts the firmware object in place.
 //
 //   npx tsx hosts/node/main-node.ts --config device.json
 //   npx tsx hosts/node/main-node.ts --id-scope 0ne00000001 --registration-id dev-1 --group-key ... \
@@ -20,6 +21,7 @@ import { FileStore } from './file-store';
 import { createNodeHost } from './index';
 import { createMemoryStore } from './memory-store';
 import { createNodeLogger } from './node-logger';
+import { handleStopSignals } from './stop-signals';
 
 export const USAGE = `usage: main-node [--config FILE] [options]
 
@@ -45,7 +47,11 @@ export const USAGE = `usage: main-node [--config FILE] [options]
 
   Without an identity the store's configuration (written by 'npm run iot-store -- config set') is used.
   Keys given as flags are visible to other users of this machine (ps): prefer --config with a 0600 file.
-  Exit codes: 0 stopped by SIGINT/SIGTERM, 1 the firmware failed, 2 bad flags or configuration file.`;
+  A --store file that cannot be read (damaged, or not a store) reads as empty and is kept aside, byte for byte,
+  as FILE.unreadable-<UTC time> before the first write; the device then provisions again.
+  Exit codes: 0 stopped by SIGINT/SIGTERM (also under npm run device), 1 the firmware failed, 2 bad flags or
+  configuration (any field: named, its value never shown), 130 a second Ctrl-C a second or more after the first
+  while stopping.`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -263,29 +269,28 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
+    const dispose = handleStopSignals({
+      stop: (signal) => {
+        if (stopping) return;
+        stopping = true;
+        io.stderr(`main-node: ${signal} received, stopping`);
+        void node.stop().then(() => {
+          dispose();
+          resolveExit(0);
+        });
+      },
+      force: (signal) => {
         io.stderr(`main-node: ${signal} again, exiting without waiting`);
         process.exit(130);
-      }
-      stopping = true;
-      io.stderr(`main-node: ${signal} received, stopping`);
-      void node.stop().then(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        resolveExit(0);
-      });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+      },
+    });
     void node.started.then((state) => {
       if (state !== 'failed' || stopping) return;
       // A device would wait for a new configuration; a command line says what is wrong and ends.
       stopping = true;
       const configError = node.firmware.failure?.startsWith('configuration error') ?? false;
       void node.stop().then(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        dispose();
         resolveExit(configError ? 2 : 1);
       });
     });
@@ -296,6 +301,9 @@ const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pat
 if (invokedDirectly) {
   void runNodeMain(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
+    // A relayed copy of the Ctrl-C that stopped us may still arrive: it must not turn exit 0 into death by SIGINT.
+    process.on('SIGINT', () => {});
+    process.on('SIGTERM', () => {});
     // Sockets close within their grace period; anything still open after that must not keep us alive.
     setTimeout(() => process.exit(code), 3000).unref();
   });

@@ -114,6 +114,71 @@ describe('exit codes', () => {
     expect(err.join('\n')).toContain('configuration error: groupKey: is not valid base64');
     expect(err.join('\n')).not.toContain('not base64!');
   });
+
+  test('a DPS endpoint given as a URL exits 2 at boot, naming dpsEndpoint, before any network use', async () => {
+    const { err, io: streams } = io();
+    const argv = ['--id-scope', '0ne00000001', '--registration-id', 'dev-1', '--symmetric-key', SECRET, '--dps-endpoint', 'https://global.azure-devices-provisioning.net'];
+    expect(await runNodeMain([...argv, '--log-level', 'error'], streams)).toBe(2);
+    expect(err.join('\n')).toContain('configuration error: dpsEndpoint: must be a host name or host:port, not a URL');
+    expect(err.join('\n')).not.toContain(SECRET);
+  });
+});
+
+/** True once no process of the group is left (polled: the group's last process may exit after its leader). */
+async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
+  const alive = (): boolean => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  for (const started = Date.now(); Date.now() - started < withinMs; ) {
+    if (!alive()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !alive();
+}
+
+/** `npm run device -- ...` in its own process group, as a terminal runs it. */
+function npmRunDevice(args: string[]) {
+  const child = spawn('npm', ['run', '-s', 'device', '--', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exited, output: () => output };
+}
+
+describe('the documented exit codes hold under `npm run device`', () => {
+  test('a DPS endpoint given as a URL: exit 2, naming dpsEndpoint and not the key', async () => {
+    const run = npmRunDevice(['--id-scope', '0ne00000001', '--registration-id', 'dev-1', '--symmetric-key', SECRET, '--dps-endpoint', 'https://global.azure-devices-provisioning.net']);
+    try {
+      expect(await run.exited).toEqual({ code: 2, signal: null });
+      expect(run.output()).toContain('[error] firmware: configuration error: dpsEndpoint: must be a host name or host:port, not a URL');
+      expect(run.output()).not.toContain(SECRET);
+    } finally {
+      if (!(await groupGone(run.child.pid!, 3000))) process.kill(-run.child.pid!, 'SIGKILL');
+    }
+  }, 30_000);
+
+  test('Ctrl-C (SIGINT to the whole process group) while provisioning: exit 0, nothing left running', async () => {
+    // Port 1 on loopback refuses at once: the device keeps waiting to retry DPS until it is stopped.
+    const run = npmRunDevice(['--id-scope', '0ne00000001', '--registration-id', 'dev-1', '--symmetric-key', SECRET, '--dps-endpoint', '127.0.0.1:1']);
+    try {
+      for (const started = Date.now(); !/boot: provisioning failed/.test(run.output()) && Date.now() - started < 20_000; ) await new Promise((r) => setTimeout(r, 50));
+      expect(run.output()).toMatch(/boot: provisioning failed/);
+      process.kill(-run.child.pid!, 'SIGINT');
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      expect(run.output()).toMatch(/main-node: SIGINT received, stopping/);
+      expect(run.output()).not.toMatch(/again, exiting without waiting/);
+      expect(run.output()).toMatch(/\[info\] firmware: stopped/);
+      expect(await groupGone(run.child.pid!, 3000)).toBe(true);
+    } finally {
+      if (!(await groupGone(run.child.pid!, 0))) process.kill(-run.child.pid!, 'SIGKILL');
+    }
+  }, 30_000);
 });
 
 describe('a real process against the emulator', () => {
@@ -140,13 +205,8 @@ describe('a real process against the emulator', () => {
         expect(output).toMatch(/\[info\] firmware: connected to the hub as device node-entry-dev/);
         expect(output).toMatch(/main-node: SIGTERM received, stopping/);
         expect(output).toMatch(/\[info\] firmware: stopped/);
-        let alive = true;
-        try {
-          process.kill(-child.pid!, 0);
-        } catch {
-          alive = false;
-        }
-        expect(alive).toBe(false);
+        // tsx's own helpers may take a moment longer than the process we waited for.
+        expect(await groupGone(child.pid!, 3000)).toBe(true);
       } finally {
         try {
           process.kill(-child.pid!, 'SIGKILL');
