@@ -457,6 +457,8 @@ export class HubClient {
 
   /** In 'stopped': refusals can clear by themselves, so one more attempt comes after the slow delay. */
   private scheduleSlowRetry(delayMs: number): void {
+    // An 'error' listener may have closed the client while the stop was being reported: then nothing is left.
+    if (this.current !== 'stopped') return;
     this.failures = 0;
     this.emitter.emit('reconnecting', { attempt: 1, delayMs });
     this.clearTimer('retry');

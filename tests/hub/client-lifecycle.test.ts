@@ -122,6 +122,23 @@ describe('authentication failures are not retried quickly', () => {
     expect(fx.clock.pendingCount).toBe(0);
   });
 
+  it('an error listener that closes the client on the refusal leaves no slow-retry timer behind', async () => {
+    const fx = setupHub();
+    const seen: string[] = [];
+    fx.client.on('error', (error) => {
+      seen.push(error.code);
+      void fx.client.close();
+    });
+    const connected = track(fx.client.connect());
+    await acceptConnection(fx, connackRefused(5));
+    expect(seen).toEqual(['auth-failed']);
+    expect(connected.error).toMatchObject({ code: 'closed' });
+    expect(fx.client.state).toBe('closed');
+    expect(fx.clock.pendingCount).toBe(0);
+    await fx.clock.advanceSettled(3_600_000);
+    expect(fx.transport.connections).toHaveLength(1);
+  });
+
   it('refuses an unusable stoppedRetryMs at construction, naming it', () => {
     for (const stoppedRetryMs of [0, -5, 1.5]) {
       expect(() => setupHub({ stoppedRetryMs })).toThrow(expect.objectContaining({ code: 'invalid-config', field: 'stoppedRetryMs' }));
