@@ -13,5 +13,7 @@ export default {
     '^x509$': '<rootDir>/tests/moddable/fakes/x509.ts',
   },
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
+  // Every state machine throws on an illegal move under test (src/state-machine.ts).
+  setupFiles: ['<rootDir>/tests/setup/strict-moves.ts'],
   testTimeout: 30000,
 };

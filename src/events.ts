@@ -1,14 +1,14 @@
-// A minimal typed event emitter that runs the same on XS and Node (no host EventEmitter).
-// A throwing listener is reported to `onListenerError` instead of unwinding into the emitter's caller,
-// so one bad handler cannot break a protocol state machine mid-transition.
+// The one event emitter of src/, typed and the same on XS and Node (no host EventEmitter). Classes with events
+// extend Emitter: on/once/off are written once here, emit stays protected so only the owner raises its events.
+// A throwing listener is handed to listenerFailed() instead of unwinding into the emitter's caller, so one bad
+// handler cannot break a protocol state machine mid-transition; owners override it to log.
 
 type Listener<T> = (payload: T) => void;
 
-export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
+export class Emitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners: { [K in keyof Events]?: Listener<Events[K]>[] } = {};
 
-  constructor(private readonly onListenerError: (error: unknown, event: string) => void = () => {}) {}
-
+  /** Subscribes; the returned function unsubscribes. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     const list = (this.listeners[event] ??= []);
     list.push(listener);
@@ -30,19 +30,39 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     if (i >= 0) list.splice(i, 1);
   }
 
-  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+  listenerCount<K extends keyof Events>(event: K): number {
+    return this.listeners[event]?.length ?? 0;
+  }
+
+  protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const list = this.listeners[event];
     if (!list) return;
     for (const listener of list.slice()) {
       try {
         listener(payload);
       } catch (error) {
-        this.onListenerError(error, String(event));
+        this.listenerFailed(error, String(event));
       }
     }
   }
 
-  listenerCount<K extends keyof Events>(event: K): number {
-    return this.listeners[event]?.length ?? 0;
+  /** A listener threw; the default drops it. */
+  protected listenerFailed(_error: unknown, _event: string): void {}
+}
+
+/**
+ * Transitional: an Emitter an owner holds instead of extending (public emit). Goes once the clients extend Emitter.
+ */
+export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> extends Emitter<Events> {
+  constructor(private readonly onListenerError: (error: unknown, event: string) => void = () => {}) {
+    super();
+  }
+
+  override emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    super.emit(event, payload);
+  }
+
+  protected override listenerFailed(error: unknown, event: string): void {
+    this.onListenerError(error, event);
   }
 }
