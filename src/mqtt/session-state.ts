@@ -1,6 +1,8 @@
-// The MQTT client session's lifecycle as explicit states and one pure transition function.
-// The shell (session.ts) feeds it inputs from the API, the transport and timers; an input the table does not
-// list for the current state is refused, so an out-of-order callback cannot move the session anywhere odd.
+// The MQTT client session's lifecycle as explicit states and one transition table, run by the one helper
+// (src/state-machine.ts). The shell (session.ts) feeds it inputs from the API, the transport and timers and only
+// feeds inputs the table allows; any other input is a bug in the shell and is refused by the helper's policy.
+
+import { StateMachine, type MoveTable } from '../state-machine';
 
 export type SessionState =
   | 'idle' // never connected
@@ -17,7 +19,7 @@ export type SessionInput =
   | 'disconnect' // API: disconnect() while connected
   | 'closed'; // anything that ends the connection: failures, timeouts, refusals, local close
 
-const TABLE: { readonly [S in SessionState]: { readonly [I in SessionInput]?: SessionState } } = {
+export const SESSION_MOVES: MoveTable<SessionState, SessionInput> = {
   idle: { connect: 'connecting' },
   connecting: { 'transport-open': 'awaiting-connack', closed: 'closed' },
   'awaiting-connack': { 'connack-accepted': 'connected', closed: 'closed' },
@@ -26,9 +28,9 @@ const TABLE: { readonly [S in SessionState]: { readonly [I in SessionInput]?: Se
   closed: { connect: 'connecting' },
 };
 
-/** The state after `input`, or undefined when `input` is not allowed in `state`. */
-export function transition(state: SessionState, input: SessionInput): SessionState | undefined {
-  return TABLE[state][input];
+/** The session's machine, starting idle; a refused move is reported through `log`. */
+export function sessionMachine(log?: (message: string) => void): StateMachine<SessionState, SessionInput> {
+  return new StateMachine(SESSION_MOVES, 'idle', { name: 'mqtt', log });
 }
 
 /** States in which a transport is attached to the session. */

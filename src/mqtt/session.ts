@@ -26,7 +26,8 @@
 //   and are resent with DUP set. encodePublish() + publishEncoded() let the owner keep a reference to those same
 //   bytes (the hub's outbox does) instead of the payload.
 
-import { TypedEmitter } from '../events';
+import { errorText, isThenable } from '../errors';
+import { Emitter } from '../events';
 import type { Logger, Timers, TimerHandle, Transport, TransportCloseReason, TransportError, TransportEvents, TransportFactory } from '../ports';
 import { encodePacket } from './encode';
 import { InflightTable } from './inflight';
@@ -39,7 +40,7 @@ import { AckOrder } from './session-ack-order';
 import type { AckTicket } from './session-ack-order';
 import { MqttConnectError, MqttSessionError, describeReturnCode } from './session-errors';
 import { clearPublishDup, setPublishDup, setPublishPacketId } from './session-publish-bytes';
-import { hasConnection, transition } from './session-state';
+import { hasConnection, sessionMachine } from './session-state';
 import type { SessionInput, SessionState } from './session-state';
 import type {
   IncomingMessage,
@@ -146,18 +147,6 @@ interface Connection {
   disconnectTimer?: TimerHandle;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 function optionInteger(name: string, value: number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min) {
@@ -166,8 +155,7 @@ function optionInteger(name: string, value: number | undefined, fallback: number
   return value;
 }
 
-export class MqttSession {
-  private readonly emitter: TypedEmitter<MqttSessionEvents>;
+export class MqttSession extends Emitter<MqttSessionEvents> {
   private readonly transportFactory: TransportFactory;
   private readonly timers: Timers;
   private readonly logger: Logger | undefined;
@@ -177,7 +165,7 @@ export class MqttSession {
   private readonly disconnectTimeoutMs: number;
   private readonly maxPacketSize: number;
 
-  private current: SessionState = 'idle';
+  private readonly machine = sessionMachine((message) => this.log('error', message));
   private conn: Connection | undefined;
   private readonly ids = new PacketIdAllocator();
   private readonly inflight = new InflightTable();
@@ -187,6 +175,7 @@ export class MqttSession {
 
   /** Throws MqttSessionError 'invalid-argument' for options out of range (a programming error, caught at start-up). */
   constructor(deps: MqttSessionDeps, options: MqttSessionOptions = {}) {
+    super();
     this.transportFactory = deps.transport;
     this.timers = deps.timers;
     this.logger = deps.logger;
@@ -195,11 +184,14 @@ export class MqttSession {
     this.pingTimeoutMs = optionInteger('pingTimeoutMs', options.pingTimeoutMs, DEFAULT_PING_TIMEOUT_MS, 1);
     this.disconnectTimeoutMs = optionInteger('disconnectTimeoutMs', options.disconnectTimeoutMs, DEFAULT_DISCONNECT_TIMEOUT_MS, 1);
     this.maxPacketSize = optionInteger('maxPacketSize', options.maxPacketSize, DEFAULT_MAX_PACKET_SIZE, 2);
-    this.emitter = new TypedEmitter<MqttSessionEvents>((error, event) => this.onListenerError(error, event));
   }
 
   get state(): SessionState {
-    return this.current;
+    return this.machine.state;
+  }
+
+  private get current(): SessionState {
+    return this.machine.state;
   }
 
   /** QoS 1 publishes sent and awaiting PUBACK (including ones kept from a closed connection). */
@@ -210,18 +202,6 @@ export class MqttSession {
   /** Publishes waiting for the in-flight window or the transport. */
   get queuedCount(): number {
     return this.queue.length;
-  }
-
-  on<K extends keyof MqttSessionEvents>(event: K, listener: (payload: MqttSessionEvents[K]) => void): () => void {
-    return this.emitter.on(event, listener);
-  }
-
-  once<K extends keyof MqttSessionEvents>(event: K, listener: (payload: MqttSessionEvents[K]) => void): () => void {
-    return this.emitter.once(event, listener);
-  }
-
-  off<K extends keyof MqttSessionEvents>(event: K, listener: (payload: MqttSessionEvents[K]) => void): void {
-    this.emitter.off(event, listener);
   }
 
   /** The one consumer of incoming PUBLISHes whose completion gates the QoS 1 PUBACK (see the file comment). */
@@ -635,7 +615,7 @@ export class MqttSession {
     conn.outcomeSettled = true;
     this.log('info', `connected (session present: ${packet.sessionPresent})`);
     this.emitState(previous);
-    this.emitter.emit('connected', { sessionPresent: packet.sessionPresent });
+    this.emit('connected', { sessionPresent: packet.sessionPresent });
     conn.outcome.resolve({ sessionPresent: packet.sessionPresent });
     this.pump();
   }
@@ -694,7 +674,7 @@ export class MqttSession {
     const done = (): void => {
       if (ticket !== undefined) this.onHandled(conn, ticket);
     };
-    this.emitter.emit('message', message);
+    this.emit('message', message);
     const handler = this.handler;
     if (handler === undefined) {
       done();
@@ -727,7 +707,7 @@ export class MqttSession {
     this.log('warn', `incoming PUBLISH of ${skipped.size} bytes skipped: over the ${this.maxPacketSize}-byte limit`);
     const event: MqttSessionEvents['oversized'] = { topic: skipped.topic, qos: skipped.qos, size: skipped.size, limit: this.maxPacketSize };
     if (skipped.packetId !== undefined) event.packetId = skipped.packetId;
-    this.emitter.emit('oversized', event);
+    this.emit('oversized', event);
     if (this.conn === conn && skipped.packetId !== undefined) this.onHandled(conn, conn.acks.expect(skipped.packetId));
   }
 
@@ -750,8 +730,8 @@ export class MqttSession {
 
   /** 'error' events with nobody listening still reach the log instead of vanishing. */
   private reportError(error: MqttSessionError): void {
-    if (this.emitter.listenerCount('error') === 0) this.log('warn', error.message);
-    this.emitter.emit('error', error);
+    if (this.listenerCount('error') === 0) this.log('warn', error.message);
+    this.emit('error', error);
   }
 
   // ---- Outgoing bytes -------------------------------------------------------------------------------------
@@ -919,7 +899,7 @@ export class MqttSession {
 
     this.log(reason.code === 'local' ? 'info' : 'warn', `connection closed (${reason.code}): ${reason.message}`);
     this.emitState(previous);
-    this.emitter.emit('close', { reason });
+    this.emit('close', { reason });
   }
 
   private closeQuietly(transport: Transport): void {
@@ -935,21 +915,16 @@ export class MqttSession {
   /** Applies a transition; returns the state it left (the caller emits once its bookkeeping is done). */
   private move(input: SessionInput): SessionState {
     const previous = this.current;
-    const next = transition(previous, input);
-    if (next === undefined) {
-      // The shell only feeds inputs the table allows; reaching this is a bug in this file, so make it loud.
-      throw new MqttSessionError('invalid-state', `no transition for ${input} in state ${previous}`);
-    }
-    this.current = next;
+    this.machine.move(input);
     return previous;
   }
 
   private emitState(previous: SessionState): void {
     this.log('debug', `state ${previous} -> ${this.current}`);
-    this.emitter.emit('state', { state: this.current, previous });
+    this.emit('state', { state: this.current, previous });
   }
 
-  private onListenerError(error: unknown, event: string): void {
+  protected override listenerFailed(error: unknown, event: string): void {
     if (event === 'error') {
       this.log('error', `an 'error' listener threw: ${errorText(error)}`);
       return;

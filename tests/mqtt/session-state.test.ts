@@ -1,4 +1,5 @@
-import { hasConnection, transition } from '../../src/mqtt/session-state';
+import { hasConnection, SESSION_MOVES, sessionMachine } from '../../src/mqtt/session-state';
+import { IllegalMoveError } from '../../src/state-machine';
 import type { SessionInput, SessionState } from '../../src/mqtt/session-state';
 
 const STATES: SessionState[] = ['idle', 'connecting', 'awaiting-connack', 'connected', 'disconnecting', 'closed'];
@@ -9,7 +10,7 @@ describe('session transition table', () => {
     const table: string[] = [];
     for (const state of STATES) {
       for (const input of INPUTS) {
-        const next = transition(state, input);
+        const next = SESSION_MOVES[state][input];
         if (next !== undefined) table.push(`${state} --${input}--> ${next}`);
       }
     }
@@ -28,5 +29,14 @@ describe('session transition table', () => {
 
   it('says which states hold a transport', () => {
     expect(STATES.filter(hasConnection)).toEqual(['connecting', 'awaiting-connack', 'connected', 'disconnecting']);
+  });
+});
+
+describe('the session refuses an illegal move', () => {
+  it('throws under test, naming the input and the state, and stays where it was', () => {
+    const machine = sessionMachine();
+    expect(() => machine.move('connack-accepted')).toThrow(IllegalMoveError);
+    expect(() => machine.move('connack-accepted')).toThrow('mqtt: illegal move connack-accepted in state idle');
+    expect(machine.state).toBe('idle');
   });
 });
