@@ -14,7 +14,7 @@ import { parseJson } from '../../src/azure/json';
 import { checkTwinPatch } from '../../src/azure/limits';
 import { parseMethodRequestTopic, methodResponseTopic } from '../../src/azure/method-topics';
 import { buildPropertyBag, parsePropertyBag } from '../../src/azure/property-bag';
-import type { Result } from '../../src/azure/result';
+import type { Result } from '../../src/result';
 import { buildSasToken, parseSasToken, sasSignatureMatches, type HmacSha256 } from '../../src/azure/sas-token';
 import { parseTwinDocument, parseDesiredPatch } from '../../src/azure/twin-json';
 import { parseTwinDesiredTopic, parseTwinResponseTopic } from '../../src/azure/twin-topics';
@@ -103,7 +103,7 @@ export function fuzzAzureParsers(options: AzureFuzzOptions): FuzzStats {
       if (!quiet) addFailure(stats, { property, target, detail: `input ${i}: ${detail}`, input: shown });
     };
     /** Records a result and checks the shape of its error. */
-    const check = <T>(what: string, result: Result<T>, secrets: readonly string[] = []): result is { ok: true; value: T } => {
+    const check = <T>(what: string, result: Result<T, AzureError>, secrets: readonly string[] = []): result is { ok: true; value: T } => {
       if (result.ok) return true;
       const error = result.error;
       if (!(error instanceof AzureError)) fail('error-type', `${what} failed without an AzureError`);

@@ -2,6 +2,8 @@
 // input from the network cannot unwind a state machine. `field` names what was wrong; messages describe the
 // problem without quoting the offending value, because values are often keys, signatures or tokens.
 
+import { err } from '../result';
+
 export type AzureErrorCode =
   | 'clock-not-set' // signing needs real time and the wall clock is not set yet
   | 'invalid-argument' // a value handed to a builder has the wrong form or range
@@ -34,4 +36,9 @@ export class AzureError extends Error {
     this.code = code;
     this.field = field;
   }
+}
+
+/** The failed Result of an Azure builder or parser: `return fail(code, field, detail)`. */
+export function fail(code: AzureErrorCode, field: string | undefined, detail: string): { ok: false; error: AzureError } {
+  return err(new AzureError(code, field, detail));
 }

@@ -4,11 +4,12 @@
 
 import { checkDeviceId } from './identifiers';
 import { findProperty, parsePropertyBag, type Property } from './property-bag';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 const MARKER = '/messages/devicebound';
 
-export function c2dSubscribeFilter(deviceId: string): Result<string> {
+export function c2dSubscribeFilter(deviceId: string): Result<string, AzureError> {
   const id = checkDeviceId(deviceId);
   if (!id.ok) return id;
   return ok(`devices/${deviceId}${MARKER}/#`);
@@ -48,7 +49,7 @@ export function isSystemPropertyName(name: string): boolean {
 }
 
 /** With `expectedDeviceId`, a message for another device is a mismatch rather than a message. */
-export function parseC2dTopic(topic: string, expectedDeviceId?: string): Result<C2dMessageTopic> {
+export function parseC2dTopic(topic: string, expectedDeviceId?: string): Result<C2dMessageTopic, AzureError> {
   if (!topic.startsWith('devices/')) return fail('topic-mismatch', 'c2d topic', "does not start with 'devices/'");
   const slash = topic.indexOf('/', 'devices/'.length);
   if (slash < 0 || !topic.startsWith(MARKER, slash)) {

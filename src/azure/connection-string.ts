@@ -7,7 +7,8 @@
 
 import { base64Decode } from '../encoding/base64';
 import { checkDeviceId, checkHostName, checkModuleId } from './identifiers';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export interface DeviceConnectionString {
   hostName: string;
@@ -42,7 +43,7 @@ function caseInsensitiveMatch(name: string): FieldName | undefined {
   return FIELDS.find((f) => f.toLowerCase() === lower);
 }
 
-export function parseConnectionString(text: string): Result<DeviceConnectionString> {
+export function parseConnectionString(text: string): Result<DeviceConnectionString, AzureError> {
   const values: Partial<Record<FieldName, string>> = {};
   const segments = text.trim().split(';');
   for (let s = 0; s < segments.length; s++) {

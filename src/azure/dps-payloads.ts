@@ -4,7 +4,8 @@
 
 import { checkDeviceId, checkHostName, checkRegistrationId } from './identifiers';
 import { isJsonObject, parseJson, type JsonObject, type JsonValue } from './json';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 import { isRetryableStatus } from './status';
 
 export type DpsRegistrationStatus = 'unassigned' | 'assigning' | 'assigned' | 'failed' | 'disabled';
@@ -54,7 +55,7 @@ export interface DpsServiceError {
   message?: string;
 }
 
-export function buildDpsRegisterBody(registrationId: string, payload?: JsonValue): Result<string> {
+export function buildDpsRegisterBody(registrationId: string, payload?: JsonValue): Result<string, AzureError> {
   const reg = checkRegistrationId(registrationId);
   if (!reg.ok) return reg;
   const body: JsonObject = { registrationId };
@@ -114,7 +115,7 @@ function parseError(status: number, body: Uint8Array | string): DpsServiceError 
  * `status` is the one from the response topic. Error statuses (>= 300) always give an `error` outcome, whatever
  * the body holds, because the status alone decides what to do next; success bodies must be well-formed.
  */
-export function parseDpsResponse(status: number, body: Uint8Array | string): Result<DpsOutcome> {
+export function parseDpsResponse(status: number, body: Uint8Array | string): Result<DpsOutcome, AzureError> {
   if (status >= 300) return ok(parseError(status, body));
   const parsed = parseJson(body, 'dps response');
   if (!parsed.ok) return parsed;

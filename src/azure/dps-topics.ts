@@ -2,7 +2,8 @@
 // optional `retry-after={seconds}`; DPS does not promise the parameter order, so they are looked up by name.
 
 import { percentEncode } from '../encoding/percent';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 import { optionalParam, parseCount, parseStatus, requiredParam, splitTopic } from './topic-parts';
 
 export const DPS_RESPONSE_FILTER = '$dps/registrations/res/#';
@@ -24,7 +25,7 @@ export interface DpsResponseTopic {
   retryAfterSeconds?: number;
 }
 
-export function parseDpsResponseTopic(topic: string): Result<DpsResponseTopic> {
+export function parseDpsResponseTopic(topic: string): Result<DpsResponseTopic, AzureError> {
   const parts = splitTopic(topic, RESPONSE_PREFIX, 'dps response topic');
   if (!parts.ok) return parts;
   const status = parseStatus(parts.value.head, 'dps response topic');

@@ -7,7 +7,8 @@
 // - ID scopes: 1-64 ASCII letters and digits
 // - host names: 1-253 characters from A-Z a-z 0-9 . - (DNS names and IPv4 literals; no port)
 
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 const ID_PUNCTUATION = "-.%_*?!(),:=@$'";
 const REGISTRATION_PUNCTUATION = '-._:';
@@ -16,7 +17,7 @@ function isAsciiAlnum(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
-function check(value: string, field: string, max: number, punctuation: string, what: string): Result<string> {
+function check(value: string, field: string, max: number, punctuation: string, what: string): Result<string, AzureError> {
   if (value.length === 0) return fail('empty-field', field, 'must not be empty');
   if (value.length > max) return fail('invalid-value', field, `is ${value.length} characters long; the limit is ${max}`);
   for (let i = 0; i < value.length; i++) {
@@ -28,19 +29,19 @@ function check(value: string, field: string, max: number, punctuation: string, w
   return ok(value);
 }
 
-export function checkDeviceId(id: string, field = 'deviceId'): Result<string> {
+export function checkDeviceId(id: string, field = 'deviceId'): Result<string, AzureError> {
   return check(id, field, 128, ID_PUNCTUATION, `allowed: letters, digits and ${ID_PUNCTUATION}`);
 }
 
-export function checkModuleId(id: string, field = 'moduleId'): Result<string> {
+export function checkModuleId(id: string, field = 'moduleId'): Result<string, AzureError> {
   return check(id, field, 128, ID_PUNCTUATION, `allowed: letters, digits and ${ID_PUNCTUATION}`);
 }
 
-export function checkRegistrationId(id: string, field = 'registrationId'): Result<string> {
+export function checkRegistrationId(id: string, field = 'registrationId'): Result<string, AzureError> {
   return check(id, field, 128, REGISTRATION_PUNCTUATION, `allowed: letters, digits and ${REGISTRATION_PUNCTUATION}`);
 }
 
-export function checkIdScope(scope: string, field = 'idScope'): Result<string> {
+export function checkIdScope(scope: string, field = 'idScope'): Result<string, AzureError> {
   return check(scope, field, 64, '', 'allowed: letters and digits');
 }
 
@@ -48,7 +49,7 @@ export function checkIdScope(scope: string, field = 'idScope'): Result<string> {
  * A host name, optionally followed by `:port`. Azure's hosts never carry a port, but a local emulator or a test
  * hub does (`localhost:8883`), and the Node SDK signs for the whole text, so the port is part of the name here.
  */
-export function checkHostName(text: string, field = 'hostName'): Result<string> {
+export function checkHostName(text: string, field = 'hostName'): Result<string, AzureError> {
   const { host, port } = splitHostPort(text);
   if (port !== undefined && !(port >= 1 && port <= 65535)) return fail('invalid-value', field, 'has a port outside 1..65535');
   const r = check(host, field, 253, '.-', 'allowed: letters, digits, . and -, then an optional :port');

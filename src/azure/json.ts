@@ -2,7 +2,8 @@
 // is not UTF-8 or not JSON becomes an error value, never an exception inside a protocol handler.
 
 import { utf8Decode } from '../encoding/utf8';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -18,13 +19,13 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function decodePayloadText(payload: Uint8Array | string, field: string): Result<string> {
+export function decodePayloadText(payload: Uint8Array | string, field: string): Result<string, AzureError> {
   if (typeof payload === 'string') return ok(payload);
   const text = utf8Decode(payload);
   return text === undefined ? fail('invalid-utf8', field, 'is not valid UTF-8') : ok(text);
 }
 
-export function parseJson(payload: Uint8Array | string, field = 'payload', options: ParseJsonOptions = {}): Result<JsonValue> {
+export function parseJson(payload: Uint8Array | string, field = 'payload', options: ParseJsonOptions = {}): Result<JsonValue, AzureError> {
   const text = decodePayloadText(payload, field);
   if (!text.ok) return text;
   // A leading byte-order mark is legal UTF-8 but JSON.parse rejects it.
@@ -40,7 +41,7 @@ export function parseJson(payload: Uint8Array | string, field = 'payload', optio
   }
 }
 
-export function parseJsonObject(payload: Uint8Array | string, field = 'payload'): Result<JsonObject> {
+export function parseJsonObject(payload: Uint8Array | string, field = 'payload'): Result<JsonObject, AzureError> {
   const value = parseJson(payload, field);
   if (!value.ok) return value;
   if (!isJsonObject(value.value)) return fail('invalid-payload', field, 'is not a JSON object');

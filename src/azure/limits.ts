@@ -13,7 +13,8 @@
 
 import { isWellFormedUtf16, utf8Length } from '../encoding/utf8';
 import type { Property } from './property-bag';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export const MAX_TELEMETRY_BYTES = 256 * 1024;
 export const MAX_MQTT_TOPIC_BYTES = 65535;
@@ -25,7 +26,7 @@ export const MAX_METHOD_PAYLOAD_BYTES = 128 * 1024;
 
 const NAME_PUNCTUATION = "!#$%&'*+-.^_`|~";
 
-export function checkApplicationPropertyName(name: string): Result<string> {
+export function checkApplicationPropertyName(name: string): Result<string, AzureError> {
   if (name.length === 0) return fail('invalid-name', 'property name', 'must not be empty');
   if (name.startsWith('$.')) return fail('invalid-name', name, "names starting with '$.' are reserved for system properties");
   if (name.toLowerCase().startsWith('iothub-')) return fail('invalid-name', name, "names starting with 'iothub-' are reserved");
@@ -39,7 +40,7 @@ export function checkApplicationPropertyName(name: string): Result<string> {
   return ok(name);
 }
 
-export function checkApplicationProperties(properties: readonly Property[]): Result<readonly Property[]> {
+export function checkApplicationProperties(properties: readonly Property[]): Result<readonly Property[], AzureError> {
   for (const { name, value } of properties) {
     const n = checkApplicationPropertyName(name);
     if (!n.ok) return n;
@@ -48,7 +49,7 @@ export function checkApplicationProperties(properties: readonly Property[]): Res
   return ok(properties);
 }
 
-export function checkTelemetrySize(payloadBytes: number, topic: string): Result<number> {
+export function checkTelemetrySize(payloadBytes: number, topic: string): Result<number, AzureError> {
   const topicBytes = utf8Length(topic);
   if (topicBytes > MAX_MQTT_TOPIC_BYTES) {
     return fail('too-large', 'topic', `is ${topicBytes} bytes with its properties; MQTT allows ${MAX_MQTT_TOPIC_BYTES}`);
@@ -60,14 +61,14 @@ export function checkTelemetrySize(payloadBytes: number, topic: string): Result<
   return ok(total);
 }
 
-export function checkMethodPayloadSize(payloadBytes: number): Result<number> {
+export function checkMethodPayloadSize(payloadBytes: number): Result<number, AzureError> {
   if (payloadBytes > MAX_METHOD_PAYLOAD_BYTES) {
     return fail('too-large', 'method payload', `is ${payloadBytes} bytes; the hub allows ${MAX_METHOD_PAYLOAD_BYTES}`);
   }
   return ok(payloadBytes);
 }
 
-export function checkTwinKey(key: string, path = key): Result<string> {
+export function checkTwinKey(key: string, path = key): Result<string, AzureError> {
   if (key.length === 0) return fail('invalid-name', path || 'twin key', 'twin keys must not be empty');
   if (utf8Length(key) > MAX_TWIN_KEY_BYTES) {
     return fail('invalid-name', 'twin key', `is longer than ${MAX_TWIN_KEY_BYTES} bytes`);
@@ -90,7 +91,7 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function checkTwinValue(value: unknown, path: string, depth: number): Result<true> {
+function checkTwinValue(value: unknown, path: string, depth: number): Result<true, AzureError> {
   if (value === null || typeof value === 'boolean') return ok(true);
   if (typeof value === 'number') {
     return Number.isFinite(value) ? ok(true) : fail('invalid-value', path, 'numbers must be finite');
@@ -125,7 +126,7 @@ function checkTwinValue(value: unknown, path: string, depth: number): Result<tru
 }
 
 /** Validates a reported-properties patch and returns its JSON text, ready to publish. */
-export function checkTwinPatch(patch: unknown): Result<string> {
+export function checkTwinPatch(patch: unknown): Result<string, AzureError> {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch) || !isPlainObject(patch)) {
     return fail('invalid-argument', 'patch', 'must be a plain JSON object');
   }

@@ -3,7 +3,8 @@
 // it round-trips exactly for any rid the hub writes in the canonical encoding.
 
 import { percentDecode, percentEncode } from '../encoding/percent';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 import { requiredParam, splitTopic } from './topic-parts';
 
 export const METHODS_FILTER = '$iothub/methods/POST/#';
@@ -15,7 +16,7 @@ export interface MethodRequest {
   rid: string;
 }
 
-export function parseMethodRequestTopic(topic: string): Result<MethodRequest> {
+export function parseMethodRequestTopic(topic: string): Result<MethodRequest, AzureError> {
   const parts = splitTopic(topic, REQUEST_PREFIX, 'method topic');
   if (!parts.ok) return parts;
   const rawName = parts.value.head;
@@ -42,7 +43,7 @@ export function splitCommandName(methodName: string): CommandName {
 }
 
 /** The hub hands the status to the service caller unchanged; 200-299 conventionally means success. */
-export function methodResponseTopic(status: number, rid: string): Result<string> {
+export function methodResponseTopic(status: number, rid: string): Result<string, AzureError> {
   if (!Number.isSafeInteger(status) || status < 0) {
     return fail('invalid-argument', 'status', 'must be a non-negative integer');
   }

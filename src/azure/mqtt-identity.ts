@@ -4,7 +4,8 @@
 
 import { percentEncode } from '../encoding/percent';
 import { checkDeviceId, checkHostName, checkIdScope, checkModuleId, checkRegistrationId } from './identifiers';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export const HUB_API_VERSION = '2021-04-12';
 export const DPS_API_VERSION = '2019-03-31';
@@ -32,13 +33,13 @@ export interface DpsIdentityInput {
   clientVersion?: string;
 }
 
-function optionalParam(name: string, value: string | undefined, field: string): Result<string> {
+function optionalParam(name: string, value: string | undefined, field: string): Result<string, AzureError> {
   if (value === undefined) return ok('');
   if (value.length === 0) return fail('empty-field', field, 'must not be empty when given');
   return ok(`&${name}=${percentEncode(value)}`);
 }
 
-export function hubMqttIdentity(input: HubIdentityInput): Result<MqttIdentity> {
+export function hubMqttIdentity(input: HubIdentityInput): Result<MqttIdentity, AzureError> {
   const host = checkHostName(input.hostName);
   if (!host.ok) return host;
   const device = checkDeviceId(input.deviceId);
@@ -59,7 +60,7 @@ export function hubMqttIdentity(input: HubIdentityInput): Result<MqttIdentity> {
   });
 }
 
-export function dpsMqttIdentity(input: DpsIdentityInput): Result<MqttIdentity> {
+export function dpsMqttIdentity(input: DpsIdentityInput): Result<MqttIdentity, AzureError> {
   const scope = checkIdScope(input.idScope);
   if (!scope.ok) return scope;
   const reg = checkRegistrationId(input.registrationId);

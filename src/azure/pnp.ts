@@ -5,7 +5,8 @@
 
 import type { JsonObject, JsonValue } from './json';
 import { checkTwinKey } from './limits';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export const COMPONENT_MARKER = '__t';
 
@@ -20,7 +21,7 @@ export interface WritablePropertyAck {
   component?: string;
 }
 
-function wrap(component: string | undefined, name: string, value: JsonValue): Result<JsonObject> {
+function wrap(component: string | undefined, name: string, value: JsonValue): Result<JsonObject, AzureError> {
   const key = checkTwinKey(name, 'name');
   if (!key.ok) return key;
   if (component === undefined) return ok({ [name]: value });
@@ -30,7 +31,7 @@ function wrap(component: string | undefined, name: string, value: JsonValue): Re
   return ok({ [component]: { [COMPONENT_MARKER]: 'c', [name]: value } });
 }
 
-export function buildWritablePropertyAck(ack: WritablePropertyAck): Result<JsonObject> {
+export function buildWritablePropertyAck(ack: WritablePropertyAck): Result<JsonObject, AzureError> {
   if (!Number.isSafeInteger(ack.ackCode)) return fail('invalid-argument', 'ackCode', 'must be an integer status');
   if (!Number.isSafeInteger(ack.ackVersion) || ack.ackVersion < 0) {
     return fail('invalid-argument', 'ackVersion', 'must be the non-negative desired $version');
@@ -42,7 +43,7 @@ export function buildWritablePropertyAck(ack: WritablePropertyAck): Result<JsonO
 }
 
 /** A read-only (or any plain) reported property, in component form when `component` is given. */
-export function buildReportedProperty(name: string, value: JsonValue, component?: string): Result<JsonObject> {
+export function buildReportedProperty(name: string, value: JsonValue, component?: string): Result<JsonObject, AzureError> {
   return wrap(component, name, value);
 }
 

@@ -5,7 +5,8 @@
 
 import { percentDecode, percentEncode } from '../encoding/percent';
 import { isWellFormedUtf16 } from '../encoding/utf8';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export interface Property {
   name: string;
@@ -21,7 +22,7 @@ export function toPropertyList(input: PropertyInput): Property[] {
   return Object.keys(record).map((name) => ({ name, value: record[name] ?? null }));
 }
 
-export function buildPropertyBag(properties: readonly Property[]): Result<string> {
+export function buildPropertyBag(properties: readonly Property[]): Result<string, AzureError> {
   const parts: string[] = [];
   for (let i = 0; i < properties.length; i++) {
     const { name, value } = properties[i]!;
@@ -35,7 +36,7 @@ export function buildPropertyBag(properties: readonly Property[]): Result<string
   return ok(parts.join('&'));
 }
 
-export function parsePropertyBag(text: string): Result<Property[]> {
+export function parsePropertyBag(text: string): Result<Property[], AzureError> {
   const properties: Property[] = [];
   if (text.length === 0) return ok(properties);
   const segments = text.split('&');

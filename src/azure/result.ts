@@ -1,15 +1,9 @@
-// Fallible protocol functions return a Result instead of throwing: callers must look at the error to get the value.
+// Transitional, for importers outside src/azure not yet moved: the one result type is src/result.ts
+// (Result<T, AzureError> here) and fail() lives in azure-error.ts. This file goes once nothing imports it.
 
-import { AzureError, type AzureErrorCode } from './azure-error';
+import type { AzureError } from './azure-error';
+import type { Result as OneResult } from '../result';
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: AzureError };
-
-export type Failure = { ok: false; error: AzureError };
-
-export function ok<T>(value: T): { ok: true; value: T } {
-  return { ok: true, value };
-}
-
-export function fail(code: AzureErrorCode, field: string | undefined, detail: string): Failure {
-  return { ok: false, error: new AzureError(code, field, detail) };
-}
+export type Result<T> = OneResult<T, AzureError>;
+export { ok } from '../result';
+export { fail } from './azure-error';

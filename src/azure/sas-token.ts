@@ -8,7 +8,8 @@ import { base64Decode, base64Encode } from '../encoding/base64';
 import { percentDecode, percentEncode } from '../encoding/percent';
 import { utf8Encode } from '../encoding/utf8';
 import { checkDeviceId, checkHostName, checkIdScope, checkModuleId, checkRegistrationId } from './identifiers';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export type HmacSha256 = CryptoPort['hmacSha256'];
 
@@ -36,7 +37,7 @@ const PREFIX = 'SharedAccessSignature ';
 /** The Node SDK's default lifetime; renewing early is the caller's job. */
 export const DEFAULT_SAS_TTL_SECONDS = 3600;
 
-export function keyBytes(key: SymmetricKey, field = 'key'): Result<Uint8Array> {
+export function keyBytes(key: SymmetricKey, field = 'key'): Result<Uint8Array, AzureError> {
   let bytes: Uint8Array;
   if (typeof key === 'string') {
     const decoded = base64Decode(key);
@@ -50,7 +51,7 @@ export function keyBytes(key: SymmetricKey, field = 'key'): Result<Uint8Array> {
 }
 
 /** base64(HMAC-SHA256(key, utf8(message))), not URL-encoded. */
-export function hmacBase64(key: SymmetricKey, message: string, hmac: HmacSha256, keyField = 'key'): Result<string> {
+export function hmacBase64(key: SymmetricKey, message: string, hmac: HmacSha256, keyField = 'key'): Result<string, AzureError> {
   const k = keyBytes(key, keyField);
   if (!k.ok) return k;
   let mac: Uint8Array;
@@ -73,7 +74,7 @@ function isExpiry(value: number): boolean {
   return Number.isSafeInteger(value) && value > 0;
 }
 
-export function buildSasToken(input: SasTokenInput, hmac: HmacSha256): Result<string> {
+export function buildSasToken(input: SasTokenInput, hmac: HmacSha256): Result<string, AzureError> {
   if (!isEncodedResource(input.resource)) {
     return fail('invalid-argument', 'resource', 'must be the URL-encoded sr text (see hubSasResource / dpsSasResource)');
   }
@@ -92,7 +93,7 @@ export function buildSasToken(input: SasTokenInput, hmac: HmacSha256): Result<st
 }
 
 /** `sr` for a hub device or module: url-encode(`{host}/devices/{deviceId}[/modules/{moduleId}]`). */
-export function hubSasResource(hostName: string, deviceId: string, moduleId?: string): Result<string> {
+export function hubSasResource(hostName: string, deviceId: string, moduleId?: string): Result<string, AzureError> {
   const host = checkHostName(hostName);
   if (!host.ok) return host;
   const device = checkDeviceId(deviceId);
@@ -107,7 +108,7 @@ export function hubSasResource(hostName: string, deviceId: string, moduleId?: st
 }
 
 /** `sr` for DPS: url-encode(`{idScope}/registrations/{registrationId}`). */
-export function dpsSasResource(idScope: string, registrationId: string): Result<string> {
+export function dpsSasResource(idScope: string, registrationId: string): Result<string, AzureError> {
   const scope = checkIdScope(idScope);
   if (!scope.ok) return scope;
   const reg = checkRegistrationId(registrationId);
@@ -125,7 +126,7 @@ export interface HubSasTokenInput {
   expiryUnixSeconds: number;
 }
 
-export function buildHubSasToken(input: HubSasTokenInput, hmac: HmacSha256): Result<string> {
+export function buildHubSasToken(input: HubSasTokenInput, hmac: HmacSha256): Result<string, AzureError> {
   const resource = hubSasResource(input.hostName, input.deviceId, input.moduleId);
   if (!resource.ok) return resource;
   const token: SasTokenInput = { resource: resource.value, key: input.key, expiryUnixSeconds: input.expiryUnixSeconds };
@@ -141,7 +142,7 @@ export interface DpsSasTokenInput {
   expiryUnixSeconds: number;
 }
 
-export function buildDpsSasToken(input: DpsSasTokenInput, hmac: HmacSha256): Result<string> {
+export function buildDpsSasToken(input: DpsSasTokenInput, hmac: HmacSha256): Result<string, AzureError> {
   const resource = dpsSasResource(input.idScope, input.registrationId);
   if (!resource.ok) return resource;
   return buildSasToken(
@@ -151,7 +152,7 @@ export function buildDpsSasToken(input: DpsSasTokenInput, hmac: HmacSha256): Res
 }
 
 /** Expiry in Unix seconds `ttlSeconds` from now; refuses to sign against a clock that was never set. */
-export function expiryFromClock(nowMs: number | undefined, ttlSeconds: number): Result<number> {
+export function expiryFromClock(nowMs: number | undefined, ttlSeconds: number): Result<number, AzureError> {
   if (nowMs === undefined) return fail('clock-not-set', 'clock', 'wall clock is not set (no SNTP yet); cannot sign');
   if (!Number.isFinite(nowMs) || nowMs < 0) return fail('invalid-argument', 'nowMs', 'must be a non-negative Unix time in ms');
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
@@ -160,7 +161,7 @@ export function expiryFromClock(nowMs: number | undefined, ttlSeconds: number): 
   return ok(Math.floor(nowMs / 1000) + ttlSeconds);
 }
 
-export function parseSasToken(text: string): Result<ParsedSasToken> {
+export function parseSasToken(text: string): Result<ParsedSasToken, AzureError> {
   if (!text.startsWith(PREFIX)) return fail('malformed', 'token', `must start with '${PREFIX}'`);
   const fields: { sr?: string; sig?: string; se?: string; skn?: string } = {};
   const parts = text.slice(PREFIX.length).split('&');
@@ -187,7 +188,7 @@ export function parseSasToken(text: string): Result<ParsedSasToken> {
 }
 
 /** True when the token's signature is the one `key` gives over its own sr and se (emulator and test use). */
-export function sasSignatureMatches(token: ParsedSasToken, key: SymmetricKey, hmac: HmacSha256): Result<boolean> {
+export function sasSignatureMatches(token: ParsedSasToken, key: SymmetricKey, hmac: HmacSha256): Result<boolean, AzureError> {
   const expected = hmacBase64(key, `${token.sr}\n${token.se}`, hmac);
   if (!expected.ok) return expected;
   const given = percentDecode(token.sig);

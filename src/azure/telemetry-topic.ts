@@ -6,7 +6,8 @@
 import { checkDeviceId, checkModuleId } from './identifiers';
 import { checkApplicationProperties } from './limits';
 import { buildPropertyBag, toPropertyList, type Property, type PropertyInput } from './property-bag';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export interface TelemetryTopicOptions {
   deviceId: string;
@@ -26,7 +27,7 @@ export interface TelemetryTopicOptions {
   properties?: PropertyInput;
 }
 
-export function telemetryTopicPrefix(deviceId: string, moduleId?: string): Result<string> {
+export function telemetryTopicPrefix(deviceId: string, moduleId?: string): Result<string, AzureError> {
   const device = checkDeviceId(deviceId);
   if (!device.ok) return device;
   if (moduleId === undefined) return ok(`devices/${deviceId}/messages/events/`);
@@ -35,7 +36,7 @@ export function telemetryTopicPrefix(deviceId: string, moduleId?: string): Resul
   return ok(`devices/${deviceId}/modules/${moduleId}/messages/events/`);
 }
 
-function creationTimeText(value: string | number): Result<string> {
+function creationTimeText(value: string | number): Result<string, AzureError> {
   if (typeof value === 'string') {
     if (value.length === 0) return fail('empty-field', 'creationTime', 'must not be empty when given');
     return ok(value);
@@ -47,12 +48,12 @@ function creationTimeText(value: string | number): Result<string> {
   return ok(new Date(value).toISOString());
 }
 
-export function telemetryTopic(options: TelemetryTopicOptions): Result<string> {
+export function telemetryTopic(options: TelemetryTopicOptions): Result<string, AzureError> {
   const prefix = telemetryTopicPrefix(options.deviceId, options.moduleId);
   if (!prefix.ok) return prefix;
 
   const system: Property[] = [];
-  const add = (name: string, field: string, value: string | undefined): Result<true> => {
+  const add = (name: string, field: string, value: string | undefined): Result<true, AzureError> => {
     if (value === undefined) return ok(true);
     if (value.length === 0) return fail('empty-field', field, 'must not be empty when given');
     system.push({ name, value });

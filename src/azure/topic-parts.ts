@@ -1,7 +1,8 @@
 // Shared parsing for response topics of the form `{prefix}{head}/?{property bag}`.
 
 import { parsePropertyBag, type Property } from './property-bag';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export interface TopicParts {
   /** The text between the prefix and `/?`, raw. */
@@ -10,7 +11,7 @@ export interface TopicParts {
 }
 
 /** `topic-mismatch` when `topic` does not start with `prefix`; `invalid-topic` when the rest is malformed. */
-export function splitTopic(topic: string, prefix: string, field: string): Result<TopicParts> {
+export function splitTopic(topic: string, prefix: string, field: string): Result<TopicParts, AzureError> {
   if (!topic.startsWith(prefix)) return fail('topic-mismatch', field, `does not start with '${prefix}'`);
   const rest = topic.slice(prefix.length);
   const q = rest.indexOf('/?');
@@ -20,7 +21,7 @@ export function splitTopic(topic: string, prefix: string, field: string): Result
   return ok({ head: rest.slice(0, q), query: query.value });
 }
 
-export function parseStatus(text: string, field: string): Result<number> {
+export function parseStatus(text: string, field: string): Result<number, AzureError> {
   if (!/^[1-5][0-9]{2}$/.test(text)) return fail('invalid-topic', field, 'status is not a 3-digit HTTP status');
   return ok(Number(text));
 }
@@ -33,7 +34,7 @@ export function parseCount(text: string): number | undefined {
 }
 
 /** The one value of a required parameter: missing, null, empty or repeated is an error. */
-export function requiredParam(query: readonly Property[], name: string, field: string): Result<string> {
+export function requiredParam(query: readonly Property[], name: string, field: string): Result<string, AzureError> {
   let found: string | null | undefined;
   for (const p of query) {
     if (p.name !== name) continue;
@@ -46,7 +47,7 @@ export function requiredParam(query: readonly Property[], name: string, field: s
 }
 
 /** Like requiredParam, but absence gives undefined. */
-export function optionalParam(query: readonly Property[], name: string, field: string): Result<string | undefined> {
+export function optionalParam(query: readonly Property[], name: string, field: string): Result<string | undefined, AzureError> {
   let count = 0;
   for (const p of query) if (p.name === name) count++;
   if (count === 0) return ok(undefined);

@@ -3,7 +3,8 @@
 // versions are lifted out because the client must ignore desired patches not newer than the GET it applied.
 
 import { isJsonObject, parseJsonObject, type JsonObject, type JsonValue } from './json';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 
 export interface TwinDocument {
   desired: JsonObject;
@@ -21,7 +22,7 @@ function versionOf(value: JsonValue | undefined): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
-export function parseTwinDocument(body: Uint8Array | string): Result<TwinDocument> {
+export function parseTwinDocument(body: Uint8Array | string): Result<TwinDocument, AzureError> {
   const doc = parseJsonObject(body, 'twin');
   if (!doc.ok) return doc;
   const desired = doc.value['desired'];
@@ -36,7 +37,7 @@ export function parseTwinDocument(body: Uint8Array | string): Result<TwinDocumen
 }
 
 /** The body's `$version` wins; `topicVersion` (from the PATCH topic) covers bodies without one. */
-export function parseDesiredPatch(body: Uint8Array | string, topicVersion?: number): Result<DesiredPatch> {
+export function parseDesiredPatch(body: Uint8Array | string, topicVersion?: number): Result<DesiredPatch, AzureError> {
   const patch = parseJsonObject(body, 'desired patch');
   if (!patch.ok) return patch;
   const raw = patch.value['$version'];

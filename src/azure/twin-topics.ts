@@ -2,7 +2,8 @@
 // and pushes desired changes on `$iothub/twin/PATCH/properties/desired/?$version={v}`.
 
 import { percentEncode } from '../encoding/percent';
-import { fail, ok, type Result } from './result';
+import { ok, type Result } from '../result';
+import { fail, type AzureError } from './azure-error';
 import { optionalParam, parseCount, parseStatus, requiredParam, splitTopic } from './topic-parts';
 
 export const TWIN_RESPONSE_FILTER = '$iothub/twin/res/#';
@@ -28,7 +29,7 @@ export interface TwinResponse {
   version?: number;
 }
 
-export function parseTwinResponseTopic(topic: string): Result<TwinResponse> {
+export function parseTwinResponseTopic(topic: string): Result<TwinResponse, AzureError> {
   const parts = splitTopic(topic, RESPONSE_PREFIX, 'twin response topic');
   if (!parts.ok) return parts;
   const status = parseStatus(parts.value.head, 'twin response topic');
@@ -50,7 +51,7 @@ export interface TwinDesiredUpdate {
   version: number;
 }
 
-export function parseTwinDesiredTopic(topic: string): Result<TwinDesiredUpdate> {
+export function parseTwinDesiredTopic(topic: string): Result<TwinDesiredUpdate, AzureError> {
   const parts = splitTopic(topic, DESIRED_PREFIX, 'twin desired topic');
   if (!parts.ok) return parts;
   if (parts.value.head !== '') return fail('invalid-topic', 'twin desired topic', "has extra text after 'desired'");

@@ -1,5 +1,5 @@
-import { AzureError } from '../../src/azure/azure-error';
-import { fail, ok } from '../../src/azure/result';
+import { AzureError, fail } from '../../src/azure/azure-error';
+import { err, ok } from '../../src/result';
 
 describe('AzureError', () => {
   test('is an Error with a code, the field and a message naming the field', () => {
@@ -23,5 +23,6 @@ describe('Result helpers', () => {
     expect(f.ok).toBe(false);
     expect(f.error).toBeInstanceOf(AzureError);
     expect(f.error.message).toBe('payload: is not valid JSON');
+    expect(err('x')).toEqual({ ok: false, error: 'x' });
   });
 });

@@ -14,7 +14,7 @@ import { methodResponseTopic, parseMethodRequestTopic, splitCommandName } from '
 import { dpsMqttIdentity, hubMqttIdentity } from '../../src/azure/mqtt-identity';
 import { buildWritablePropertyAck } from '../../src/azure/pnp';
 import { createRequestIdGenerator } from '../../src/azure/request-id';
-import type { Result } from '../../src/azure/result';
+import type { Result } from '../../src/result';
 import { buildDpsSasToken, buildHubSasToken, expiryFromClock, hmacBase64, parseSasToken, sasSignatureMatches } from '../../src/azure/sas-token';
 import { telemetryTopic } from '../../src/azure/telemetry-topic';
 import { parseDesiredPatch, parseTwinDocument } from '../../src/azure/twin-json';
@@ -38,7 +38,7 @@ export function testHmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   return sha256(outer);
 }
 
-function show<T>(result: Result<T>): string {
+function show<T>(result: Result<T, AzureError>): string {
   if (result.ok) return typeof result.value === 'string' ? result.value : JSON.stringify(result.value);
   const e = result.error;
   const shaped = e instanceof AzureError && e instanceof Error && e.name === 'AzureError';
