@@ -5,12 +5,12 @@
 // not a multiple of 4, misplaced padding, and non-zero unused bits in the last quantum (non-canonical text).
 // Error messages give positions, never content, because the text is usually a secret.
 
+import { err, ok, type Result } from '../result';
+
 export interface Base64Error {
   code: 'invalid-base64';
   message: string;
 }
-
-export type Base64DecodeResult = { ok: true; value: Uint8Array } | { ok: false; error: Base64Error };
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const PAD = 61; // '='
@@ -40,11 +40,11 @@ export function base64Encode(bytes: Uint8Array): string {
   return parts.join('');
 }
 
-function invalid(message: string): Base64DecodeResult {
-  return { ok: false, error: { code: 'invalid-base64', message } };
+function invalid(message: string): { ok: false; error: Base64Error } {
+  return err({ code: 'invalid-base64', message });
 }
 
-export function base64Decode(text: string): Base64DecodeResult {
+export function base64Decode(text: string): Result<Uint8Array, Base64Error> {
   const n = text.length;
   if (n % 4 !== 0) return invalid(`length ${n} is not a multiple of 4`);
   let padding = 0;
@@ -68,5 +68,5 @@ export function base64Decode(text: string): Base64DecodeResult {
     }
   }
   if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) return invalid('unused bits of the last character are not zero');
-  return { ok: true, value: out };
+  return ok(out);
 }

@@ -5,6 +5,7 @@
 // Decoding accepts either hex case and passes raw characters through, because the hub and other clients do not
 // always escape (C2D values arrive with raw `/`). `+` is kept as `+`: this is not form encoding.
 
+import { err, ok, type Result } from '../result';
 import { utf8Decode, utf8Encode } from './utf8';
 
 // Unpaired surrogates have no UTF-8 form: utf8Encode writes U+FFFD for them, so encoding stays total.
@@ -14,8 +15,6 @@ export interface PercentDecodeError {
   code: 'invalid-percent-encoding' | 'invalid-utf8';
   message: string;
 }
-
-export type PercentDecodeResult = { ok: true; value: string } | { ok: false; error: PercentDecodeError };
 
 const HEX = '0123456789ABCDEF';
 const ESCAPES: string[] = [];
@@ -61,8 +60,8 @@ function hexValue(c: number): number {
   return -1;
 }
 
-export function percentDecode(text: string): PercentDecodeResult {
-  if (text.indexOf('%') < 0) return { ok: true, value: text };
+export function percentDecode(text: string): Result<string, PercentDecodeError> {
+  if (text.indexOf('%') < 0) return ok(text);
   // Escapes may split a multi-byte character, so collect bytes and decode the UTF-8 once at the end.
   const chunks: Uint8Array[] = [];
   let escaped: number[] = [];
@@ -82,10 +81,7 @@ export function percentDecode(text: string): PercentDecodeResult {
     const hi = i + 1 < text.length ? hexValue(text.charCodeAt(i + 1)) : -1;
     const lo = i + 2 < text.length ? hexValue(text.charCodeAt(i + 2)) : -1;
     if (hi < 0 || lo < 0) {
-      return {
-        ok: false,
-        error: { code: 'invalid-percent-encoding', message: `'%' at offset ${i} is not followed by two hex digits` },
-      };
+      return err({ code: 'invalid-percent-encoding', message: `'%' at offset ${i} is not followed by two hex digits` });
     }
     if (i > rawStart) {
       flushEscaped();
@@ -107,7 +103,7 @@ export function percentDecode(text: string): PercentDecodeResult {
   }
   const decoded = utf8Decode(bytes);
   if (decoded === undefined) {
-    return { ok: false, error: { code: 'invalid-utf8', message: 'escaped bytes are not valid UTF-8' } };
+    return err({ code: 'invalid-utf8', message: 'escaped bytes are not valid UTF-8' });
   }
-  return { ok: true, value: decoded };
+  return ok(decoded);
 }
