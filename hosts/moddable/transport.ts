@@ -1,6 +1,8 @@
 // TransportFactory on Moddable's SecureSocket (TLS 1.2, the SDK's own TLS stack). Certificate verification is
 // always on. Writes are queued and handed to the socket only as far as it has room, because SecureSocket throws
 // when given more; "writable" messages drain the queue and raise onWritable once it is empty again.
+// Opening the socket, writing and closing run on fresh promise jobs, never on the caller's stack: TLS is deep
+// code and the callers are often deep chains themselves, and XS on an ESP32-C3 has a 384-slot stack.
 import Timer from 'timer';
 import type {
   Logger,
@@ -114,6 +116,20 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
     }
   };
 
+  // TLS encrypts inside SecureSocket.write, a deep call; done from a fresh promise job it starts from the bottom of
+  // the XS stack instead of from whatever depth the application wrote at, so a 384-slot stack is enough.
+  let flushQueued = false;
+  /** close() was called; the socket closes on the next job. */
+  let closing = false;
+  const flushSoon = (): void => {
+    if (flushQueued) return;
+    flushQueued = true;
+    void Promise.resolve().then(() => {
+      flushQueued = false;
+      if (!finished && !closing) flush();
+    });
+  };
+
   const failed = (socketMessage: -1 | -2): void => {
     const error = classifyFailure({ stage, serverSpoke, socketMessage, thrown, certificate, alert: alertOf(), target, serverName });
     if (error) fail(error);
@@ -121,7 +137,7 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
   };
 
   const onMessage = (message: SocketMessage): void => {
-    if (finished) return;
+    if (finished || closing) return;
     switch (message) {
       case SOCKET_CONNECTED: {
         const alert = alertOf();
@@ -134,7 +150,8 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
         Timer.clear(connectTimer);
         connectTimer = undefined;
         guarded('onConnect', () => events.onConnect());
-        flush();
+        // SecureSocket says "connected" from deep inside its handshake code: write from a fresh job instead.
+        flushSoon();
         return;
       }
       case SOCKET_READABLE: {
@@ -159,44 +176,52 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
     Timer.set(() => fail(error));
   };
 
-  try {
-    const opened = openSecureSocket(
-      {
-        host: options.host,
-        port: options.port,
-        serverName,
-        trustedCAs: options.trustedCAs,
-        clientCertificates: options.clientCertificates,
-        clientKey: options.clientKey,
-      },
-      {
-        onTcpConnected: () => {
-          if (stage === 'connecting') stage = 'handshaking';
+  const open = (): void => {
+    try {
+      const opened = openSecureSocket(
+        {
+          host: options.host,
+          port: options.port,
+          serverName,
+          trustedCAs: options.trustedCAs,
+          clientCertificates: options.clientCertificates,
+          clientKey: options.clientKey,
         },
-        onServerBytes: () => {
-          serverSpoke = true;
+        {
+          onTcpConnected: () => {
+            if (stage === 'connecting') stage = 'handshaking';
+          },
+          onServerBytes: () => {
+            serverSpoke = true;
+          },
+          onHandshakeThrew: (message) => {
+            thrown ??= message;
+          },
+          onCertificateRejected: (nameCovered) => {
+            certificate = nameCovered ? 'untrusted' : 'name-mismatch';
+          },
         },
-        onHandshakeThrew: (message) => {
-          thrown ??= message;
-        },
-        onCertificateRejected: (nameCovered) => {
-          certificate = nameCovered ? 'untrusted' : 'name-mismatch';
-        },
-      },
-    );
-    socket = opened.socket;
-    alertOf = opened.alert;
-    socket.callback = onMessage;
-    for (const reason of opened.refused) settings.logger?.log('warn', `tls: trusted CA not used for ${target}: ${reason}`);
-    if (opened.registered === 0) {
-      failSoon({
-        code: 'tls-verify',
-        message: `no usable trusted CA for ${target}${opened.refused.length ? ` (${opened.refused.join('; ')})` : ' (none given)'}`,
-      });
+      );
+      socket = opened.socket;
+      alertOf = opened.alert;
+      socket.callback = onMessage;
+      for (const reason of opened.refused) settings.logger?.log('warn', `tls: trusted CA not used for ${target}: ${reason}`);
+      if (opened.registered === 0) {
+        failSoon({
+          code: 'tls-verify',
+          message: `no usable trusted CA for ${target}${opened.refused.length ? ` (${opened.refused.join('; ')})` : ' (none given)'}`,
+        });
+      }
+    } catch (error) {
+      failSoon({ code: 'other', message: `cannot open a TLS socket to ${target}: ${messageOf(error)}` });
     }
-  } catch (error) {
-    failSoon({ code: 'other', message: `cannot open a TLS socket to ${target}: ${messageOf(error)}` });
-  }
+  };
+  // Opening a SecureSocket (its TLS session, one certificate parse per trusted CA) takes about 110 XS stack slots;
+  // done from a fresh promise job it starts at the bottom of the stack, not at the depth of whatever chain asked
+  // to connect (a DPS answer handing over to the hub, a renewal's disconnect), so a 384-slot stack is enough.
+  void Promise.resolve().then(() => {
+    if (!finished && !closing) open();
+  });
 
   const timeoutMs = options.connectTimeoutMs ?? settings.defaultConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if (!finished) {
@@ -210,26 +235,30 @@ function openConnection(options: TlsConnectOptions, events: TransportEvents, set
 
   return {
     write(bytes) {
-      if (finished) return false;
+      if (finished || closing) return false;
       queue.push(bytes);
-      flush();
-      if (queue.size === 0 || finished) return !finished;
+      flushSoon();
+      if (stage === 'secured' && queue.size <= budget) return true;
       wantWritable = true;
       return false;
     },
     close() {
-      if (finished) return;
-      // Whatever still fits goes out first (an MQTT DISCONNECT written just before close, say).
-      if (stage === 'secured' && socket) {
-        try {
-          queue.drain(() => socket?.write() ?? 0, (parts) => socket?.write(...parts), budget);
-        } catch {
-          // Closing anyway.
+      if (finished || closing) return;
+      closing = true;
+      // From a fresh job, like every write: whatever still fits goes out first (an MQTT DISCONNECT written just
+      // before close, say), then the socket closes; onClose follows on the next turn, never inside close().
+      void Promise.resolve().then(() => {
+        if (finished) return;
+        if (stage === 'secured' && socket) {
+          try {
+            queue.drain(() => socket?.write() ?? 0, (parts) => socket?.write(...parts), budget);
+          } catch {
+            // Closing anyway.
+          }
         }
-      }
-      tearDown();
-      // onClose follows on the next turn, as the port promises, never inside the caller's close().
-      Timer.set(() => guarded('onClose', () => events.onClose({ by: 'local', message: 'closed by the application' })));
+        tearDown();
+        Timer.set(() => guarded('onClose', () => events.onClose({ by: 'local', message: 'closed by the application' })));
+      });
     },
   };
 }

@@ -160,10 +160,14 @@ export class FirmwareApp {
   }
 
   private acknowledge(ack: WritablePropertyAck): void {
-    this.options.hub.ackWritableProperty(ack).then(
-      () => this.log('info', `twin: ${ack.name} acknowledged (ac ${ack.ackCode}, av ${ack.ackVersion}, value ${JSON.stringify(ack.value)})`),
-      (error: unknown) => this.recordError(`twin: ${ack.name} acknowledgement not sent: ${text(error)}`),
-    );
+    // Called from deep inside a received twin patch or method call: the reported patch is checked, encoded and
+    // written from a fresh job instead, so that chain does not run out of a small XS stack (384 slots on an ESP32-C3).
+    Promise.resolve()
+      .then(() => this.options.hub.ackWritableProperty(ack))
+      .then(
+        () => this.log('info', `twin: ${ack.name} acknowledged (ac ${ack.ackCode}, av ${ack.ackVersion}, value ${JSON.stringify(ack.value)})`),
+        (error: unknown) => this.recordError(`twin: ${ack.name} acknowledgement not sent: ${text(error)}`),
+      );
   }
 
   private recordError(message: string): void {

@@ -2,8 +2,9 @@
 // (TextDecoder's default silently replaces bad bytes) plus an encoder that writes into a buffer it did not allocate.
 
 const REPLACEMENT = 0xfffd;
-// String.fromCharCode takes its units as arguments; engines cap argument counts, so long strings go in slices.
-const UNITS_PER_SLICE = 4096;
+// String.fromCharCode takes its units as arguments, and XS pushes every argument onto its stack (384 slots on an
+// ESP32-C3, shared with the whole call chain that is decoding), so text is built in small slices.
+const UNITS_PER_SLICE = 32;
 
 /**
  * Bytes `s` takes in UTF-8. A lone surrogate counts as U+FFFD (3 bytes), which is what `utf8Write` writes for it,

@@ -57,36 +57,45 @@ describe('Moddable transport (SecureSocket fake): the caller\'s bytes reach Secu
     runLoop.reset();
   });
 
-  function securedPeer() {
+  /** The transport opens its socket, writes and closes from fresh promise jobs (a shallow XS stack): let them run. */
+  async function jobs(): Promise<void> {
+    for (let i = 0; i < 4; i++) await Promise.resolve();
+  }
+
+  async function securedPeer() {
     const transport = createModdableTransportFactory().connect({ host: 'localhost', port: 8883, trustedCAs: [ca.certDer] }, silent);
+    await jobs();
     const peer = fakeNetwork.last;
     peer.accept();
     peer.handshake([serverCert.certDer]);
     return { transport, peer };
   }
 
-  test('a write that fits: one call with the caller\'s view itself', () => {
-    const { transport, peer } = securedPeer();
+  test('a write that fits: one call with the caller\'s view itself', async () => {
+    const { transport, peer } = await securedPeer();
     const { bytes } = payloadView(300);
     transport.write(bytes);
+    await jobs();
     expect(peer.writeCalls).toEqual([[bytes]]);
     expect(peer.writeCalls[0][0]).toBe(bytes);
     expect(peer.received()).toEqual([...bytes]);
   });
 
-  test('a write sent in pieces (little room): every piece is a view of the caller\'s buffer', () => {
-    const { transport, peer } = securedPeer();
+  test('a write sent in pieces (little room): every piece is a view of the caller\'s buffer', async () => {
+    const { transport, peer } = await securedPeer();
     const { backing, bytes } = payloadView(1000);
     peer.tcp.room = 128 + 300;
     transport.write(bytes);
+    await jobs();
     while (peer.received().length < bytes.length) peer.drain(128 + 300);
     expect(peer.writeCalls.length).toBe(4);
     expectViewsOf(peer.writeCalls.flat(), backing, bytes);
     expect(peer.received()).toEqual([...bytes]);
   });
 
-  test('writes queued before the handshake share a record as separate views, not a joined copy', () => {
+  test('writes queued before the handshake share a record as separate views, not a joined copy', async () => {
     const transport = createModdableTransportFactory().connect({ host: 'localhost', port: 8883, trustedCAs: [ca.certDer] }, silent);
+    await jobs();
     const peer = fakeNetwork.last;
     const first = payloadView(40);
     const second = payloadView(60);
@@ -94,6 +103,7 @@ describe('Moddable transport (SecureSocket fake): the caller\'s bytes reach Secu
     transport.write(second.bytes);
     peer.accept();
     peer.handshake([serverCert.certDer]);
+    await jobs();
     expect(peer.writeCalls.length).toBe(1);
     expect(peer.writeCalls[0][0]).toBe(first.bytes);
     expect(peer.writeCalls[0][1]).toBe(second.bytes);
