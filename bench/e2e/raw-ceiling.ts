@@ -57,7 +57,7 @@ export function rawClient(endpoint: Endpoint): BenchClient {
         socket.on('data', (chunk: Buffer) => {
           for (const result of parser.push(new Uint8Array(chunk))) {
             if (!result.ok) continue;
-            const packet = result.packet;
+            const packet = result.value;
             if (packet.type === 'connack') {
               if (packet.returnCode === 0) connected?.();
               else reject(new Error(`raw client: CONNACK ${packet.returnCode}`));

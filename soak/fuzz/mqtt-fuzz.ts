@@ -38,7 +38,7 @@ function canonical(packet: Packet): string {
 }
 
 function summary(results: DecodeResult[]): string[] {
-  return results.map((r) => (r.ok ? canonical(r.packet) : `error:${r.error.code}`));
+  return results.map((r) => (r.ok ? canonical(r.value) : `error:${r.error.code}`));
 }
 
 /**
@@ -140,14 +140,14 @@ export function fuzzMqttStreamParser(options: MqttFuzzOptions): FuzzStats {
       packets++;
       let encoded: Uint8Array;
       try {
-        encoded = encodePacket(r.packet);
+        encoded = encodePacket(r.value);
       } catch (error) {
-        if (!encoderRefusalIsExpected(r.packet, error)) fail('re-encode', `accepted ${canonical(r.packet)} but the encoder threw ${String(error)}`);
+        if (!encoderRefusalIsExpected(r.value, error)) fail('re-encode', `accepted ${canonical(r.value)} but the encoder threw ${String(error)}`);
         continue;
       }
       const again = decodePacket(encoded);
-      if (!again.ok) fail('re-encode', `re-encoded ${r.packet.type} does not decode: ${again.error.code}`);
-      else if (canonical(again.packet) !== canonical(r.packet)) fail('re-encode', `re-encoded ${r.packet.type} decodes differently`);
+      if (!again.ok) fail('re-encode', `re-encoded ${r.value.type} does not decode: ${again.error.code}`);
+      else if (canonical(again.value) !== canonical(r.value)) fail('re-encode', `re-encoded ${r.value.type} decodes differently`);
     }
     if (packets > 0) stats.accepted++;
     else stats.rejected++;

@@ -19,7 +19,7 @@ export function connectRecorder(inner: TransportFactory): ConnectRecorder {
       return {
         write(bytes) {
           for (const result of parser.push(bytes.slice())) {
-            if (result.ok && result.packet.type === 'connect') connects.push(result.packet);
+            if (result.ok && result.value.type === 'connect') connects.push(result.value);
           }
           return transport.write(bytes);
         },

@@ -304,7 +304,7 @@ class FakeHubConnection {
         return;
       }
       this.heard();
-      this.handle(result.packet);
+      this.handle(result.value);
     }
   }
 

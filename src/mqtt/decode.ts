@@ -3,12 +3,14 @@
 // copies: the caller must not reuse the input buffer while it holds the packet.
 
 import { utf8Decode } from '../encoding/utf8';
+import { err, ok, type Result } from '../result';
 import type { ConnectPacket, Packet, QoS, SubackCode, Subscription, Will } from './packets';
 import { MqttProtocolError } from './protocol-error';
 import type { MqttProtocolErrorCode } from './protocol-error';
 import { topicFilterProblem, topicNameProblem } from './topic-rules';
 
-export type DecodeResult = { ok: true; packet: Packet } | { ok: false; error: MqttProtocolError };
+/** What decoding one packet gives: the packet, or the protocol error naming what is wrong. */
+export type DecodeResult = Result<Packet, MqttProtocolError>;
 
 const TYPE_NAMES = [
   'reserved type 0',
@@ -34,7 +36,7 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
   if (bytes.length === 0) return failure('truncated', 'no bytes: a packet needs at least 2');
   const first = bytes[0];
   const headerError = checkFixedHeader(first);
-  if (headerError !== undefined) return { ok: false, error: headerError };
+  if (headerError !== undefined) return err(headerError);
 
   let remaining = 0;
   let multiplier = 1;
@@ -99,9 +101,9 @@ export function checkFixedHeader(first: number): MqttProtocolError | undefined {
  */
 export function decodeBody(first: number, body: Uint8Array): DecodeResult {
   try {
-    return { ok: true, packet: readBody(first, body) };
+    return ok(readBody(first, body));
   } catch (error) {
-    if (error instanceof MqttProtocolError) return { ok: false, error };
+    if (error instanceof MqttProtocolError) return err(error);
     throw error;
   }
 }
@@ -291,7 +293,7 @@ function plainText(bytes: Uint8Array, start: number, end: number): string | unde
 }
 
 function failure(code: MqttProtocolErrorCode, message: string): DecodeResult {
-  return { ok: false, error: new MqttProtocolError(code, message) };
+  return err(new MqttProtocolError(code, message));
 }
 
 /** A cursor over one packet body; every read names its field so a failure says what was being read. */

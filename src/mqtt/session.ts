@@ -517,7 +517,7 @@ export class MqttSession extends Emitter<MqttSessionEvents> {
         this.protocolError(conn, `bad packet from the broker: ${result.error.message}`, result.error.code);
         return;
       }
-      this.onPacket(conn, result.packet);
+      this.onPacket(conn, result.value);
     }
   }
 

@@ -231,7 +231,7 @@ export class MqttStreamParser {
         this.poison(results, decoded.error);
         return;
       }
-      if (decoded.packet.type === 'publish') topic = decoded.packet.topic;
+      if (decoded.value.type === 'publish') topic = decoded.value.topic;
     }
     if (qos === 1 && skip.packetId === 0) {
       this.poison(results, new MqttProtocolError('invalid-packet-id', 'PUBLISH packet identifier is 0'));

@@ -175,7 +175,7 @@ describe('arbitrary bytes never throw', () => {
       return;
     }
     // Whatever we accept, we can send back; with a minimal length field the bytes are the same.
-    const again = encodePacket(result.packet);
+    const again = encodePacket(result.value);
     let fieldSize = 1;
     while (bytes[fieldSize] & 0x80) fieldSize++;
     if (fieldSize === lengthFieldSize(bytes.length - 1 - fieldSize)) expect(hex(again)).toBe(hex(bytes));

@@ -9,7 +9,7 @@ import { base64, canonical, fromOracle, hex, onePacketOfEachType, oracleGenerate
 function decodedByUs(bytes: Uint8Array): Packet {
   const result = decodePacket(bytes);
   if (!result.ok) throw result.error;
-  return result.packet;
+  return result.value;
 }
 
 function decodedByOracle(bytes: Uint8Array): Packet {
@@ -75,7 +75,7 @@ describe('randomized round trips through mqtt-packet', () => {
       const to = Math.min(all.length, from + 1 + Math.floor(rng() * 3000));
       for (const r of parser.push(all.slice(from, to))) {
         if (!r.ok) throw r.error;
-        decoded.push(base64(encodePacket(r.packet)));
+        decoded.push(base64(encodePacket(r.value)));
       }
       from = to;
     }

@@ -22,7 +22,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 function packetsOf(results: DecodeResult[]): unknown[] {
   return results.map((r) => {
     if (!r.ok) throw r.error;
-    return canonical(r.packet);
+    return canonical(r.value);
   });
 }
 
@@ -106,8 +106,8 @@ describe('bodies are not copied when they arrive whole', () => {
   test('a PUBLISH inside one chunk keeps a view of that chunk', () => {
     const chunk = concat([fromHex('c0 00'), encodePacket({ type: 'publish', topic: 't', payload: new Uint8Array([1, 2, 3]), qos: 0, dup: false, retain: false })]);
     const [ping, publish] = new MqttStreamParser().push(chunk);
-    expect(ping.ok && ping.packet.type).toBe('pingreq');
-    expect(publish.ok && publish.packet.type === 'publish' && publish.packet.payload.buffer).toBe(chunk.buffer);
+    expect(ping.ok && ping.value.type).toBe('pingreq');
+    expect(publish.ok && publish.value.type === 'publish' && publish.value.payload.buffer).toBe(chunk.buffer);
   });
 
   test('a body split over chunks is joined once, when its last byte arrives', () => {
@@ -118,7 +118,7 @@ describe('bodies are not copied when they arrive whole', () => {
       expect(parser.bufferedBytes).toBe(at + 100);
     }
     const [result] = parser.push(bytes.subarray(900));
-    expect(result.ok && result.packet.type === 'publish' && result.packet.payload.every((v) => v === 7)).toBe(true);
+    expect(result.ok && result.value.type === 'publish' && result.value.payload.every((v) => v === 7)).toBe(true);
     expect(parser.bufferedBytes).toBe(0);
   });
 });
@@ -175,7 +175,7 @@ describe('a protocol error poisons the parser until reset()', () => {
   test('packets before the error come out, then the error, then nothing', () => {
     const parser = new MqttStreamParser();
     const results = parser.push(concat([fromHex('d0 00 40 02 00 05'), fromHex('62 02 00 01'), fromHex('c0 00')]));
-    expect(results.map((r) => (r.ok ? r.packet.type : r.error.code))).toEqual(['pingresp', 'puback', 'qos2-unsupported']);
+    expect(results.map((r) => (r.ok ? r.value.type : r.error.code))).toEqual(['pingresp', 'puback', 'qos2-unsupported']);
     expect(parser.isPoisoned).toBe(true);
     expect(parser.push(fromHex('c0 00'))).toEqual([]);
     expect(parser.push(STREAM)).toEqual([]);
@@ -185,7 +185,7 @@ describe('a protocol error poisons the parser until reset()', () => {
     const parser = new MqttStreamParser();
     expect(parser.push(fromHex('30 03 00 01'))).toEqual([]);
     const results = parser.push(fromHex('2b c0 00'));
-    expect(results.map((r) => (r.ok ? r.packet.type : r.error.code))).toEqual(['invalid-topic']);
+    expect(results.map((r) => (r.ok ? r.value.type : r.error.code))).toEqual(['invalid-topic']);
     expect(parser.push(fromHex('c0 00'))).toEqual([]);
   });
 

@@ -52,7 +52,7 @@ describe('encodePacket writes the exact bytes of each packet type', () => {
 describe('decodePacket reads the exact bytes of each packet type', () => {
   test.each(VECTORS)('%s', (_name, packet, bytes) => {
     const result = decodePacket(fromHex(bytes));
-    expect(result.ok && canonical(result.packet)).toEqual(canonical(packet));
+    expect(result.ok && canonical(result.value)).toEqual(canonical(packet));
   });
 });
 
@@ -75,7 +75,7 @@ describe('remaining length takes 1 to 4 bytes at the MQTT boundaries', () => {
     expect(bytes.length).toBe(1 + size + remaining);
     expect(encodedPublishLength('t', payload.length, 0)).toBe(bytes.length);
     const result = decodePacket(bytes);
-    expect(result.ok && result.packet.type === 'publish' && result.packet.payload.length).toBe(payload.length);
+    expect(result.ok && result.value.type === 'publish' && result.value.payload.length).toBe(payload.length);
   });
 });
 
@@ -99,9 +99,9 @@ describe('decoded byte fields are views of the input, not copies', () => {
     const bytes = fromHex('30 07 00 03 61 2f 62 68 69');
     const result = decodePacket(bytes);
     expect(result.ok).toBe(true);
-    if (result.ok && result.packet.type === 'publish') {
-      expect(result.packet.payload.buffer).toBe(bytes.buffer);
-      expect(result.packet.payload.byteOffset).toBe(7);
+    if (result.ok && result.value.type === 'publish') {
+      expect(result.value.payload.buffer).toBe(bytes.buffer);
+      expect(result.value.payload.byteOffset).toBe(7);
     }
   });
 });

@@ -15,7 +15,7 @@ function roundTrip(stream: Uint8Array): Uint8Array {
   for (let at = 0, step = 1; at < stream.length; at += step, step = (step * 7 + 3) % 61 + 1) {
     for (const result of parser.push(stream.subarray(at, at + step))) {
       if (!result.ok) throw result.error;
-      const bytes = encodePacket(result.packet);
+      const bytes = encodePacket(result.value);
       parts.push(bytes);
       total += bytes.length;
     }

@@ -67,7 +67,7 @@ describe('an oversized incoming PUBLISH is skipped without allocating its body',
     expect(parser.bufferedBytes).toBe(0);
 
     const next = parser.push(new Uint8Array([0xd0, 0x00]));
-    expect(next.map((r) => (r.ok ? r.packet.type : r.error.code))).toEqual(['pingresp']);
+    expect(next.map((r) => (r.ok ? r.value.type : r.error.code))).toEqual(['pingresp']);
   });
 
   test('a topic longer than the limit is counted down too: the skip names no topic but keeps the packet id', () => {

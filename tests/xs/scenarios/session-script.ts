@@ -26,7 +26,7 @@ const D2C = `devices/${DEVICE}/messages/events/`;
 function packetIdOf(chunk: Uint8Array): number {
   const decoded = decodePacket(chunk);
   if (!decoded.ok) throw new Error(`the session wrote an undecodable packet: ${decoded.error.message}`);
-  const packet = decoded.packet;
+  const packet = decoded.value;
   if ((packet.type === 'subscribe' || packet.type === 'publish') && packet.packetId !== undefined) return packet.packetId;
   throw new Error(`expected a packet with an id, got ${packet.type}`);
 }
