@@ -18,7 +18,7 @@ export type AzureErrorCode =
   | 'invalid-utf8'
   | 'invalid-json'
   | 'invalid-payload' // valid JSON of the wrong shape
-  | 'topic-mismatch' // the topic belongs to another feature: try the next parser
+  | 'topic-mismatch' // not this parser's topic (another feature's, or C2D for another device): a router tries the next
   | 'invalid-topic' // the topic belongs to this feature but is malformed
   | 'invalid-name'
   | 'invalid-value'

@@ -187,7 +187,7 @@ export function parseSasToken(text: string): Result<ParsedSasToken, AzureError> 
   return ok(parsed);
 }
 
-/** True when the token's signature is the one `key` gives over its own sr and se (emulator and test use). */
+/** True when the token's signature is the one `key` gives over its own sr and se (for the soak fake hub and tests; the device never checks one). */
 export function sasSignatureMatches(token: ParsedSasToken, key: SymmetricKey, hmac: HmacSha256): Result<boolean, AzureError> {
   const expected = hmacBase64(key, `${token.sr}\n${token.se}`, hmac);
   if (!expected.ok) return expected;

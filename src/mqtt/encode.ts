@@ -53,8 +53,8 @@ export function encodePacket(packet: Packet): Uint8Array {
 }
 
 /**
- * The PUBLISH encoder without a packet object, for the telemetry path. `packetId` is required for QoS 1 and
- * must be absent for QoS 0.
+ * The PUBLISH encoder without a packet object: the session's encodePublish() (every telemetry message) calls it
+ * directly. `packetId` is required for QoS 1 and must be absent for QoS 0.
  */
 export function encodePublish(
   topic: string,
@@ -132,15 +132,6 @@ function encodeCheckedPublish(
   if (level === 1) at = writeU16(bytes, at, packetId as number);
   bytes.set(payload, at);
   return bytes;
-}
-
-/**
- * Bytes a PUBLISH would take on the wire, without validating or encoding anything: for size limits checked
- * before a message is built.
- */
-export function encodedPublishLength(topic: string, payloadLength: number, qos: QoS): number {
-  const remaining = 2 + utf8Length(topic) + (qos === 1 ? 2 : 0) + payloadLength;
-  return 1 + lengthFieldSize(remaining) + remaining;
 }
 
 /** Bytes the remaining-length field takes for `remaining` (1..4); callers check the maximum. */

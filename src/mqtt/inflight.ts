@@ -8,7 +8,7 @@ export interface Settle {
 
 export interface InflightPublish {
   readonly packetId: number;
-  /** The encoded PUBLISH as first sent (DUP clear); a resend copies it and sets DUP. */
+  /** The encoded PUBLISH, held once: sent with DUP clear, and on a resend DUP is set in these same bytes. */
   readonly bytes: Uint8Array;
   /** Undefined once the owner abandoned it: the id stays reserved until the broker acks it or the link drops. */
   settle: Settle | undefined;

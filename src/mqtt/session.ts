@@ -29,7 +29,7 @@
 import { errorText, isThenable } from '../errors';
 import { Emitter } from '../events';
 import type { Logger, Timers, TimerHandle, Transport, TransportCloseReason, TransportError, TransportEvents, TransportFactory } from '../ports';
-import { encodePacket } from './encode';
+import { encodePacket, encodePublish as encodePublishBytes, lengthFieldSize } from './encode';
 import { InflightTable } from './inflight';
 import type { Settle } from './inflight';
 import type { ConnackPacket, Packet, PublishPacket, QoS, SubackCode, SubackPacket, Subscription } from './packets';
@@ -90,23 +90,14 @@ export interface EncodedPublish {
 /** Encodes a PUBLISH for publishEncoded(); throws the codec's MqttProtocolError for a bad topic or payload. */
 export function encodePublish(topic: string, payload: Uint8Array, options: { qos: QoS; retain?: boolean }): EncodedPublish {
   // QoS 1 gets a placeholder id: the real one is assigned when the message enters the in-flight window.
-  const bytes = encodePacket({
-    type: 'publish',
-    topic,
-    payload,
-    qos: options.qos,
-    dup: false,
-    retain: options.retain === true,
-    packetId: options.qos === 1 ? 1 : undefined,
-  });
+  const bytes = encodePublishBytes(topic, payload, options.qos, false, options.retain === true, options.qos === 1 ? 1 : undefined);
   return { qos: options.qos, bytes };
 }
 
 /** The size encodePublish() will give, from the topic's UTF-8 length: budgets are checked before encoding. */
 export function encodedPublishSize(topicBytes: number, payloadBytes: number, qos: QoS): number {
   const remaining = 2 + topicBytes + (qos === 1 ? 2 : 0) + payloadBytes;
-  const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
-  return 1 + lengthBytes + remaining;
+  return 1 + lengthFieldSize(remaining) + remaining;
 }
 
 type Inbound = Uint8Array | { close: SessionCloseReason };

@@ -1,7 +1,9 @@
 // Exact bytes for each packet type, written out by hand from the MQTT 3.1.1 layouts, checked in both directions.
 
 import { decodePacket } from '../../src/mqtt/decode';
-import { encodedPublishLength, encodePacket, encodePublish, lengthFieldSize } from '../../src/mqtt/encode';
+import { encodePacket, encodePublish, lengthFieldSize } from '../../src/mqtt/encode';
+import { encodedPublishSize } from '../../src/mqtt/session';
+import { utf8Length } from '../../src/encoding/utf8';
 import type { Packet } from '../../src/mqtt/packets';
 import { canonical, fromHex, hex } from './codec-helpers';
 
@@ -73,7 +75,7 @@ describe('remaining length takes 1 to 4 bytes at the MQTT boundaries', () => {
     expect(lengthFieldSize(remaining)).toBe(size);
     expect(hex(bytes.subarray(1, 1 + size))).toBe(field);
     expect(bytes.length).toBe(1 + size + remaining);
-    expect(encodedPublishLength('t', payload.length, 0)).toBe(bytes.length);
+    expect(encodedPublishSize(utf8Length('t'), payload.length, 0)).toBe(bytes.length);
     const result = decodePacket(bytes);
     expect(result.ok && result.value.type === 'publish' && result.value.payload.length).toBe(payload.length);
   });
@@ -88,9 +90,9 @@ describe('encodePublish is the same packet as encodePacket', () => {
     expect(hex(encodePublish('x/y', payload, 1, true, true, 9))).toBe('3b 0a 00 03 78 2f 79 00 09 01 02 03');
   });
 
-  test('encodedPublishLength counts UTF-8 topic bytes and the packet id', () => {
-    expect(encodedPublishLength('é', 10, 1)).toBe(encodePublish('é', new Uint8Array(10), 1, false, false, 1).length);
-    expect(encodedPublishLength('é', 200, 0)).toBe(1 + 2 + 2 + 2 + 200);
+  test('encodedPublishSize counts UTF-8 topic bytes and the packet id', () => {
+    expect(encodedPublishSize(utf8Length('é'), 10, 1)).toBe(encodePublish('é', new Uint8Array(10), 1, false, false, 1).length);
+    expect(encodedPublishSize(utf8Length('é'), 200, 0)).toBe(1 + 2 + 2 + 2 + 200);
   });
 });
 
