@@ -20,7 +20,8 @@ import { checkHostName, checkIdScope, checkRegistrationId } from '../src/azure/i
 import { buildSasToken, DEFAULT_SAS_TTL_SECONDS } from '../src/azure/sas-token';
 import { percentEncode } from '../src/encoding/percent';
 import { base64Decode } from '../src/encoding/base64';
-import { AssignmentStore, ATTESTATION_KINDS, type AttestationKind, type DpsInputs } from '../src/storage/assignment-store';
+import { AssignmentStore, type DpsInputs } from '../src/storage/assignment-store';
+import { CREDENTIAL_KINDS, type CredentialKind } from '../src/identity';
 import { DeviceConfigStore, type DeviceConfig } from '../src/storage/device-config';
 import { isTagNumber, MAX_TAG, SecurityTagStore, type SecurityTagInput, type TagPart } from '../src/storage/security-tags';
 import type { StorageWrite } from '../src/storage/storage-result';
@@ -407,10 +408,10 @@ function dpsInputs(values: Values, config: DeviceConfig, tags: SecurityTagStore)
   const host = checkHostName(globalEndpoint, '--global-endpoint');
   if (!host.ok) throw new CliError(host.error.message);
 
-  let attestation: AttestationKind;
+  let attestation: CredentialKind;
   if (values.attestation !== undefined) {
-    if (!ATTESTATION_KINDS.includes(values.attestation as AttestationKind)) throw new CliError(`--attestation must be one of ${ATTESTATION_KINDS.join(', ')}`);
-    attestation = values.attestation as AttestationKind;
+    if (!CREDENTIAL_KINDS.includes(values.attestation as CredentialKind)) throw new CliError(`--attestation must be one of ${CREDENTIAL_KINDS.join(', ')}`);
+    attestation = values.attestation as CredentialKind;
   } else if (values['group-key'] ?? values['group-key-file'] ?? values['symmetric-key'] ?? values['symmetric-key-file']) {
     attestation = 'symmetric-key';
   } else {

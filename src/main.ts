@@ -10,7 +10,7 @@ import type { HostPorts, LogLevel, Logger } from './ports';
 import { HubClient } from './hub/hub-client';
 import type { HubClientConfig } from './hub/hub-settings';
 import { BootFlow } from './boot/boot';
-import { hubClientConnector, type HubLinkSettings } from './boot/hub-client-link';
+import { hubClientConnector, type HubLinkSettings } from './boot/hub-client-connector';
 import type { BootState } from './boot/boot-state';
 import type { HubCredentials } from './hub/credentials';
 import { buildTrustList, type NamedRoot } from './trust/trust-store';
@@ -228,10 +228,10 @@ export class Firmware {
     this.log('info', `storage: ${keys === undefined ? 'not readable' : `${keys} key(s) on the device`}`);
     const identity = resolveIdentity(config.identity, this.host.store, this.host.crypto.hmacSha256);
     if (!identity.ok) {
-      this.fail(`cannot connect: ${identity.message}`);
+      this.fail(`cannot connect: ${identity.error}`);
       return;
     }
-    const plan = identity.plan;
+    const plan = identity.value;
     const trustedCAs = buildTrustList({
       defaultRoots: this.platform.defaultRoots,
       tagCAs: [...(this.platform.extraCAs ?? []), ...plan.tagCAs],
@@ -258,7 +258,7 @@ export class Firmware {
     const ports = { transport, timers, clock, crypto, logger };
     const flow = new BootFlow<HubClient>(
       { ...ports, store, hub: hubClientConnector(ports, settings) },
-      { dps: { idScope: registration.idScope, attestation: registration.attestation, trustedCAs, endpoint: registration.endpoint } },
+      { dps: { identity: registration.identity, trustedCAs, endpoint: registration.endpoint } },
     );
     this.flow = flow;
     const done = new Promise<void>((resolve) => {
@@ -268,10 +268,7 @@ export class Firmware {
       if (generation === this.generation) this.onBootState(state);
     });
     flow.on('connected', ({ client }) => {
-      // Told from deep inside the CONNACK handling: the device behaviour starts from a fresh job (XS stack).
-      void Promise.resolve().then(() => {
-        if (generation === this.generation) this.attach(client);
-      });
+      if (generation === this.generation) this.attach(client);
     });
     flow.on('failed', ({ error }) => {
       if (generation === this.generation) this.fail(`cannot reach the hub: ${text(error)}`);
@@ -319,9 +316,7 @@ export class Firmware {
     // The client retries by itself, slowly after refused credentials (they can clear: a key rotated back, a
     // re-enabled device): whenever it connects, the device behaviour starts.
     hub.on('connected', () => {
-      void Promise.resolve().then(() => {
-        if (generation === this.generation && this.hub === hub) this.attach(hub);
-      });
+      if (generation === this.generation && this.hub === hub) this.attach(hub);
     });
     this.log('info', `connecting to the hub as device ${hub.deviceId}`);
     try {

@@ -117,10 +117,13 @@ export class SoakDevice {
       this.provisioning.runs++;
       try {
         return await this.dps.register({
-          idScope: this.options.idScope,
-          attestation: this.options.group
-            ? { kind: 'group-symmetric-key', registrationId: this.options.registrationId, groupKey: this.options.key }
-            : { kind: 'symmetric-key', registrationId: this.options.registrationId, key: this.options.key },
+          identity: {
+            kind: 'dps',
+            idScope: this.options.idScope,
+            registrationId: this.options.registrationId,
+            credential: { kind: 'sas', key: this.options.key },
+            enrollmentGroup: this.options.group,
+          },
           trustedCAs: this.options.trustedCAs,
           endpoint: this.options.dpsEndpoint,
           serverName: this.options.serverName,

@@ -1,13 +1,14 @@
 // Turns the configured identity into what the clients take: hub credentials for a fixed hub, or a DPS
-// registration (attestation + the inputs an assignment is stored under). Secrets that live in security tags
+// registration (the DPS identity + the inputs an assignment is stored under). Secrets that live in security tags
 // (certificates, keys written by `iot-store`) are read here; configuration written to the store by `iot-store
 // config set` is used when the firmware's own configuration names no identity.
 
 import type { HmacSha256 } from '../azure/sas-token';
-import { resolveCredentials, type DpsAttestation, attestationFromTag } from '../dps/dps-attestation';
-import { DpsError } from '../dps/dps-errors';
+import { signingIdentity } from '../dps/dps-attestation';
 import type { HubCredentials } from '../hub/credentials';
+import { credentialKind, type CredentialKind, type DeviceCredential, type DpsIdentity } from '../identity';
 import type { KeyValueStore } from '../ports';
+import { err, ok, type Result } from '../result';
 import type { DpsInputs } from '../storage/assignment-store';
 import { DeviceConfigStore } from '../storage/device-config';
 import { SecurityTagStore } from '../storage/security-tags';
@@ -17,8 +18,7 @@ import type { IdentityConfig } from './config';
 export interface DpsRegistration {
   /** `host` or `host:port`. */
   endpoint: string;
-  idScope: string;
-  attestation: DpsAttestation;
+  identity: DpsIdentity;
   /** What a stored assignment must match to be reused. */
   inputs: DpsInputs;
 }
@@ -32,36 +32,36 @@ export interface IdentityPlan {
   trust: TrustMode;
 }
 
-export type IdentityResult = { ok: true; plan: IdentityPlan } | { ok: false; message: string };
+/** The failure is a message naming what is missing or wrong (never a secret). */
+export type IdentityResult = Result<IdentityPlan, string>;
 
-function fail(message: string): { ok: false; message: string } {
-  return { ok: false, message };
-}
-
-function x509FromTag(tags: SecurityTagStore, tag: number): { chain: Uint8Array[]; privateKey: Uint8Array } | string {
+/** The credential of one kind that a security tag holds. */
+export function credentialFromTag(tags: SecurityTagStore, tag: number, kind: CredentialKind): Result<DeviceCredential, string> {
   const read = tags.read(tag);
-  if (!read.ok) return `security tag ${tag}: ${read.fault.message}`;
-  if (read.content.clientCertificates.length === 0) return `security tag ${tag} holds no client certificate`;
-  if (read.content.privateKey === undefined) return `security tag ${tag} holds no private key`;
-  return { chain: read.content.clientCertificates, privateKey: read.content.privateKey };
+  if (!read.ok) return err(`security tag ${tag}: ${read.fault.message}`);
+  const content = read.content;
+  if (kind === 'symmetric-key') {
+    return content.symmetricKey === undefined ? err(`security tag ${tag} holds no symmetric key`) : ok({ kind: 'sas', key: content.symmetricKey });
+  }
+  if (content.clientCertificates.length === 0) return err(`security tag ${tag} holds no client certificate`);
+  if (content.privateKey === undefined) return err(`security tag ${tag} holds no private key`);
+  return ok({ kind: 'x509', chain: content.clientCertificates, privateKey: content.privateKey });
 }
 
-function dpsRegistration(endpoint: string, idScope: string, attestation: DpsAttestation, hmac: HmacSha256): DpsRegistration | string {
+function dpsRegistration(endpoint: string, identity: DpsIdentity, hmac: HmacSha256): Result<DpsRegistration, string> {
   // Resolving now catches a bad key or certificate before any connection, and yields the registration id an
   // X.509 device takes from its certificate.
-  const credentials = resolveCredentials(attestation, hmac);
-  if (credentials instanceof DpsError) return credentials.message;
-  return {
-    endpoint,
-    idScope,
-    attestation,
-    inputs: {
-      globalEndpoint: endpoint,
-      idScope,
-      registrationId: credentials.registrationId,
-      attestation: attestation.kind === 'x509' ? 'x509' : 'symmetric-key',
-    },
-  };
+  const signing = signingIdentity(identity, hmac);
+  if (!signing.ok) return err(signing.error.message);
+  const { idScope, registrationId } = signing.value;
+  return ok({ endpoint, identity, inputs: { globalEndpoint: endpoint, idScope, registrationId, attestation: credentialKind(identity.credential) } });
+}
+
+function dpsIdentity(idScope: string, registrationId: string | undefined, credential: DeviceCredential, enrollmentGroup = false): DpsIdentity {
+  const identity: DpsIdentity = { kind: 'dps', idScope, credential };
+  if (registrationId !== undefined) identity.registrationId = registrationId;
+  if (enrollmentGroup) identity.enrollmentGroup = true;
+  return identity;
 }
 
 export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, hmac: HmacSha256): IdentityResult {
@@ -70,26 +70,25 @@ export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, 
     case 'connection-string': {
       const credentials: HubCredentials = { type: 'connection-string', connectionString: identity.connectionString };
       if (identity.securityTag !== undefined) {
-        const certificate = x509FromTag(tags, identity.securityTag);
-        if (typeof certificate === 'string') return fail(certificate);
-        credentials.certificate = certificate;
+        const certificate = credentialFromTag(tags, identity.securityTag, 'x509');
+        if (!certificate.ok) return certificate;
+        if (certificate.value.kind === 'x509') credentials.certificate = { chain: certificate.value.chain, privateKey: certificate.value.privateKey };
       }
-      return { ok: true, plan: { identity: { kind: 'hub', credentials }, tagCAs: [], trust: 'extend' } };
+      return ok({ identity: { kind: 'hub', credentials }, tagCAs: [], trust: 'extend' });
     }
     case 'dps': {
-      let attestation: DpsAttestation | DpsError;
-      const registrationId = identity.registrationId;
-      if (identity.attestation.kind === 'symmetric-key') {
-        attestation = { kind: 'symmetric-key', registrationId: registrationId as string, key: identity.attestation.key };
-      } else if (identity.attestation.kind === 'group-key') {
-        attestation = { kind: 'group-symmetric-key', registrationId: registrationId as string, groupKey: identity.attestation.groupKey };
-      } else {
-        attestation = attestationFromTag(tags, identity.attestation.tag, registrationId === undefined ? { kind: 'x509' } : { kind: 'x509', registrationId });
+      const source = identity.attestation;
+      let credential: DeviceCredential;
+      if (source.kind === 'symmetric-key') credential = { kind: 'sas', key: source.key };
+      else if (source.kind === 'group-key') credential = { kind: 'sas', key: source.groupKey };
+      else {
+        const fromTag = credentialFromTag(tags, source.tag, 'x509');
+        if (!fromTag.ok) return fromTag;
+        credential = fromTag.value;
       }
-      if (attestation instanceof DpsError) return fail(attestation.message);
-      const registration = dpsRegistration(identity.endpoint, identity.idScope, attestation, hmac);
-      if (typeof registration === 'string') return fail(registration);
-      return { ok: true, plan: { identity: { kind: 'dps', registration }, tagCAs: [], trust: 'extend' } };
+      const registration = dpsRegistration(identity.endpoint, dpsIdentity(identity.idScope, identity.registrationId, credential, source.kind === 'group-key'), hmac);
+      if (!registration.ok) return registration;
+      return ok({ identity: { kind: 'dps', registration: registration.value }, tagCAs: [], trust: 'extend' });
     }
     case 'stored':
       return resolveStored(store, tags, hmac);
@@ -99,7 +98,7 @@ export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, 
 function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacSha256): IdentityResult {
   const loaded = new DeviceConfigStore(store).load();
   if (!loaded.ok) {
-    return fail(
+    return err(
       loaded.fault.code === 'missing'
         ? 'no identity configured: give a connection string or DPS settings, or store them with `iot-store config set`'
         : `the stored device configuration is unusable: ${loaded.fault.message}`,
@@ -110,33 +109,26 @@ function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacS
   const primary = config.tags.primary;
   if (config.hub !== undefined) {
     const hub = config.hub;
-    let credentials: HubCredentials;
-    if (hub.auth === 'x509') {
-      const certificate = x509FromTag(tags, primary);
-      if (typeof certificate === 'string') return fail(certificate);
-      credentials = { type: 'x509', hostName: hub.hostName, deviceId: hub.deviceId, certificate };
-    } else {
-      const read = tags.read(primary);
-      if (!read.ok) return fail(`security tag ${primary}: ${read.fault.message}`);
-      if (read.content.symmetricKey === undefined) return fail(`security tag ${primary} holds no symmetric key`);
-      credentials = { type: 'symmetric-key', hostName: hub.hostName, deviceId: hub.deviceId, key: read.content.symmetricKey };
-    }
+    const credential = credentialFromTag(tags, primary, hub.auth);
+    if (!credential.ok) return credential;
+    const { hostName, deviceId } = hub;
+    const value = credential.value;
+    const credentials: HubCredentials =
+      value.kind === 'x509'
+        ? { type: 'x509', hostName, deviceId, certificate: { chain: value.chain, privateKey: value.privateKey } }
+        : { type: 'symmetric-key', hostName, deviceId, key: value.key };
     if (hub.moduleId !== undefined) credentials.moduleId = hub.moduleId;
     if (hub.gatewayHostName !== undefined) credentials.gatewayHostName = hub.gatewayHostName;
-    return { ok: true, plan: { identity: { kind: 'hub', credentials }, tagCAs, trust: config.trust } };
+    return ok({ identity: { kind: 'hub', credentials }, tagCAs, trust: config.trust });
   }
   if (config.dps !== undefined) {
     const dps = config.dps;
     // iot-store stores the key derived from a group key, never the group key itself: it is an individual key here.
-    const attestation = attestationFromTag(
-      tags,
-      primary,
-      dps.attestation === 'x509' ? { kind: 'x509', registrationId: dps.registrationId } : { kind: 'symmetric-key', registrationId: dps.registrationId },
-    );
-    if (attestation instanceof DpsError) return fail(attestation.message);
-    const registration = dpsRegistration(dps.globalEndpoint, dps.idScope, attestation, hmac);
-    if (typeof registration === 'string') return fail(registration);
-    return { ok: true, plan: { identity: { kind: 'dps', registration }, tagCAs, trust: config.trust } };
+    const credential = credentialFromTag(tags, primary, dps.attestation);
+    if (!credential.ok) return credential;
+    const registration = dpsRegistration(dps.globalEndpoint, dpsIdentity(dps.idScope, dps.registrationId, credential.value), hmac);
+    if (!registration.ok) return registration;
+    return ok({ identity: { kind: 'dps', registration: registration.value }, tagCAs, trust: config.trust });
   }
-  return fail('the stored device configuration names neither a hub nor DPS');
+  return err('the stored device configuration names neither a hub nor DPS');
 }

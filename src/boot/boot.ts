@@ -13,7 +13,7 @@ import { TypedEmitter } from '../events';
 import { backoffDelay, DEFAULT_BACKOFF, randomFromCrypto, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import type { KeyValueStore, LogLevel, TimerHandle } from '../ports';
 import { AssignmentStore, type Assignment, type DpsInputs } from '../storage/assignment-store';
-import { attestationKind, resolveCredentials, type DeviceCredentials } from '../dps/dps-attestation';
+import { signingIdentity, type SigningIdentity } from '../dps/dps-attestation';
 import { DpsClient, type DpsClientDeps } from '../dps/dps-client';
 import { DEFAULT_DPS_HOST } from '../dps/dps-endpoint';
 import { DpsError } from '../dps/dps-errors';
@@ -21,7 +21,9 @@ import { decideDpsFailure } from '../dps/dps-failure';
 import { isRetry } from '../failure/failure-policy';
 import type { DpsRegisterOptions, DpsRegistrationResult } from '../dps/dps-options';
 import { canMoveBoot, isBootRunning, type BootState } from './boot-state';
-import { hubAuthFor, type HubConnector, type HubFailure, type HubLink } from './hub-link';
+import type { HubFailure } from '../failure/assigned-hub';
+import { credentialKind } from '../identity';
+import type { HubConnector, HubLink } from './hub-connector';
 
 export const DEFAULT_MAX_HUB_FAILURES = 10;
 
@@ -83,7 +85,7 @@ export class BootFlow<Client> {
   private readonly backoff: BackoffPolicy;
   private readonly maxHubFailures: number;
 
-  private credentials: DeviceCredentials | undefined;
+  private signing: SigningIdentity | undefined;
   private inputs: DpsInputs | undefined;
   private assignment: Assignment | undefined;
   private link: HubLink<Client> | undefined;
@@ -137,17 +139,17 @@ export class BootFlow<Client> {
     this.move('loading');
     this.dpsFailures = 0;
     this.provisionsWithoutHub = 0;
-    const credentials = resolveCredentials(this.config.dps.attestation, this.deps.crypto.hmacSha256);
-    if (credentials instanceof DpsError) {
-      this.fail(credentials);
+    const signing = signingIdentity(this.config.dps.identity, this.deps.crypto.hmacSha256);
+    if (!signing.ok) {
+      this.fail(signing.error);
       return;
     }
-    this.credentials = credentials;
+    this.signing = signing.value;
     this.inputs = {
       globalEndpoint: this.config.dps.endpoint ?? DEFAULT_DPS_HOST,
-      idScope: this.config.dps.idScope,
-      registrationId: credentials.registrationId,
-      attestation: attestationKind(this.config.dps.attestation),
+      idScope: signing.value.idScope,
+      registrationId: signing.value.registrationId,
+      attestation: credentialKind(signing.value.credential),
     };
     const load = this.assignments.load(this.inputs);
     if (load.status === 'assigned') {
@@ -254,7 +256,7 @@ export class BootFlow<Client> {
     let link: HubLink<Client>;
     try {
       link = this.deps.hub.open(
-        { hubHost, deviceId, auth: hubAuthFor(this.credentials as DeviceCredentials) },
+        { hubHost, deviceId, credential: (this.signing as SigningIdentity).credential },
         {
           onConnected: () => {
             if (epoch === this.epoch && this.link === link) this.onHubConnected(link, assignment, fromStore);

@@ -19,7 +19,7 @@ import { decideFailure, isRetry } from '../failure/failure-policy';
 import { mqttErrorCause, sessionCloseCause } from '../failure/mqtt-cause';
 import type { IncomingMessage, MqttConnectOptions, SessionCloseReason } from '../mqtt/session-types';
 import type { CryptoPort, LogLevel, Logger, TimerHandle, Timers, TransportFactory, WallClock } from '../ports';
-import { dpsPassword, resolveCredentials } from './dps-attestation';
+import { dpsPassword, signingIdentity } from './dps-attestation';
 import { parseDpsEndpoint } from './dps-endpoint';
 import { DpsError } from './dps-errors';
 import { checkLimits, resolveLimits, type DpsLimits, type DpsRegisterOptions, type DpsRegistrationResult } from './dps-options';
@@ -131,24 +131,25 @@ export class DpsClient {
     if (!Array.isArray(options.trustedCAs) || options.trustedCAs.length === 0) {
       return new DpsError('invalid-config', 'trustedCAs: at least one root certificate is needed to verify DPS', { retryable: false });
     }
-    const credentials = resolveCredentials(options.attestation, this.deps.crypto.hmacSha256);
-    if (credentials instanceof DpsError) return credentials;
+    const signing = signingIdentity(options.identity, this.deps.crypto.hmacSha256);
+    if (!signing.ok) return signing.error;
+    const device = signing.value;
     const identityInput: { idScope: string; registrationId: string; clientVersion?: string } = {
-      idScope: options.idScope,
-      registrationId: credentials.registrationId,
+      idScope: device.idScope,
+      registrationId: device.registrationId,
     };
     if (options.clientVersion !== undefined) identityInput.clientVersion = options.clientVersion;
     const identity = dpsMqttIdentity(identityInput);
     if (!identity.ok) return new DpsError('invalid-config', identity.error.message, { retryable: false });
-    const body = buildDpsRegisterBody(credentials.registrationId, options.payload);
+    const body = buildDpsRegisterBody(device.registrationId, options.payload);
     if (!body.ok) return new DpsError('invalid-config', body.error.message, { retryable: false });
     const nowUnixMs = this.deps.clock.unixMs();
     if (nowUnixMs === undefined) {
       // Checked for X.509 too: without real time the TLS stack cannot judge certificate validity either.
       return new DpsError('clock-not-set', 'the wall clock is not set (no SNTP yet): cannot sign or check certificates', { retryable: true });
     }
-    const password = dpsPassword(credentials, options.idScope, nowUnixMs, limits.sasTtlSeconds, this.deps.crypto.hmacSha256);
-    if (password instanceof DpsError) return password;
+    const password = dpsPassword(device, nowUnixMs, limits.sasTtlSeconds, this.deps.crypto.hmacSha256);
+    if (!password.ok) return password.error;
 
     const connect: MqttConnectOptions = {
       tls: { host: endpoint.host, port: endpoint.port, trustedCAs: options.trustedCAs, connectTimeoutMs: limits.connectTimeoutMs },
@@ -159,14 +160,14 @@ export class DpsClient {
       connectTimeoutMs: limits.connectTimeoutMs,
     };
     if (options.serverName !== undefined) connect.tls.serverName = options.serverName;
-    if (password !== undefined) connect.password = password;
-    if (credentials.kind === 'x509') {
-      connect.tls.clientCertificates = credentials.clientCertificates;
-      connect.tls.clientKey = credentials.clientKey;
+    if (password.value !== undefined) connect.password = password.value;
+    if (device.credential.kind === 'x509') {
+      connect.tls.clientCertificates = device.credential.chain;
+      connect.tls.clientKey = device.credential.privateKey;
     }
     return {
       connect,
-      registrationId: credentials.registrationId,
+      registrationId: device.registrationId,
       registerBody: utf8Encode(body.value),
       limits,
       target: `${endpoint.host}:${endpoint.port}`,

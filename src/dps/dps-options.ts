@@ -1,7 +1,7 @@
 // What a registration takes, what it returns, and the bounds that keep it from running forever.
 
 import type { JsonValue } from '../azure/json';
-import type { DpsAttestation } from './dps-attestation';
+import type { DpsIdentity } from '../identity';
 
 export interface DpsLimits {
   /** Wait before polling when a 202 carries no retry-after. */
@@ -36,8 +36,8 @@ export const DEFAULT_DPS_LIMITS: DpsLimits = {
 };
 
 export interface DpsRegisterOptions {
-  idScope: string;
-  attestation: DpsAttestation;
+  /** The enrollment: id scope, registration id and the credential it attests with. */
+  identity: DpsIdentity;
   /** Roots the DPS server certificate must chain to (DER). */
   trustedCAs: Uint8Array[];
   /** `host` or `host:port`; default `global.azure-devices-provisioning.net` on 8883. */

@@ -5,21 +5,19 @@
 // (written by older firmware, or by hand) reads as absent too: used, it would stop every boot at the hub.
 
 import { checkDeviceId, checkHostName, checkIdScope, checkRegistrationId } from '../azure/identifiers';
+import { CREDENTIAL_KINDS, type CredentialKind } from '../identity';
 import type { KeyValueStore } from '../ports';
 import { encodeJsonRecord, isNonEmptyString, isObject, readJsonRecord } from './json-record';
 import { RecordKind, type RecordFaultCode } from './record';
 import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
 
-export type AttestationKind = 'symmetric-key' | 'x509';
-
-export const ATTESTATION_KINDS: readonly AttestationKind[] = ['symmetric-key', 'x509'];
 
 /** The inputs of a DPS registration; an assignment is valid only for the inputs it was obtained with. */
 export interface DpsInputs {
   globalEndpoint: string;
   idScope: string;
   registrationId: string;
-  attestation: AttestationKind;
+  attestation: CredentialKind;
 }
 
 export interface Assignment {
@@ -102,7 +100,7 @@ export function checkDpsInputs(dps: DpsInputs | undefined, prefix = 'dps'): Stor
   if (!isNonEmptyString(dps.globalEndpoint)) return invalidField(`${prefix}.globalEndpoint`, 'must be a non-empty string');
   if (!isNonEmptyString(dps.idScope)) return invalidField(`${prefix}.idScope`, 'must be a non-empty string');
   if (!isNonEmptyString(dps.registrationId)) return invalidField(`${prefix}.registrationId`, 'must be a non-empty string');
-  if (!ATTESTATION_KINDS.includes(dps.attestation)) return invalidField(`${prefix}.attestation`, `must be one of ${ATTESTATION_KINDS.join(', ')}`);
+  if (!CREDENTIAL_KINDS.includes(dps.attestation)) return invalidField(`${prefix}.attestation`, `must be one of ${CREDENTIAL_KINDS.join(', ')}`);
   // The same rules the DPS client applies when it dials: a value that passes here never fails there.
   for (const [field, check] of [
     ['globalEndpoint', checkHostName],
@@ -119,8 +117,8 @@ export function parseDpsInputs(value: unknown): DpsInputs | undefined {
   if (!isObject(value)) return undefined;
   const { globalEndpoint, idScope, registrationId, attestation } = value;
   if (!isNonEmptyString(globalEndpoint) || !isNonEmptyString(idScope) || !isNonEmptyString(registrationId)) return undefined;
-  if (!ATTESTATION_KINDS.includes(attestation as AttestationKind)) return undefined;
-  return { globalEndpoint, idScope, registrationId, attestation: attestation as AttestationKind };
+  if (!CREDENTIAL_KINDS.includes(attestation as CredentialKind)) return undefined;
+  return { globalEndpoint, idScope, registrationId, attestation: attestation as CredentialKind };
 }
 
 function copyInputs(dps: DpsInputs): DpsInputs {

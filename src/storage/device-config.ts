@@ -3,6 +3,7 @@
 // certificates stay in the security tags, so this record can be listed and logged freely.
 
 import { checkDeviceId, checkHostName, checkModuleId } from '../azure/identifiers';
+import type { CredentialKind } from '../identity';
 import type { KeyValueStore } from '../ports';
 import type { TrustMode } from '../trust/trust-store';
 import { checkDpsInputs, parseDpsInputs, type DpsInputs } from './assignment-store';
@@ -11,21 +12,19 @@ import { RecordKind, type RecordFault } from './record';
 import { isTagNumber, MAX_TAG, type TagSelection } from './security-tags';
 import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
 
-export type HubAuth = 'symmetric-key' | 'x509';
-
 /** A hub identity without its key (the key is in the primary tag). */
-export interface HubSettings {
+export interface StoredHub {
   hostName: string;
   deviceId: string;
   moduleId?: string;
   /** Connect here (an IoT Edge gateway) while signing for `hostName`. */
   gatewayHostName?: string;
-  auth: HubAuth;
+  auth: CredentialKind;
 }
 
 export interface DeviceConfig {
   /** Set when the device connects straight to a known hub. */
-  hub?: HubSettings;
+  hub?: StoredHub;
   /** Set when the device is provisioned through DPS. */
   dps?: DpsInputs;
   tags: TagSelection;
@@ -118,7 +117,7 @@ function copyConfig(config: DeviceConfig): DeviceConfig {
 function parseDeviceConfig(value: unknown): DeviceConfig | undefined {
   if (!isObject(value)) return undefined;
   const candidate: DeviceConfig = { tags: value.tags as TagSelection, trust: value.trust as TrustMode };
-  if (value.hub !== undefined) candidate.hub = value.hub as HubSettings;
+  if (value.hub !== undefined) candidate.hub = value.hub as StoredHub;
   if (value.dps !== undefined) {
     const dps = parseDpsInputs(value.dps);
     if (!dps) return undefined;

@@ -4,7 +4,9 @@ import { createMemoryStore } from '../../hosts/node/memory-store';
 import { createNodeCrypto } from '../../hosts/node/node-crypto';
 import { issueDeviceCertificate } from '../../emulator/src/pki';
 import { parseAppConfig, type IdentityConfig } from '../../src/app/config';
-import { resolveIdentity } from '../../src/app/identity-source';
+import { credentialFromTag, resolveIdentity } from '../../src/app/identity-source';
+import { signingIdentity } from '../../src/dps/dps-attestation';
+import { credentialKind } from '../../src/identity';
 import { waitForClock } from '../../src/app/clock-gate';
 import { DeviceConfigStore } from '../../src/storage/device-config';
 import { SecurityTagStore } from '../../src/storage/security-tags';
@@ -31,19 +33,19 @@ describe('identity from the configuration', () => {
     const cs = 'HostName=hub.azure-devices.net;DeviceId=d1;SharedAccessKey=cGFzc3dvcmQ=';
     expect(resolveIdentity(identity({ connectionString: cs }), createMemoryStore(), hmac)).toEqual({
       ok: true,
-      plan: { identity: { kind: 'hub', credentials: { type: 'connection-string', connectionString: cs } }, tagCAs: [], trust: 'extend' },
+      value: { identity: { kind: 'hub', credentials: { type: 'connection-string', connectionString: cs } }, tagCAs: [], trust: 'extend' },
     });
   });
 
   test('x509 connection string: certificate and key from the tag, or a named problem', () => {
     const cs = 'HostName=hub.azure-devices.net;DeviceId=cert-device-1;x509=true';
     const empty = resolveIdentity(identity({ connectionString: cs, securityTag: 5 }), createMemoryStore(), hmac);
-    expect(empty).toEqual({ ok: false, message: 'security tag 5: no record stored' });
+    expect(empty).toEqual({ ok: false, error: 'security tag 5: no record stored' });
     const store = storeWith((tags) => {
       expect(tags.write(5, { clientCertificates: [device.certDer], privateKey: device.keyDer }).ok).toBe(true);
     });
     const resolved = resolveIdentity(identity({ connectionString: cs, securityTag: 5 }), store, hmac);
-    expect(resolved.ok && resolved.plan.identity).toEqual({
+    expect(resolved.ok && resolved.value.identity).toEqual({
       kind: 'hub',
       credentials: { type: 'connection-string', connectionString: cs, certificate: { chain: [device.certDer], privateKey: device.keyDer } },
     });
@@ -51,12 +53,11 @@ describe('identity from the configuration', () => {
 
   test('DPS with a group key: the inputs an assignment is stored under', () => {
     const resolved = resolveIdentity(identity({ idScope: '0ne1', registrationId: 'r-1', groupKey: KEY, dpsEndpoint: 'localhost:8884' }), createMemoryStore(), hmac);
-    expect(resolved.ok && resolved.plan.identity).toEqual({
+    expect(resolved.ok && resolved.value.identity).toEqual({
       kind: 'dps',
       registration: {
         endpoint: 'localhost:8884',
-        idScope: '0ne1',
-        attestation: { kind: 'group-symmetric-key', registrationId: 'r-1', groupKey: KEY },
+        identity: { kind: 'dps', idScope: '0ne1', registrationId: 'r-1', credential: { kind: 'sas', key: KEY }, enrollmentGroup: true },
         inputs: { globalEndpoint: 'localhost:8884', idScope: '0ne1', registrationId: 'r-1', attestation: 'symmetric-key' },
       },
     });
@@ -65,14 +66,14 @@ describe('identity from the configuration', () => {
   test('DPS with X.509 from a tag takes the registration id from the certificate', () => {
     const store = storeWith((tags) => void tags.write(3, { clientCertificates: [device.certDer], privateKey: device.keyDer }));
     const resolved = resolveIdentity(identity({ idScope: '0ne1', securityTag: 3 }), store, hmac);
-    expect(resolved.ok && resolved.plan.identity.kind === 'dps' && resolved.plan.identity.registration.inputs).toEqual({
+    expect(resolved.ok && resolved.value.identity.kind === 'dps' && resolved.value.identity.registration.inputs).toEqual({
       globalEndpoint: 'global.azure-devices-provisioning.net',
       idScope: '0ne1',
       registrationId: 'cert-device-1',
       attestation: 'x509',
     });
     const mismatch = resolveIdentity(identity({ idScope: '0ne1', securityTag: 3, registrationId: 'other' }), store, hmac);
-    expect(mismatch).toEqual({ ok: false, message: 'registrationId: differs from the certificate subject CN, which DPS requires' });
+    expect(mismatch).toEqual({ ok: false, error: 'registrationId: differs from the certificate subject CN, which DPS requires' });
   });
 });
 
@@ -80,7 +81,7 @@ describe('identity stored on the device', () => {
   test('nothing stored: says how to configure the device', () => {
     expect(resolveIdentity({ kind: 'stored' }, createMemoryStore(), hmac)).toEqual({
       ok: false,
-      message: 'no identity configured: give a connection string or DPS settings, or store them with `iot-store config set`',
+      error: 'no identity configured: give a connection string or DPS settings, or store them with `iot-store config set`',
     });
   });
 
@@ -91,7 +92,7 @@ describe('identity stored on the device', () => {
       config.save({ hub: { hostName: 'hub.example.net', deviceId: 'd9', moduleId: 'm1', auth: 'symmetric-key' }, tags: { primary: 10 }, trust: 'override' });
     });
     const resolved = resolveIdentity({ kind: 'stored' }, store, hmac);
-    expect(resolved.ok && resolved.plan).toEqual({
+    expect(resolved.ok && resolved.value).toEqual({
       identity: { kind: 'hub', credentials: { type: 'symmetric-key', hostName: 'hub.example.net', deviceId: 'd9', moduleId: 'm1', key: new Uint8Array(Buffer.from(KEY, 'base64')) } },
       tagCAs: [ca],
       trust: 'override',
@@ -103,7 +104,7 @@ describe('identity stored on the device', () => {
       tags.write(10, { symmetricKey: KEY });
       config.save({ hub: { hostName: 'hub.example.net', deviceId: 'd9', auth: 'x509' }, tags: { primary: 10 }, trust: 'extend' });
     });
-    expect(resolveIdentity({ kind: 'stored' }, store, hmac)).toEqual({ ok: false, message: 'security tag 10 holds no client certificate' });
+    expect(resolveIdentity({ kind: 'stored' }, store, hmac)).toEqual({ ok: false, error: 'security tag 10 holds no client certificate' });
   });
 
   test('DPS: the stored (already derived) key is an individual symmetric key', () => {
@@ -112,10 +113,11 @@ describe('identity stored on the device', () => {
       config.save({ dps: { globalEndpoint: 'dps.example.net', idScope: '0ne2', registrationId: 'r-2', attestation: 'symmetric-key' }, tags: { primary: 10 }, trust: 'extend' });
     });
     const resolved = resolveIdentity({ kind: 'stored' }, store, hmac);
-    expect(resolved.ok && resolved.plan.identity.kind === 'dps' && resolved.plan.identity.registration.attestation).toEqual({
-      kind: 'symmetric-key',
+    expect(resolved.ok && resolved.value.identity.kind === 'dps' && resolved.value.identity.registration.identity).toEqual({
+      kind: 'dps',
+      idScope: '0ne2',
       registrationId: 'r-2',
-      key: new Uint8Array(Buffer.from(KEY, 'base64')),
+      credential: { kind: 'sas', key: new Uint8Array(Buffer.from(KEY, 'base64')) },
     });
   });
 
@@ -123,7 +125,42 @@ describe('identity stored on the device', () => {
     const store = createMemoryStore({ 'device.config': new Uint8Array([1, 2, 3]) });
     const resolved = resolveIdentity({ kind: 'stored' }, store, hmac);
     expect(resolved.ok).toBe(false);
-    expect(!resolved.ok && resolved.message).toMatch(/^the stored device configuration is unusable: /);
+    expect(!resolved.ok && resolved.error).toMatch(/^the stored device configuration is unusable: /);
+  });
+});
+
+describe('credential from a security tag', () => {
+  const GROUP_KEY = '8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==';
+  const GROUP_REG_ID = 'sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6';
+  const GROUP_DEVICE_KEY = 'Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=';
+  const x509Device = issueDeviceCertificate('x509-dev-1');
+  const store = createMemoryStore();
+  const tags = new SecurityTagStore(store);
+  tags.write(1, { symmetricKey: GROUP_KEY });
+  tags.write(2, { clientCertificates: [x509Device.certDer], privateKey: x509Device.keyDer });
+
+  test('the symmetric key of a tag serves as individual or group key', () => {
+    const individual = credentialFromTag(tags, 1, 'symmetric-key');
+    expect(individual).toEqual({ ok: true, value: { kind: 'sas', key: new Uint8Array(Buffer.from(GROUP_KEY, 'base64')) } });
+    if (!individual.ok) throw new Error(individual.error);
+    const group = signingIdentity({ kind: 'dps', idScope: '0ne1', registrationId: GROUP_REG_ID, credential: individual.value, enrollmentGroup: true }, hmac);
+    expect(group.ok && group.value.credential).toMatchObject({ key: GROUP_DEVICE_KEY });
+    expect(credentialKind(individual.value)).toBe('symmetric-key');
+  });
+
+  test('the certificate and key of a tag give an X.509 credential', () => {
+    const x509 = credentialFromTag(tags, 2, 'x509');
+    expect(x509).toEqual({ ok: true, value: { kind: 'x509', chain: [x509Device.certDer], privateKey: x509Device.keyDer } });
+    if (!x509.ok) throw new Error(x509.error);
+    const signing = signingIdentity({ kind: 'dps', idScope: '0ne1', credential: x509.value }, hmac);
+    expect(signing.ok && signing.value).toMatchObject({ credential: { kind: 'x509' }, registrationId: 'x509-dev-1' });
+    expect(credentialKind(x509.value)).toBe('x509');
+  });
+
+  test('a tag without the needed part, or no tag at all, names what is missing', () => {
+    expect(credentialFromTag(tags, 2, 'symmetric-key')).toEqual({ ok: false, error: 'security tag 2 holds no symmetric key' });
+    expect(credentialFromTag(tags, 1, 'x509')).toEqual({ ok: false, error: 'security tag 1 holds no client certificate' });
+    expect(credentialFromTag(tags, 9, 'x509')).toMatchObject({ ok: false, error: 'security tag 9: no record stored' });
   });
 });
 

@@ -10,7 +10,7 @@ import type { DpsConnectionEvent } from '../../emulator/src/dps/dps-server';
 import { createNodeClock, createNodeCrypto, createNodeTimers, createNodeTlsTransportFactory } from '../../hosts/node';
 import { FileStore } from '../../hosts/node/file-store';
 import { BootFlow, type BootConfig } from '../../src/boot/boot';
-import { hubClientConnector } from '../../src/boot/hub-client-link';
+import { hubClientConnector } from '../../src/boot/hub-client-connector';
 import type { BootState } from '../../src/boot/boot-state';
 import type { HubClient } from '../../src/hub/hub-client';
 import type { KeyValueStore } from '../../src/ports';
@@ -68,10 +68,9 @@ function bootDevice(config: Partial<BootConfig> = {}): Device {
     { ...ports, store, hub },
     {
       dps: {
-        idScope: emulator.dps!.idScope,
+        identity: { kind: 'dps', idScope: emulator.dps!.idScope, registrationId: 'boot-dev', credential: { kind: 'sas', key: KEY_A } },
         endpoint: `127.0.0.1:${emulator.dpsPort}`,
         trustedCAs: [emulator.caDer],
-        attestation: { kind: 'symmetric-key', registrationId: 'boot-dev', key: KEY_A },
       },
       backoff: FAST_BACKOFF,
       ...config,

@@ -4,7 +4,8 @@ import { VirtualClock, settle } from '../../hosts/virtual';
 import { createMemoryStore } from '../../hosts/node/memory-store';
 import { createNodeCrypto } from '../../hosts/node/node-crypto';
 import { BootFlow, type BootConfig, type Provisioner } from '../../src/boot/boot';
-import type { HubConnector, HubFailure, HubLinkEvents, HubTarget } from '../../src/boot/hub-link';
+import type { HubFailure } from '../../src/failure/assigned-hub';
+import type { HubConnector, HubLinkEvents, HubTarget } from '../../src/boot/hub-connector';
 import type { DpsRegisterOptions, DpsRegistrationResult } from '../../src/dps/dps-options';
 import type { KeyValueStore } from '../../src/ports';
 
@@ -13,7 +14,11 @@ export { settle };
 export const KEY = Buffer.alloc(32, 1).toString('base64');
 
 export const CONFIG: BootConfig = {
-  dps: { idScope: '0ne00000001', endpoint: 'dps.test:8884', trustedCAs: [new Uint8Array([0x30, 0])], attestation: { kind: 'symmetric-key', registrationId: 'dev-1', key: KEY } },
+  dps: {
+    identity: { kind: 'dps', idScope: '0ne00000001', registrationId: 'dev-1', credential: { kind: 'sas', key: KEY } },
+    endpoint: 'dps.test:8884',
+    trustedCAs: [new Uint8Array([0x30, 0])],
+  },
 };
 
 export const HUB_A: DpsRegistrationResult = { assignedHub: 'hub-a.azure-devices.net', deviceId: 'dev-1', registrationId: 'dev-1', substatus: 'initialAssignment' };

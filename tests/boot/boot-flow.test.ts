@@ -20,7 +20,7 @@ describe('first boot: provision, store, connect', () => {
       status: 'assigned',
       assignment: { hubHost: 'hub-a.azure-devices.net', deviceId: 'dev-1', dps: INPUTS, assignedAt: 1_700_000_000_000, substatus: 'initialAssignment' },
     });
-    expect(fx.hub.last.target).toEqual({ hubHost: 'hub-a.azure-devices.net', deviceId: 'dev-1', auth: { kind: 'sas', key: KEY } });
+    expect(fx.hub.last.target).toEqual({ hubHost: 'hub-a.azure-devices.net', deviceId: 'dev-1', credential: { kind: 'sas', key: KEY } });
     fx.hub.last.connected();
     expect(fx.events).toEqual([
       'state:loading',
@@ -51,11 +51,11 @@ describe('first boot: provision, store, connect', () => {
   test('the group-key device signs in at the hub with its derived key', async () => {
     const groupKey = '8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==';
     const registrationId = 'sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6';
-    const fx = setupBoot({ config: { dps: { ...CONFIG.dps, attestation: { kind: 'group-symmetric-key', registrationId, groupKey } } } });
+    const fx = setupBoot({ config: { dps: { ...CONFIG.dps, identity: { kind: 'dps', idScope: '0ne00000001', registrationId, credential: { kind: 'sas', key: groupKey }, enrollmentGroup: true } } } });
     fx.boot.start();
     fx.provisioner.last.resolve({ ...HUB_A, deviceId: registrationId, registrationId });
     await settle();
-    expect(fx.hub.last.target.auth).toEqual({ kind: 'sas', key: 'Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=' });
+    expect(fx.hub.last.target.credential).toEqual({ kind: 'sas', key: 'Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=' });
   });
 
   test('a store that cannot write still connects, and says the next boot provisions again', async () => {
@@ -286,7 +286,7 @@ describe('DPS failures', () => {
   });
 
   test('bad attestation fails before anything is asked', () => {
-    const fx = setupBoot({ config: { dps: { ...CONFIG.dps, attestation: { kind: 'x509', clientCertificates: [], clientKey: new Uint8Array(1) } } } });
+    const fx = setupBoot({ config: { dps: { ...CONFIG.dps, identity: { kind: 'dps', idScope: '0ne00000001', credential: { kind: 'x509', chain: [], privateKey: new Uint8Array(1) } } } } });
     fx.boot.start();
     expect(fx.boot.state).toBe('failed');
     expect(fx.provisioner.calls).toHaveLength(0);

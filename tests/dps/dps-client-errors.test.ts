@@ -1,7 +1,7 @@
 // How the DPS client ends when things go wrong: error classes and retryability, the polling bounds, problems
 // caught before any connection, and cancellation.
 import { DpsError } from '../../src/dps/dps-errors';
-import { DISCONNECT_HEX, assigningBody, pollHex, registerHex, setupDps, type DpsFixture, type Tracked } from './dps-fixture';
+import { DISCONNECT_HEX, IDENTITY, assigningBody, pollHex, registerHex, setupDps, type DpsFixture, type Tracked } from './dps-fixture';
 
 function failure(t: Tracked<unknown>): DpsError {
   expect(t.status).toBe('rejected');
@@ -203,14 +203,14 @@ describe('problems caught before any connection', () => {
   });
 
   test.each([
-    ['a bad id scope', { idScope: 'has space' }, 'idScope: character at offset 3 is not allowed (allowed: letters and digits)'],
+    ['a bad id scope', { identity: { ...IDENTITY, idScope: 'has space' } }, 'idScope: character at offset 3 is not allowed (allowed: letters and digits)'],
     ['a bad port', { endpoint: 'dps.test:99999' }, 'endpoint: the port must be a number 1..65535'],
     ['a bad host', { endpoint: 'dps..test' }, 'endpoint: has an empty label'],
     ['no trusted CA', { trustedCAs: [] }, 'trustedCAs: at least one root certificate is needed to verify DPS'],
     ['a bad limit', { limits: { maxRequests: 0 } }, 'limits.maxRequests must be a positive whole number'],
     [
       'a bad registration id',
-      { attestation: { kind: 'symmetric-key' as const, registrationId: 'a/b', key: 'AAAA' } },
+      { identity: { ...IDENTITY, registrationId: 'a/b', credential: { kind: 'sas' as const, key: 'AAAA' } } },
       'registrationId: character at offset 1 is not allowed (allowed: letters, digits and -._:)',
     ],
   ])('%s gives invalid-config naming the field', async (_name, overrides, message) => {
@@ -223,7 +223,7 @@ describe('problems caught before any connection', () => {
 
   test('a key that is not base64 gives credentials, without echoing it', async () => {
     const fx = setupDps();
-    const result = fx.register({ attestation: { kind: 'symmetric-key', registrationId: 'dev-1', key: 'not*base64' } });
+    const result = fx.register({ identity: { ...IDENTITY, credential: { kind: 'sas', key: 'not*base64' } } });
     await fx.advance(0);
     const error = failure(result);
     expect(error.code).toBe('credentials');

@@ -4,7 +4,7 @@
 import { createCa, issueDeviceCertificate, thumbprint } from '../../emulator/src/pki';
 import type { DpsRequestEvent } from '../../emulator/src/dps/dps-server';
 import { DpsError } from '../../src/dps/dps-errors';
-import type { DpsAttestation } from '../../src/dps/dps-attestation';
+import type { DpsIdentity } from '../../src/identity';
 import type { DpsRegisterOptions } from '../../src/dps/dps-options';
 import { dpsPki, startDpsBed, type DpsBed } from './dps-int-fixture';
 
@@ -25,8 +25,9 @@ afterEach(async () => {
   await bed.close();
 });
 
-function register(attestation: DpsAttestation, extra: Partial<DpsRegisterOptions> = {}) {
-  return bed.client.register({ idScope: bed.dps.idScope, endpoint: bed.endpoint, trustedCAs: bed.trustedCAs, attestation, ...extra });
+function register(enrollment: Omit<DpsIdentity, 'kind' | 'idScope'>, extra: Partial<DpsRegisterOptions> = {}) {
+  const identity: DpsIdentity = { kind: 'dps', idScope: bed.dps.idScope, ...enrollment };
+  return bed.client.register({ identity, endpoint: bed.endpoint, trustedCAs: bed.trustedCAs, ...extra });
 }
 
 function individual(registrationId: string, settings: object = {}): void {
@@ -45,7 +46,7 @@ async function rejection(promise: Promise<unknown>): Promise<DpsError> {
 describe('each attestation provisions the device', () => {
   test('individual symmetric key', async () => {
     individual('dev-1', { pollsBeforeAssigned: 1, retryAfterSeconds: 0 });
-    const result = await register({ kind: 'symmetric-key', registrationId: 'dev-1', key: KEY_A });
+    const result = await register({ registrationId: 'dev-1', credential: { kind: 'sas', key: KEY_A } });
     expect(result).toEqual({ assignedHub: 'emulated-hub.azure-devices.net', deviceId: 'dev-1', registrationId: 'dev-1', substatus: 'initialAssignment' });
     expect(bed.registry.getDevice('dev-1')?.auth).toEqual({ type: 'sas', primaryKey: KEY_A, secondaryKey: KEY_B });
     // The connection was gone (client side) before the promise resolved.
@@ -54,7 +55,7 @@ describe('each attestation provisions the device', () => {
 
   test('group symmetric key: the device derives its key, which the hub then knows', async () => {
     bed.dps.enrollments.addGroup({ enrollmentGroupId: 'fleet', attestation: { type: 'symmetricKey', primaryKey: GROUP_KEY, secondaryKey: GROUP_KEY_2 }, retryAfterSeconds: 0 });
-    const result = await register({ kind: 'group-symmetric-key', registrationId: 'sensor-42', groupKey: GROUP_KEY });
+    const result = await register({ registrationId: 'sensor-42', credential: { kind: 'sas', key: GROUP_KEY }, enrollmentGroup: true });
     expect(result.deviceId).toBe('sensor-42');
     const derived = bed.registry.getDevice('sensor-42')?.auth;
     expect(derived).toMatchObject({ type: 'sas' });
@@ -63,14 +64,14 @@ describe('each attestation provisions the device', () => {
 
   test('X.509 individual: the registration id is the certificate CN', async () => {
     bed.dps.enrollments.addIndividual({ registrationId: 'cam-1', attestation: { type: 'x509', primaryThumbprint: thumbprint(selfSigned.certDer) }, retryAfterSeconds: 0 });
-    const result = await register({ kind: 'x509', clientCertificates: [selfSigned.certDer], clientKey: selfSigned.keyDer });
+    const result = await register({ credential: { kind: 'x509', chain: [selfSigned.certDer], privateKey: selfSigned.keyDer } });
     expect(result).toMatchObject({ registrationId: 'cam-1', deviceId: 'cam-1' });
     expect(bed.registry.getDevice('cam-1')?.auth).toEqual({ type: 'x509-thumbprint', primaryThumbprint: thumbprint(selfSigned.certDer) });
   });
 
   test('X.509 group with a CA: a certificate the CA signed is assigned', async () => {
     bed.dps.enrollments.addGroup({ enrollmentGroupId: 'meters', attestation: { type: 'x509-ca', caCertPem: fleetCa.certPem }, retryAfterSeconds: 0 });
-    const result = await register({ kind: 'x509', clientCertificates: [fleetDevice.certDer], clientKey: fleetDevice.keyDer });
+    const result = await register({ credential: { kind: 'x509', chain: [fleetDevice.certDer], privateKey: fleetDevice.keyDer } });
     expect(result).toMatchObject({ registrationId: 'meter-5', deviceId: 'meter-5' });
     expect(bed.registry.getDevice('meter-5')?.auth).toEqual({ type: 'x509-ca' });
   });
@@ -79,7 +80,7 @@ describe('each attestation provisions the device', () => {
 describe('what DPS returns is what the device uses', () => {
   test('a device id different from the registration id', async () => {
     individual('reg-7', { deviceId: 'boiler-{registrationId}', pollsBeforeAssigned: 0 });
-    const result = await register({ kind: 'symmetric-key', registrationId: 'reg-7', key: KEY_B });
+    const result = await register({ registrationId: 'reg-7', credential: { kind: 'sas', key: KEY_B } });
     expect(result).toMatchObject({ registrationId: 'reg-7', deviceId: 'boiler-reg-7' });
     expect(bed.registry.getDevice('boiler-reg-7')).toBeDefined();
   });
@@ -87,7 +88,7 @@ describe('what DPS returns is what the device uses', () => {
   test('a custom payload goes out in the register request and comes back in the registration state', async () => {
     individual('dev-p', { pollsBeforeAssigned: 0 });
     const payload = { modelId: 'dtmi:com:example:Thermostat;1', site: 'Zürich', floors: [1, 2] };
-    const result = await register({ kind: 'symmetric-key', registrationId: 'dev-p', key: KEY_A }, { payload });
+    const result = await register({ registrationId: 'dev-p', credential: { kind: 'sas', key: KEY_A } }, { payload });
     expect(result.payload).toEqual(payload);
   });
 });
@@ -97,7 +98,7 @@ describe('assigning, then assigned after several polls', () => {
     individual('dev-slow', { pollsBeforeAssigned: 3, retryAfterSeconds: 1 });
     const requests: DpsRequestEvent[] = [];
     bed.dps.on('request', (e) => requests.push(e));
-    const result = await register({ kind: 'symmetric-key', registrationId: 'dev-slow', key: KEY_A });
+    const result = await register({ registrationId: 'dev-slow', credential: { kind: 'sas', key: KEY_A } });
     expect(result.deviceId).toBe('dev-slow');
     expect(requests.map((r) => `${r.kind} ${r.status}`)).toEqual(['register 202', 'poll 202', 'poll 202', 'poll 200']);
     for (let i = 1; i < requests.length; i++) {
@@ -110,33 +111,32 @@ describe('assigning, then assigned after several polls', () => {
 describe('final statuses end with a clear error', () => {
   test('failed', async () => {
     individual('dev-f', { failure: { errorCode: 400207, message: 'Custom allocation failed with status code: 400' }, pollsBeforeAssigned: 0 });
-    const error = await rejection(register({ kind: 'symmetric-key', registrationId: 'dev-f', key: KEY_A }));
+    const error = await rejection(register({ registrationId: 'dev-f', credential: { kind: 'sas', key: KEY_A } }));
     expect(error).toMatchObject({ code: 'assignment-failed', retryable: false, errorCode: 400207 });
     expect(error.message).toBe('DPS could not assign the device (status failed: 400207 Custom allocation failed with status code: 400)');
   });
 
   test('disabled', async () => {
     individual('dev-d', { provisioningStatus: 'disabled', retryAfterSeconds: 0 });
-    const error = await rejection(register({ kind: 'symmetric-key', registrationId: 'dev-d', key: KEY_A }));
+    const error = await rejection(register({ registrationId: 'dev-d', credential: { kind: 'sas', key: KEY_A } }));
     expect(error).toMatchObject({ code: 'enrollment-disabled', retryable: false });
     expect(bed.registry.listDevices()).toEqual([]);
   });
 
   test('an unknown registration is unauthorized (401002), a wrong key is refused at CONNECT', async () => {
-    const unknown = await rejection(register({ kind: 'symmetric-key', registrationId: 'stranger', key: KEY_A }));
+    const unknown = await rejection(register({ registrationId: 'stranger', credential: { kind: 'sas', key: KEY_A } }));
     expect(unknown).toMatchObject({ code: 'unauthorized', retryable: false, status: 401, errorCode: 401002 });
     individual('dev-k');
-    const wrongKey = await rejection(register({ kind: 'symmetric-key', registrationId: 'dev-k', key: GROUP_KEY }));
+    const wrongKey = await rejection(register({ registrationId: 'dev-k', credential: { kind: 'sas', key: GROUP_KEY } }));
     expect(wrongKey).toMatchObject({ code: 'unauthorized', retryable: false, returnCode: 4 });
   });
 
   test('a server certificate from another CA fails TLS verification, retryable (the policy waits the throttling floor)', async () => {
     const error = await rejection(
       bed.client.register({
-        idScope: bed.dps.idScope,
+        identity: { kind: 'dps', idScope: bed.dps.idScope, registrationId: 'dev-1', credential: { kind: 'sas', key: KEY_A } },
         endpoint: bed.endpoint,
         trustedCAs: [fleetCa.certDer],
-        attestation: { kind: 'symmetric-key', registrationId: 'dev-1', key: KEY_A },
       }),
     );
     expect(error).toMatchObject({ code: 'connect-failed', retryable: true, transportCode: 'tls-verify' });
@@ -149,7 +149,7 @@ describe('throttling', () => {
     bed.dps.faults.answerWith({ status: 429, requests: 'register', retryAfterSeconds: 1 });
     const requests: DpsRequestEvent[] = [];
     bed.dps.on('request', (e) => requests.push(e));
-    const result = await register({ kind: 'symmetric-key', registrationId: 'dev-t', key: KEY_A });
+    const result = await register({ registrationId: 'dev-t', credential: { kind: 'sas', key: KEY_A } });
     expect(result.deviceId).toBe('dev-t');
     expect(requests.map((r) => `${r.kind} ${r.status}`)).toEqual(['register 429', 'register 200']);
     expect(requests[1]!.atMs - requests[0]!.atMs).toBeGreaterThanOrEqual(990);
@@ -158,7 +158,7 @@ describe('throttling', () => {
   test('a connection dropped mid-registration is a retryable connection-lost', async () => {
     individual('dev-x', { pollsBeforeAssigned: 0 });
     bed.dps.faults.dropConnection({ requests: 'register' });
-    const error = await rejection(register({ kind: 'symmetric-key', registrationId: 'dev-x', key: KEY_A }));
+    const error = await rejection(register({ registrationId: 'dev-x', credential: { kind: 'sas', key: KEY_A } }));
     expect(error).toMatchObject({ code: 'connection-lost', retryable: true });
   });
 });

@@ -8,7 +8,7 @@ import { ScriptedTransportFactory, VirtualClock, settle } from '../../hosts/virt
 import type { ScriptedConnection } from '../../hosts/virtual';
 import { createNodeCrypto } from '../../hosts/node/node-crypto';
 import { DpsClient } from '../../src/dps/dps-client';
-import type { DpsAttestation } from '../../src/dps/dps-attestation';
+import type { DeviceCredential, DpsIdentity } from '../../src/identity';
 import type { DpsRegisterOptions, DpsRegistrationResult } from '../../src/dps/dps-options';
 import { track, type Tracked } from '../helpers/track-promise';
 
@@ -20,10 +20,15 @@ export const ID_SCOPE = '0ne00000001';
 export const KEY = Buffer.alloc(32, 1).toString('base64');
 export const CA = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]);
 
-export const ATTESTATION: DpsAttestation = { kind: 'symmetric-key', registrationId: 'dev-1', key: KEY };
+export const IDENTITY: DpsIdentity = { kind: 'dps', idScope: ID_SCOPE, registrationId: 'dev-1', credential: { kind: 'sas', key: KEY } };
+
+/** The test enrollment with other parts: `dpsIdentity(credential)` alone is an X.509 device (no registration id). */
+export function dpsIdentity(credential: DeviceCredential, more: Partial<DpsIdentity> = {}): DpsIdentity {
+  return { kind: 'dps', idScope: ID_SCOPE, credential, ...more };
+}
 
 export function options(overrides: Partial<DpsRegisterOptions> = {}): DpsRegisterOptions {
-  return { idScope: ID_SCOPE, attestation: ATTESTATION, trustedCAs: [CA], ...overrides };
+  return { identity: IDENTITY, trustedCAs: [CA], ...overrides };
 }
 
 export function packetHex(packet: mqttPacket.Packet): string {

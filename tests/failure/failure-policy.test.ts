@@ -2,7 +2,7 @@
 // input as the clients really produce it (MQTT connect errors, TLS failures, DPS answers and registration
 // statuses) read through the same table, on the hub, on a hub DPS assigned, and on DPS.
 import { describe, expect, test } from '@jest/globals';
-import { hubErrorFailure } from '../../src/boot/hub-client-link';
+import { hubErrorFailure } from '../../src/boot/hub-client-connector';
 import { connectError } from '../../src/dps/dps-client';
 import { DpsError } from '../../src/dps/dps-errors';
 import { decideDpsFailure, dpsFailureCause } from '../../src/dps/dps-failure';

@@ -10,7 +10,7 @@ import { createTlsMaterial } from '../../emulator/src/tls-material';
 import { createHmac } from 'node:crypto';
 import { createMemoryStore, createNodeClock, createNodeCrypto, createNodeTimers, createNodeTlsTransportFactory } from '../../hosts/node';
 import { BootFlow } from '../../src/boot/boot';
-import { hubClientConnector, type HubLinkSettings } from '../../src/boot/hub-client-link';
+import { hubClientConnector, type HubLinkSettings } from '../../src/boot/hub-client-connector';
 import { connectRecorder } from '../../soak/lib/connect-recorder';
 import { emulatorHubClient } from '../../soak/lib/emulator-client';
 import { findLeaks, textOf, type Secret } from '../../soak/lib/secret-scan';
@@ -162,7 +162,7 @@ describe('no secret leaves the device through logs, errors or events', () => {
       capture(
         'bad group key',
         await badDps
-          .register({ idScope: dps.idScope, attestation: { kind: 'group-symmetric-key', registrationId: REGISTRATION_ID, groupKey: `${GROUP_KEY.slice(0, 30)}*${GROUP_KEY.slice(31)}` }, trustedCAs: [emulator.caDer], endpoint: `127.0.0.1:${dps.port}`, serverName: 'localhost' })
+          .register({ identity: { kind: 'dps', idScope: dps.idScope, registrationId: REGISTRATION_ID, credential: { kind: 'sas', key: `${GROUP_KEY.slice(0, 30)}*${GROUP_KEY.slice(31)}` }, enrollmentGroup: true }, trustedCAs: [emulator.caDer], endpoint: `127.0.0.1:${dps.port}`, serverName: 'localhost' })
           .catch((e: unknown) => e),
       );
 
@@ -257,8 +257,7 @@ describe('the firmware boot flow keeps the same secrets in', () => {
       { ...ports, store, hub: hubClientConnector(ports, settings) },
       {
         dps: {
-          idScope: dps.idScope,
-          attestation: { kind: 'group-symmetric-key', registrationId: 'boot-secret-device', groupKey: GROUP_KEY },
+          identity: { kind: 'dps', idScope: dps.idScope, registrationId: 'boot-secret-device', credential: { kind: 'sas', key: GROUP_KEY }, enrollmentGroup: true },
           trustedCAs: [emulator.caDer],
           endpoint: `127.0.0.1:${dps.port}`,
           serverName: 'localhost',

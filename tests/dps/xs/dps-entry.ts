@@ -3,9 +3,9 @@
 import { installXsnapHost } from '../../../hosts/xsnap/xsnap-host';
 import type { BridgeValue } from '../../../hosts/xsnap/bridge-protocol';
 import { BootFlow } from '../../../src/boot/boot';
-import { hubClientConnector } from '../../../src/boot/hub-client-link';
+import { hubClientConnector } from '../../../src/boot/hub-client-connector';
 import { DpsClient } from '../../../src/dps/dps-client';
-import type { DpsAttestation } from '../../../src/dps/dps-attestation';
+import type { DpsIdentity } from '../../../src/identity';
 import type { DpsRegisterOptions } from '../../../src/dps/dps-options';
 import type { HubClient } from '../../../src/hub/hub-client';
 
@@ -24,10 +24,8 @@ interface Setup {
 }
 
 function registerOptions(setup: Setup): DpsRegisterOptions {
-  const attestation: DpsAttestation = setup.group
-    ? { kind: 'group-symmetric-key', registrationId: setup.registrationId, groupKey: setup.key }
-    : { kind: 'symmetric-key', registrationId: setup.registrationId, key: setup.key };
-  return { idScope: setup.idScope, endpoint: setup.endpoint, trustedCAs: [setup.ca], attestation, payload: { engine: 'xs' } };
+  const identity: DpsIdentity = { kind: 'dps', idScope: setup.idScope, registrationId: setup.registrationId, credential: { kind: 'sas', key: setup.key }, enrollmentGroup: setup.group };
+  return { identity, endpoint: setup.endpoint, trustedCAs: [setup.ca], payload: { engine: 'xs' } };
 }
 
 host.onApp('register', (data) => {

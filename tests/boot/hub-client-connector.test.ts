@@ -1,6 +1,6 @@
 // How the HubClient's failures map to the boot flow's three kinds, and the credentials handed to it.
-import { hubCredentialsFor, hubErrorFailure, sessionFailureKind } from '../../src/boot/hub-client-link';
-import { hubAuthFor } from '../../src/boot/hub-link';
+import { hubCredentialsFor, hubErrorFailure } from '../../src/boot/hub-client-connector';
+import { sessionFailureKind } from '../../src/failure/assigned-hub';
 import { HubError } from '../../src/hub/hub-error';
 import { MqttConnectError } from '../../src/mqtt/session-errors';
 import type { SessionCloseReason } from '../../src/mqtt/session-types';
@@ -44,12 +44,10 @@ describe('hubErrorFailure', () => {
 
 describe('credentials for the hub', () => {
   test('SAS and X.509 targets become HubClient credentials', () => {
-    const sas = hubAuthFor({ kind: 'sas', registrationId: 'r', deviceKey: 'AAAA' });
-    expect(hubCredentialsFor({ hubHost: 'h:1', deviceId: 'd', auth: sas })).toEqual({ type: 'symmetric-key', hostName: 'h:1', deviceId: 'd', key: 'AAAA' });
+    expect(hubCredentialsFor({ hubHost: 'h:1', deviceId: 'd', credential: { kind: 'sas', key: 'AAAA' } })).toEqual({ type: 'symmetric-key', hostName: 'h:1', deviceId: 'd', key: 'AAAA' });
     const chain = [new Uint8Array([1])];
     const key = new Uint8Array([2]);
-    const x509 = hubAuthFor({ kind: 'x509', registrationId: 'd', clientCertificates: chain, clientKey: key });
-    expect(hubCredentialsFor({ hubHost: 'h', deviceId: 'd', auth: x509 })).toEqual({
+    expect(hubCredentialsFor({ hubHost: 'h', deviceId: 'd', credential: { kind: 'x509', chain, privateKey: key } })).toEqual({
       type: 'x509',
       hostName: 'h',
       deviceId: 'd',
