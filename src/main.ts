@@ -268,7 +268,10 @@ export class Firmware {
       if (generation === this.generation) this.onBootState(state);
     });
     flow.on('connected', ({ client }) => {
-      if (generation === this.generation) this.attach(client);
+      // Told from deep inside the CONNACK handling: the device behaviour starts from a fresh job (XS stack).
+      void Promise.resolve().then(() => {
+        if (generation === this.generation) this.attach(client);
+      });
     });
     flow.on('failed', ({ error }) => {
       if (generation === this.generation) this.fail(`cannot reach the hub: ${text(error)}`);
@@ -316,7 +319,9 @@ export class Firmware {
     // The client retries by itself, slowly after refused credentials (they can clear: a key rotated back, a
     // re-enabled device): whenever it connects, the device behaviour starts.
     hub.on('connected', () => {
-      if (generation === this.generation && this.hub === hub) this.attach(hub);
+      void Promise.resolve().then(() => {
+        if (generation === this.generation && this.hub === hub) this.attach(hub);
+      });
     });
     this.log('info', `connecting to the hub as device ${hub.deviceId}`);
     try {
