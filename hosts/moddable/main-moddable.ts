@@ -35,10 +35,10 @@ function keepClockSet(host: HostPorts, sntpHosts: string[]): void {
     say(host, 'info', `asking SNTP for the time (${sntpHosts.join(', ')})`);
     syncClockWithSntp({ hosts: sntpHosts }, (result) => {
       if (result.ok) {
-        say(host, 'info', `wall clock set from ${result.host}: ${new Date(result.unixSeconds * 1000).toISOString()}`);
+        say(host, 'info', `wall clock set from ${result.value.host}: ${new Date(result.value.unixSeconds * 1000).toISOString()}`);
         return;
       }
-      say(host, 'warn', `${result.message}; trying again in ${SNTP_RETRY_MS / 1000} s`);
+      say(host, 'warn', `${result.error}; trying again in ${SNTP_RETRY_MS / 1000} s`);
       host.timers.setTimeout(attempt, SNTP_RETRY_MS);
     });
   };

@@ -11,6 +11,7 @@
 import type { LogLevel } from '../../src/ports';
 import { defaultProfileFor, profileHubSettings, resolveDeviceProfile, type DeviceProfile } from '../../src/device-profile';
 import { base64Decode } from '../../src/encoding/base64';
+import { err, ok, type Result } from '../../src/result';
 import { parsePem } from '../../src/trust/pem';
 import { readCertificateInfo } from '../../src/trust/x509-validity';
 
@@ -49,29 +50,29 @@ function text(value: unknown): string | undefined {
 }
 
 /** Every certificate in an `extraCAs` value, or what is wrong with it (never the value itself). */
-export function readExtraCAs(value: unknown, field = 'extraCAs'): { ok: true; cas: Uint8Array[] } | { ok: false; message: string } {
-  if (value === undefined || value === null || value === '') return { ok: true, cas: [] };
-  if (typeof value !== 'string') return { ok: false, message: `${field} must be text: base64 DER certificates or PEM` };
+export function readExtraCAs(value: unknown, field = 'extraCAs'): Result<Uint8Array[], string> {
+  if (value === undefined || value === null || value === '') return ok([]);
+  if (typeof value !== 'string') return err(`${field} must be text: base64 DER certificates or PEM`);
   let ders: Uint8Array[];
   if (value.includes('-----BEGIN')) {
     const pem = parsePem(value);
-    if (!pem.ok) return { ok: false, message: `${field}: ${pem.message}` };
+    if (!pem.ok) return err(`${field}: ${pem.message}`);
     ders = pem.blocks.filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);
-    if (ders.length === 0) return { ok: false, message: `${field} holds PEM but no CERTIFICATE block` };
+    if (ders.length === 0) return err(`${field} holds PEM but no CERTIFICATE block`);
   } else {
     ders = [];
     const parts = value.split(/[\s,]+/).filter((part) => part !== '');
     for (let i = 0; i < parts.length; i++) {
       const decoded = base64Decode(parts[i]!);
-      if (!decoded.ok) return { ok: false, message: `${field}: certificate ${i + 1} is not base64 (${decoded.error.message})` };
+      if (!decoded.ok) return err(`${field}: certificate ${i + 1} is not base64 (${decoded.error.message})`);
       ders.push(decoded.value);
     }
   }
   for (let i = 0; i < ders.length; i++) {
     const read = readCertificateInfo(ders[i]!);
-    if (!read.ok) return { ok: false, message: `${field}: certificate ${i + 1} is not an X.509 certificate (${read.error.message})` };
+    if (!read.ok) return err(`${field}: certificate ${i + 1} is not an X.509 certificate (${read.error.message})`);
   }
-  return { ok: true, cas: ders };
+  return ok(ders);
 }
 
 export function readModdableSettings(config: Readonly<Record<string, unknown>>): ModdableSettings {
@@ -81,7 +82,7 @@ export function readModdableSettings(config: Readonly<Record<string, unknown>>):
   }
   const problems: string[] = [];
   const extra = readExtraCAs(config['extraCAs']);
-  if (!extra.ok) problems.push(extra.message);
+  if (!extra.ok) problems.push(extra.error);
 
   const sntp = text(config['sntp']);
   const sntpHosts = sntp === undefined ? DEFAULT_SNTP_HOSTS.slice() : sntp.split(/[\s,]+/).filter((host) => host !== '');
@@ -96,7 +97,7 @@ export function readModdableSettings(config: Readonly<Record<string, unknown>>):
   else if (text(config['sasTtlSeconds']) !== undefined) problems.push('sasTtlSeconds must be a whole number of seconds');
   return {
     firmwareConfig,
-    extraCAs: extra.ok ? extra.cas : [],
+    extraCAs: extra.ok ? extra.value : [],
     sntpHosts,
     hostKind,
     logLevel: level !== undefined && LEVELS.includes(level) ? (level as LogLevel) : 'info',

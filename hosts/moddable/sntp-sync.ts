@@ -2,6 +2,8 @@
 // The SDK's SNTP client asks one server, retries, and on failure lets us name the next one; we add an overall
 // deadline so a board without a route to any server gets a clear failure instead of waiting forever.
 import SNTP from 'sntp';
+import { errorText } from '../../src/errors';
+import { err, ok, type Result } from '../../src/result';
 import Time from 'time';
 import Timer from 'timer';
 
@@ -14,9 +16,8 @@ export interface SntpSyncOptions {
   setClock?: boolean;
 }
 
-export type SntpSyncResult =
-  | { ok: true; host: string; unixSeconds: number }
-  | { ok: false; message: string };
+/** The server that answered and the time it gave, or what went wrong. */
+export type SntpSyncResult = Result<{ host: string; unixSeconds: number }, string>;
 
 export interface SntpSync {
   cancel(): void;
@@ -51,7 +52,7 @@ export function syncClockWithSntp(options: SntpSyncOptions, done: (result: SntpS
 
   const deadline = Timer.set(() => {
     stop();
-    end({ ok: false, message: `no SNTP answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms (${[...failures, `${current}: no answer yet`].join('; ')})` });
+    end(err(`no SNTP answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms (${[...failures, `${current}: no answer yet`].join('; ')})`));
   }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
   try {
@@ -59,7 +60,7 @@ export function syncClockWithSntp(options: SntpSyncOptions, done: (result: SntpS
       if (finished) return undefined;
       if (message === SNTP.time && typeof value === 'number') {
         if (options.setClock !== false) Time.set(value);
-        end({ ok: true, host: current, unixSeconds: value });
+        end(ok({ host: current, unixSeconds: value }));
         return undefined;
       }
       if (message === SNTP.error) {
@@ -68,12 +69,12 @@ export function syncClockWithSntp(options: SntpSyncOptions, done: (result: SntpS
           current = hosts[next++];
           return current;
         }
-        end({ ok: false, message: `SNTP failed (${failures.join('; ')})` });
+        end(err(`SNTP failed (${failures.join('; ')})`));
       }
       return undefined;
     });
   } catch (error) {
-    Timer.set(() => end({ ok: false, message: `cannot start SNTP: ${error instanceof Error ? error.message : String(error)}` }));
+    Timer.set(() => end(err(`cannot start SNTP: ${errorText(error)}`)));
   }
 
   return {

@@ -1,5 +1,6 @@
 // The XS-side host: every port in src/ports.ts, reached through the bridge, plus the dispatcher the worker
 // calls as handleCommand. Host-neutral TypeScript: it is bundled into the XS script with the firmware.
+import { isThenable } from '../../src/errors';
 import type { HostPorts } from '../../src/ports';
 import { BridgeClient } from './bridge-client';
 import { BridgedTimers } from './bridged-timers';
@@ -37,10 +38,6 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
 const encodeReply = (reply: XsEventReply): ArrayBuffer => toArrayBuffer(encodeBridgeMessage(reply));
 
 export function createXsnapHost(options: XsnapHostOptions = {}): XsnapHost {
@@ -53,7 +50,7 @@ export function createXsnapHost(options: XsnapHostOptions = {}): XsnapHost {
     const handler = apps.get(name);
     if (!handler) return encodeReply({ error: `no app handler named "${name}"` });
     const out = handler(data);
-    if (!isPromiseLike(out)) return encodeReply({ data: out ?? undefined });
+    if (!isThenable(out)) return encodeReply({ data: out ?? undefined });
     // The worker reads `result` only after every promise job has run, so a handler that settles by then answers.
     const box = { result: encodeReply({ error: `app handler "${name}" had not finished when XS went idle` }) };
     out.then(

@@ -39,12 +39,12 @@ describe('extraCAs', () => {
 
   test('several, separated by commas and white space', () => {
     const read = readExtraCAs(` ${b64(ca1.certDer)},\n${b64(ca2.certDer)} `);
-    expect(read.ok && read.cas.length).toBe(2);
+    expect(read.ok && read.value.length).toBe(2);
   });
 
   test('PEM text with two certificates', () => {
     const read = readExtraCAs(ca1.certPem + ca2.certPem);
-    expect(read.ok && read.cas.map((der) => b64(der))).toEqual([b64(ca1.certDer), b64(ca2.certDer)]);
+    expect(read.ok && read.value.map((der) => b64(der))).toEqual([b64(ca1.certDer), b64(ca2.certDer)]);
   });
 
   test('text that is not base64 is a problem naming the field and the certificate, and the firmware is not given it', () => {
@@ -62,8 +62,8 @@ describe('extraCAs', () => {
   test('PEM without a certificate, and a value that is not text', () => {
     // A key-shaped block with a dummy body; the label is assembled so no key-looking literal sits in the repository.
     const keyLabel = ['PRIVATE', 'KEY'].join(' ');
-    expect(readExtraCAs(`-----BEGIN ${keyLabel}-----\nAAAA\n-----END ${keyLabel}-----\n`)).toEqual({ ok: false, message: 'extraCAs holds PEM but no CERTIFICATE block' });
-    expect(readExtraCAs(42)).toEqual({ ok: false, message: 'extraCAs must be text: base64 DER certificates or PEM' });
+    expect(readExtraCAs(`-----BEGIN ${keyLabel}-----\nAAAA\n-----END ${keyLabel}-----\n`)).toEqual({ ok: false, error: 'extraCAs holds PEM but no CERTIFICATE block' });
+    expect(readExtraCAs(42)).toEqual({ ok: false, error: 'extraCAs must be text: base64 DER certificates or PEM' });
   });
 });
 

@@ -203,7 +203,7 @@ function run(): void {
     const sntpHost = settings.sntpHost;
     steps.push((next) =>
       syncClockWithSntp({ hosts: [sntpHost], timeoutMs: 15000 }, (result) => {
-        say(result.ok ? `sntp ok ${result.unixSeconds}` : `sntp failed ${result.message}`);
+        say(result.ok ? `sntp ok ${result.value.unixSeconds}` : `sntp failed ${result.error}`);
         next();
       }),
     );
