@@ -169,6 +169,9 @@ describe('late-subscription fault: the device has its twin one round trip after 
       emulator.faults.lateSubscription(id, { holdMs: HOLD_MS });
       emulator.faults.dropConnection(id);
       await until(() => wire.connections === 2, 5000, 'the reconnect');
+      // The change is made once the hub holds the new SUBACK: made earlier, the persistent session's old subscription
+      // may deliver the patch itself, before the SUBSCRIBE is even read (a race the real hub has too).
+      await until(() => faults.some((f) => f.kind === 'late-subscription'), 5000, 'the held SUBACK');
       const version = emulator.patchDesired(id, { mode: 'eco' }).desired['$version'] as number;
       await until(() => desired.length === 2, TWIN_WAIT_MS, 'the twin after the reconnect');
       expect(desired[1]).toBe(`full@${version}:${JSON.stringify({ mode: 'eco', $version: version })}`);
