@@ -5,7 +5,8 @@
 // how to reboot, a real sensor if the board has one); hosts/node/main-node.ts and hosts/moddable/main-moddable.ts
 // are the two callers.
 
-import { TypedEmitter } from './events';
+import { errorText } from './errors';
+import { Emitter } from './events';
 import type { HostPorts, LogLevel, Logger } from './ports';
 import { HubClient } from './hub/hub-client';
 import type { HubClientConfig } from './hub/hub-settings';
@@ -18,6 +19,8 @@ import { describeIdentity, parseAppConfig, type AppConfig } from './app/config';
 import { waitForClock, type ClockWait } from './app/clock-gate';
 import { FIRMWARE_VERSION } from './app/device-info';
 import { FirmwareApp } from './app/firmware-app';
+import { firmwareMachine, type FirmwareState } from './app/firmware-state';
+import type { StateMachine } from './state-machine';
 import { TelemetryCarry } from './app/telemetry-carry';
 import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
@@ -47,43 +50,19 @@ export interface PlatformHooks {
   hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId'>>;
 }
 
-export type FirmwareState =
-  | 'idle' // created, start() not called
-  | 'waiting-for-clock' // no wall time yet: nothing can be signed
-  | 'provisioning' // asking DPS where this device belongs (again, when the hub refused the assignment)
-  | 'connecting' // first connection to the hub (of this assignment)
-  | 'running' // connected; telemetry, twin, methods and C2D are live (the client reconnects by itself)
-  | 'failed' // a problem only a new configuration or enrollment can fix; see `failure`. Left by the slow retry.
-  | 'stopping'
-  | 'stopped';
+export type { FirmwareState };
 
 export interface FirmwareEvents {
   state: { state: FirmwareState; previous: FirmwareState };
 }
-
-const NEXT: { readonly [S in FirmwareState]: readonly FirmwareState[] } = {
-  idle: ['waiting-for-clock', 'failed', 'stopping'],
-  'waiting-for-clock': ['provisioning', 'connecting', 'failed', 'stopping'],
-  provisioning: ['connecting', 'failed', 'stopping'],
-  connecting: ['running', 'provisioning', 'failed', 'stopping'],
-  running: ['provisioning', 'failed', 'stopping'],
-  failed: ['stopping'],
-  stopping: ['stopped'],
-  stopped: ['waiting-for-clock', 'failed', 'stopping'],
-};
 
 function phaseOf(state: FirmwareState): WatchedPhase {
   if (state === 'failed') return 'failed';
   return state === 'waiting-for-clock' || state === 'provisioning' || state === 'connecting' ? 'booting' : 'settled';
 }
 
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export class Firmware {
-  private current: FirmwareState = 'idle';
-  private readonly emitter: TypedEmitter<FirmwareEvents>;
+export class Firmware extends Emitter<FirmwareEvents> {
+  private readonly machine: StateMachine<FirmwareState, FirmwareState>;
   private readonly logger: Logger;
   private config: AppConfig | undefined;
   private clockWait: ClockWait | undefined;
@@ -109,8 +88,9 @@ export class Firmware {
     private readonly rawConfig: unknown,
     private readonly platform: PlatformHooks,
   ) {
+    super();
     this.logger = host.logger;
-    this.emitter = new TypedEmitter<FirmwareEvents>((error, event) => this.log('error', `a '${event}' listener threw: ${text(error)}`));
+    this.machine = firmwareMachine((message) => this.log('error', message));
     this.watchdog = new BootWatchdog({
       timers: host.timers,
       failedRetryMs: this.delaySetting('failedRetryMs', DEFAULT_FAILED_RETRY_MS),
@@ -121,7 +101,7 @@ export class Firmware {
   }
 
   get state(): FirmwareState {
-    return this.current;
+    return this.machine.state;
   }
 
   /** Why the firmware is in 'failed'. */
@@ -134,8 +114,8 @@ export class Firmware {
     return this.app;
   }
 
-  on<K extends keyof FirmwareEvents>(event: K, listener: (payload: FirmwareEvents[K]) => void): () => void {
-    return this.emitter.on(event, listener);
+  protected override listenerFailed(error: unknown, event: string): void {
+    this.log('error', `a '${event}' listener threw: ${errorText(error)}`);
   }
 
   /**
@@ -143,13 +123,13 @@ export class Firmware {
    * refused the first attempt (the client then tries again slowly by itself). Never rejects.
    */
   start(): Promise<FirmwareState> {
-    if (this.current !== 'idle' && this.current !== 'stopped') return Promise.resolve(this.current);
+    if (this.machine.state !== 'idle' && this.machine.state !== 'stopped') return Promise.resolve(this.machine.state);
     const generation = ++this.generation;
     this.stopping = undefined;
     // Stopped meanwhile: report the end of the stop, not the middle of it.
-    const outcome = (): FirmwareState | Promise<FirmwareState> => (this.stopping !== undefined ? this.stopping.then(() => this.current) : this.current);
+    const outcome = (): FirmwareState | Promise<FirmwareState> => (this.stopping !== undefined ? this.stopping.then(() => this.machine.state) : this.machine.state);
     return this.boot(generation).then(outcome, (error: unknown) => {
-      if (generation === this.generation) this.fail(`boot failed: ${text(error)}`);
+      if (generation === this.generation) this.fail(`boot failed: ${errorText(error)}`);
       return outcome();
     });
   }
@@ -157,7 +137,7 @@ export class Firmware {
   /** Ends everything: app handlers and timers, DPS or hub connection. Safe to call twice. */
   stop(): Promise<void> {
     if (this.stopping !== undefined) return this.stopping;
-    if (this.current === 'idle' || this.current === 'stopped') return Promise.resolve();
+    if (this.machine.state === 'idle' || this.machine.state === 'stopped') return Promise.resolve();
     this.generation++;
     this.move('stopping');
     this.log('info', 'stopping');
@@ -169,7 +149,7 @@ export class Firmware {
     const hub = this.hub;
     this.flow = undefined;
     this.hub = undefined;
-    this.settle?.(this.current);
+    this.settle?.(this.machine.state);
     this.settle = undefined;
     const closing = flow !== undefined ? flow.stop() : hub !== undefined ? hub.close() : Promise.resolve();
     this.stopping = closing.catch(() => undefined).then(() => {
@@ -274,7 +254,7 @@ export class Firmware {
       });
     });
     flow.on('failed', ({ error }) => {
-      if (generation === this.generation) this.fail(`cannot reach the hub: ${text(error)}`);
+      if (generation === this.generation) this.fail(`cannot reach the hub: ${errorText(error)}`);
     });
     flow.start();
     return done;
@@ -295,7 +275,7 @@ export class Firmware {
         return;
       case 'connecting':
         // After the first connection, reconnects are the client's business; the app keeps running meanwhile.
-        if (this.current === 'provisioning' || this.current === 'waiting-for-clock') this.move('connecting');
+        if (this.machine.state === 'provisioning' || this.machine.state === 'waiting-for-clock') this.move('connecting');
         return;
       default:
         return;
@@ -312,7 +292,7 @@ export class Firmware {
         { ...settings, credentials },
       );
     } catch (error) {
-      this.fail(`cannot connect: ${text(error)}`);
+      this.fail(`cannot connect: ${errorText(error)}`);
       return;
     }
     this.hub = hub;
@@ -328,7 +308,7 @@ export class Firmware {
       await hub.connect();
     } catch (error) {
       if (generation !== this.generation) return;
-      this.log('warn', `the hub connection is not up yet: ${text(error)}`);
+      this.log('warn', `the hub connection is not up yet: ${errorText(error)}`);
       return;
     }
     if (generation !== this.generation) return;
@@ -374,18 +354,17 @@ export class Firmware {
     this.app?.stop();
     this.app = undefined;
     // Callers of an abandoned boot check the generation first, so 'stopped' here is a restart failing at once.
-    if (this.current !== 'failed' && this.current !== 'stopping') this.move('failed');
+    if (this.machine.state !== 'failed' && this.machine.state !== 'stopping') this.move('failed');
     this.settle?.('failed');
     this.settle = undefined;
   }
 
+  /** Moves along FIRMWARE_MOVES (staying put is no move); an illegal move is refused by the helper's one policy. */
   private move(next: FirmwareState): void {
-    const previous = this.current;
-    if (previous === next) return;
-    if (!NEXT[previous].includes(next)) this.log('error', `internal: no move from ${previous} to ${next}`);
-    this.current = next;
+    const previous = this.machine.state;
+    if (previous === next || !this.machine.move(next)) return;
     this.watchdog.enter(phaseOf(next));
-    this.emitter.emit('state', { state: next, previous });
+    this.emit('state', { state: next, previous });
   }
 
   private prefixed(): Logger {

@@ -1,5 +1,8 @@
-// The boot flow's lifecycle as explicit states and the edges between them. The flow refuses (and logs) any other
-// move, so a late callback from an abandoned registration or hub link cannot pull it somewhere odd.
+// The boot flow's lifecycle as explicit states and the edges between them, on the one state-machine helper
+// (src/state-machine.ts): any other move is a bug, refused by its one policy. Callbacks from an abandoned
+// registration or hub link are stopped earlier, by the flow's epochs, so they never ask for a move.
+
+import { edgeTable, StateMachine } from '../state-machine';
 
 export type BootState =
   | 'idle' // start() not called yet
@@ -12,7 +15,7 @@ export type BootState =
   | 'failed' // a final error: nothing happens until start() is called again
   | 'stopped'; // stop() was called
 
-const EDGES: { readonly [S in BootState]: readonly BootState[] } = {
+export const BOOT_MOVES = edgeTable<BootState>({
   idle: ['loading', 'stopped'],
   loading: ['provisioning', 'connecting', 'failed', 'stopped'],
   provisioning: ['provision-wait', 'connecting', 'reprovisioning', 'failed', 'stopped'],
@@ -22,10 +25,11 @@ const EDGES: { readonly [S in BootState]: readonly BootState[] } = {
   reprovisioning: ['provisioning', 'provision-wait', 'failed', 'stopped'],
   failed: ['loading', 'stopped'],
   stopped: ['loading'],
-};
+});
 
-export function canMoveBoot(from: BootState, to: BootState): boolean {
-  return EDGES[from].includes(to);
+/** The flow's machine from idle; `log` reports a refused move, `strict` overrides the test/production switch. */
+export function bootMachine(log: (message: string) => void, strict?: boolean): StateMachine<BootState, BootState> {
+  return new StateMachine(BOOT_MOVES, 'idle', strict === undefined ? { name: 'boot', log } : { name: 'boot', log, strict });
 }
 
 /** States from which reset() re-provisions at once (otherwise it only deletes the stored assignment). */

@@ -9,7 +9,8 @@
 // Every step is logged in plain words. Each phase carries an epoch: when the flow moves on (stop, reset,
 // re-provisioning) callbacks from the abandoned registration, timer or link see a stale epoch and do nothing.
 
-import { TypedEmitter } from '../events';
+import { errorText } from '../errors';
+import { Emitter } from '../events';
 import { backoffDelay, DEFAULT_BACKOFF, randomFromCrypto, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import type { KeyValueStore, LogLevel, TimerHandle } from '../ports';
 import { AssignmentStore, type Assignment, type DpsInputs } from '../storage/assignment-store';
@@ -20,7 +21,8 @@ import { DpsError } from '../dps/dps-errors';
 import { decideDpsFailure } from '../dps/dps-failure';
 import { isRetry } from '../failure/failure-policy';
 import type { DpsRegisterOptions, DpsRegistrationResult } from '../dps/dps-options';
-import { canMoveBoot, isBootRunning, type BootState } from './boot-state';
+import type { StateMachine } from '../state-machine';
+import { bootMachine, isBootRunning, type BootState } from './boot-state';
 import type { HubFailure } from '../failure/assigned-hub';
 import { credentialKind } from '../identity';
 import type { HubConnector, HubLink } from './hub-connector';
@@ -67,18 +69,13 @@ export interface BootEvents<Client> {
   failed: { error: Error };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function inSeconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
-export class BootFlow<Client> {
-  private current: BootState = 'idle';
+export class BootFlow<Client> extends Emitter<BootEvents<Client>> {
+  private readonly machine: StateMachine<BootState, BootState>;
   private epoch = 0;
-  private readonly emitter: TypedEmitter<BootEvents<Client>>;
   private readonly assignments: AssignmentStore;
   private readonly provisioner: Provisioner;
   private readonly random: RandomSource;
@@ -101,7 +98,8 @@ export class BootFlow<Client> {
     private readonly deps: BootDeps<Client>,
     private readonly config: BootConfig,
   ) {
-    this.emitter = new TypedEmitter<BootEvents<Client>>((error, event) => this.log('warn', `a '${event}' listener threw: ${errorText(error)}`));
+    super();
+    this.machine = bootMachine((message) => this.log('error', message));
     this.assignments = new AssignmentStore(deps.store, config.assignmentKey);
     this.provisioner = deps.provisioner ?? new DpsClient(deps);
     this.random = deps.random ?? randomFromCrypto(deps.crypto);
@@ -111,7 +109,7 @@ export class BootFlow<Client> {
   }
 
   get state(): BootState {
-    return this.current;
+    return this.machine.state;
   }
 
   /** The assignment in use (stored or fresh), if any. */
@@ -124,17 +122,13 @@ export class BootFlow<Client> {
     return this.link?.client;
   }
 
-  on<K extends keyof BootEvents<Client>>(event: K, listener: (payload: BootEvents<Client>[K]) => void): () => void {
-    return this.emitter.on(event, listener);
-  }
-
-  once<K extends keyof BootEvents<Client>>(event: K, listener: (payload: BootEvents<Client>[K]) => void): () => void {
-    return this.emitter.once(event, listener);
+  protected override listenerFailed(error: unknown, event: string): void {
+    this.log('warn', `a '${event}' listener threw: ${errorText(error)}`);
   }
 
   /** Runs the flow; progress and outcome come as events. Ignored while already running. */
   start(): void {
-    if (isBootRunning(this.current)) return;
+    if (isBootRunning(this.machine.state)) return;
     const epoch = this.nextEpoch();
     this.move('loading');
     this.dpsFailures = 0;
@@ -167,7 +161,7 @@ export class BootFlow<Client> {
 
   /** Stops whatever runs (registration, wait, hub link); resolves once the hub link is closed. */
   async stop(): Promise<void> {
-    if (this.current === 'stopped') return;
+    if (this.machine.state === 'stopped') return;
     this.nextEpoch();
     this.log('info', 'stopping');
     this.move('stopped');
@@ -180,7 +174,7 @@ export class BootFlow<Client> {
     if (deleted.ok) this.log('info', 'reset: the stored assignment is deleted');
     else this.log('error', `reset: could not delete the stored assignment (${deleted.error.message})`);
     this.assignment = undefined;
-    if (!isBootRunning(this.current) || this.current === 'loading') return;
+    if (!isBootRunning(this.machine.state) || this.machine.state === 'loading') return;
     await this.reprovision('reset asked for', true);
   }
 
@@ -215,7 +209,7 @@ export class BootFlow<Client> {
     } else {
       this.log('warn', `DPS assigned hub ${result.assignedHub}, device ${result.deviceId}, but storing it failed (${saved.error.message}); the next boot provisions again`);
     }
-    this.emitter.emit('provisioned', { assignment, stored: saved.ok });
+    this.emit('provisioned', { assignment, stored: saved.ok });
     if (epoch === this.epoch) this.connectHub(epoch, assignment, false);
   }
 
@@ -271,22 +265,22 @@ export class BootFlow<Client> {
       return;
     }
     // The link may have reported synchronously from open(); only a link that is still current is kept.
-    if (epoch === this.epoch && (this.current === 'connecting' || this.current === 'connected')) this.link = link;
+    if (epoch === this.epoch && (this.machine.state === 'connecting' || this.machine.state === 'connected')) this.link = link;
     else void link.close();
   }
 
   private onHubConnected(link: HubLink<Client>, assignment: Assignment, fromStore: boolean): void {
-    if (this.current === 'connected') return;
+    if (this.machine.state === 'connected') return;
     if (!this.move('connected')) return;
     this.hubFailures = 0;
     this.dpsFailures = 0;
     this.provisionsWithoutHub = 0;
     this.log('info', `connected to hub ${assignment.hubHost} as device ${assignment.deviceId}`);
-    this.emitter.emit('connected', { client: link.client, hubHost: assignment.hubHost, deviceId: assignment.deviceId, fromStore });
+    this.emit('connected', { client: link.client, hubHost: assignment.hubHost, deviceId: assignment.deviceId, fromStore });
   }
 
   private onHubFailure(failure: HubFailure): void {
-    if (this.current === 'connected') this.move('connecting');
+    if (this.machine.state === 'connected') this.move('connecting');
     if (failure.kind === 'auth') {
       this.log('warn', `the hub refused the credentials (${failure.message})`);
       void this.reprovision('the hub refused the credentials; the device may have moved');
@@ -313,8 +307,8 @@ export class BootFlow<Client> {
    */
   private async reprovision(reason: string, immediate = false): Promise<void> {
     // A second request while the first is closing things down simply takes over from it.
-    const again = this.current === 'reprovisioning';
-    if (!again && !canMoveBoot(this.current, 'reprovisioning')) return;
+    const again = this.machine.state === 'reprovisioning';
+    if (!again && !this.machine.can('reprovisioning')) return;
     const epoch = this.nextEpoch();
     if (!again) this.move('reprovisioning');
     this.log('info', `provisioning again: ${reason}`);
@@ -352,27 +346,24 @@ export class BootFlow<Client> {
   }
 
   private fail(error: Error, context?: string): void {
-    if (this.current === 'failed' || this.current === 'stopped') return;
+    if (this.machine.state === 'failed' || this.machine.state === 'stopped') return;
     this.nextEpoch();
     this.log('error', `${context === undefined ? 'boot failed' : context}: ${error.message}`);
     this.move('failed');
     void this.abandonWork();
-    this.emitter.emit('failed', { error });
+    this.emit('failed', { error });
   }
 
   private nextEpoch(): number {
     return ++this.epoch;
   }
 
+  /** Moves along BOOT_MOVES; an illegal move is refused by the helper's one policy (a bug in this file). */
   private move(next: BootState): boolean {
-    const previous = this.current;
-    if (!canMoveBoot(previous, next)) {
-      this.log('error', `internal: no move from ${previous} to ${next}`);
-      return false;
-    }
-    this.current = next;
+    const previous = this.machine.state;
+    if (!this.machine.move(next)) return false;
     this.log('debug', `state ${previous} -> ${next}`);
-    this.emitter.emit('state', { state: next, previous });
+    this.emit('state', { state: next, previous });
     return true;
   }
 

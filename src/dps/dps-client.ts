@@ -12,7 +12,8 @@ import { DPS_RESPONSE_FILTER, dpsPollTopic, dpsRegisterTopic, parseDpsResponseTo
 import { dpsMqttIdentity } from '../azure/mqtt-identity';
 import { createRequestIdGenerator } from '../azure/request-id';
 import { utf8Encode } from '../encoding/utf8';
-import { TypedEmitter } from '../events';
+import { errorText } from '../errors';
+import { Emitter } from '../events';
 import { MqttSession } from '../mqtt/session';
 import { MqttConnectError } from '../mqtt/session-errors';
 import { decideFailure, isRetry } from '../failure/failure-policy';
@@ -23,7 +24,8 @@ import { dpsPassword, signingIdentity } from './dps-attestation';
 import { parseDpsEndpoint } from './dps-endpoint';
 import { DpsError } from './dps-errors';
 import { checkLimits, resolveLimits, type DpsLimits, type DpsRegisterOptions, type DpsRegistrationResult } from './dps-options';
-import { canMove, isRunning, type DpsState } from './dps-state';
+import type { StateMachine } from '../state-machine';
+import { dpsMachine, isRunning, type DpsState } from './dps-state';
 import { decideStep, type DpsStep } from './dps-steps';
 import { TransportCloseWatch } from './transport-close-watch';
 
@@ -69,31 +71,27 @@ interface Run {
 
 const EMPTY = new Uint8Array(0);
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-export class DpsClient {
-  private current: DpsState = 'idle';
+export class DpsClient extends Emitter<DpsClientEvents> {
+  private readonly machine: StateMachine<DpsState, DpsState>;
   private run: Run | undefined;
   // One generator for the client's lifetime: an answer meant for an earlier registration can never match.
   private readonly nextRid = createRequestIdGenerator();
-  private readonly emitter: TypedEmitter<DpsClientEvents>;
 
   constructor(private readonly deps: DpsClientDeps) {
-    this.emitter = new TypedEmitter<DpsClientEvents>((error, event) => this.log('warn', `a '${event}' listener threw: ${errorText(error)}`));
+    super();
+    this.machine = dpsMachine((message) => this.log('error', message));
   }
 
   get state(): DpsState {
-    return this.current;
+    return this.machine.state;
   }
 
-  on<K extends keyof DpsClientEvents>(event: K, listener: (payload: DpsClientEvents[K]) => void): () => void {
-    return this.emitter.on(event, listener);
+  protected override listenerFailed(error: unknown, event: string): void {
+    this.log('warn', `a '${event}' listener threw: ${errorText(error)}`);
   }
 
   /**
@@ -101,8 +99,8 @@ export class DpsClient {
    * DPS connection is closed. Configuration, credential and clock problems reject before any connection.
    */
   register(options: DpsRegisterOptions): Promise<DpsRegistrationResult> {
-    if (isRunning(this.current)) {
-      return Promise.reject(new DpsError('busy', `register() called while a registration is ${this.current}`, { retryable: false }));
+    if (isRunning(this.machine.state)) {
+      return Promise.reject(new DpsError('busy', `register() called while a registration is ${this.machine.state}`, { retryable: false }));
     }
     const plan = this.prepare(options);
     if (plan instanceof DpsError) {
@@ -296,7 +294,7 @@ export class DpsClient {
 
   private onSessionClose(run: Run, reason: SessionCloseReason): void {
     // While connecting, connect()'s rejection says why, with the CONNACK code; after finish() the close is ours.
-    if (run.finished || this.current === 'connecting') return;
+    if (run.finished || this.machine.state === 'connecting') return;
     const details: { retryable: boolean; transportCode?: string } = { retryable: true };
     if (reason.transportError !== undefined) details.transportCode = reason.transportError.code;
     this.finish(run, { ok: false, error: new DpsError('connection-lost', `the DPS connection ended during the registration: ${reason.message}`, details) });
@@ -345,14 +343,12 @@ export class DpsClient {
 
   // ---- Helpers ---------------------------------------------------------------------------------------------
 
-  private move(next: DpsState): void {
-    const previous = this.current;
-    if (!canMove(previous, next)) {
-      // Only this file moves the state; reaching this is a bug here, so say so loudly but do not crash the flow.
-      this.log('error', `internal: no move from ${previous} to ${next}`);
-    }
-    this.current = next;
-    this.emitter.emit('state', { state: next, previous });
+  /** Moves along DPS_MOVES; an illegal move is refused by the helper's one policy (a bug in this file). */
+  private move(next: DpsState): boolean {
+    const previous = this.machine.state;
+    if (!this.machine.move(next)) return false;
+    this.emit('state', { state: next, previous });
+    return true;
   }
 
   private clearTimer(handle: TimerHandle | undefined): void {

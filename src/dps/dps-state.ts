@@ -1,5 +1,8 @@
-// The DPS client's lifecycle as explicit states. The client moves only along the edges listed here, so a late
-// callback (an answer after a timeout, a close during closing) cannot drag it back into an earlier step.
+// The DPS client's lifecycle as explicit states. The client moves only along the edges listed here (through the
+// one state-machine helper, src/state-machine.ts), so a late callback (an answer after a timeout, a close during
+// closing) cannot drag it back into an earlier step.
+
+import { edgeTable, StateMachine } from '../state-machine';
 
 export type DpsState =
   | 'idle' // no registration yet
@@ -11,7 +14,7 @@ export type DpsState =
   | 'closing' // outcome known; DISCONNECT and transport close under way
   | 'done'; // connection gone, promise settled; register() may be called again
 
-const EDGES: { readonly [S in DpsState]: readonly DpsState[] } = {
+export const DPS_MOVES = edgeTable<DpsState>({
   idle: ['connecting'],
   connecting: ['subscribing', 'closing'],
   subscribing: ['registering', 'closing'],
@@ -20,10 +23,11 @@ const EDGES: { readonly [S in DpsState]: readonly DpsState[] } = {
   polling: ['waiting', 'closing'],
   closing: ['done'],
   done: ['connecting'],
-};
+});
 
-export function canMove(from: DpsState, to: DpsState): boolean {
-  return EDGES[from].includes(to);
+/** The client's machine from idle; `log` reports a refused move, `strict` overrides the test/production switch. */
+export function dpsMachine(log: (message: string) => void, strict?: boolean): StateMachine<DpsState, DpsState> {
+  return new StateMachine(DPS_MOVES, 'idle', strict === undefined ? { name: 'dps', log } : { name: 'dps', log, strict });
 }
 
 /** States in which a registration is running (register() would be refused as busy). */
