@@ -21,7 +21,7 @@ import { FIRMWARE_VERSION } from './app/device-info';
 import { FirmwareApp } from './app/firmware-app';
 import { firmwareMachine, type FirmwareState } from './app/firmware-state';
 import type { StateMachine } from './state-machine';
-import { TelemetryCarry } from './app/telemetry-carry';
+import { UnsentReadings } from './app/unsent-readings';
 import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
 import { BootWatchdog, DEFAULT_FAILED_RETRY_MS, DEFAULT_STUCK_BOOT_MS, checkWatchdogDelay, type WatchedPhase } from './app/boot-watchdog';
@@ -79,7 +79,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
   /** Kept across re-provisioning so a simulated series continues instead of starting over. */
   private sensor: SensorPort | undefined;
   /** Outlives clients and apps: what one client could not deliver, the next one sends. */
-  private readonly carry = new TelemetryCarry();
+  private readonly carry = new UnsentReadings();
   /** Leaves `failed` and stuck boots; see src/app/boot-watchdog.ts. */
   private readonly watchdog: BootWatchdog;
 

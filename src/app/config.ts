@@ -245,7 +245,7 @@ function checkDpsEndpointText(text: string): string | undefined {
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) return 'dpsEndpoint: must be a host name or host:port, not a URL (drop the scheme and any path)';
   const host = checkHostName(text, 'dpsEndpoint');
   if (!host.ok) return host.error.message;
-  return parseDpsEndpoint(text) instanceof Error ? 'dpsEndpoint: the port must be a number 1..65535 without leading zeros' : undefined;
+  return !parseDpsEndpoint(text).ok ? 'dpsEndpoint: the port must be a number 1..65535 without leading zeros' : undefined;
 }
 
 /** `host` or `host:port` as TLS target; what is wrong as text when it does not parse. */

@@ -13,8 +13,9 @@ import { registerCommands } from './commands';
 import { buildDeviceInfo, FIRMWARE_VERSION } from './device-info';
 import { decideDesiredInterval, INTERVAL_PROPERTY } from './interval-property';
 import type { SensorPort } from './simulated-sensor';
-import type { TelemetryCarry } from './telemetry-carry';
+import type { UnsentReadings } from './unsent-readings';
 import { TelemetryLoop } from './telemetry-loop';
+import { errorText } from '../errors';
 
 export interface FirmwareAppOptions {
   hub: AppHub;
@@ -33,12 +34,9 @@ export interface FirmwareAppOptions {
   reboot(): void;
   firmwareVersion?: string;
   /** Readings a closed client left unacknowledged, shared with the app that runs on the next client. */
-  carry?: TelemetryCarry;
+  carry?: UnsentReadings;
 }
 
-function text(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class FirmwareApp {
   private readonly loop: TelemetryLoop;
@@ -138,7 +136,7 @@ export class FirmwareApp {
     this.log('info', `reporting device info: firmware ${info.firmwareVersion} on ${info.hostKind}, boot time ${info.bootTime ?? 'unknown (clock not set)'}`);
     this.options.hub.patchReported({ ...info }).then(
       (version) => this.log('info', `device info reported${version === undefined ? '' : ` (reported version ${version})`}`),
-      (error: unknown) => this.recordError(`device info not reported: ${text(error)}`),
+      (error: unknown) => this.recordError(`device info not reported: ${errorText(error)}`),
     );
   }
 
@@ -166,7 +164,7 @@ export class FirmwareApp {
       .then(() => this.options.hub.ackWritableProperty(ack))
       .then(
         () => this.log('info', `twin: ${ack.name} acknowledged (ac ${ack.ackCode}, av ${ack.ackVersion}, value ${JSON.stringify(ack.value)})`),
-        (error: unknown) => this.recordError(`twin: ${ack.name} acknowledgement not sent: ${text(error)}`),
+        (error: unknown) => this.recordError(`twin: ${ack.name} acknowledgement not sent: ${errorText(error)}`),
       );
   }
 

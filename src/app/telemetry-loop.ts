@@ -6,8 +6,9 @@
 import { HubError } from '../hub/hub-error';
 import type { LogLevel, TimerHandle, Timers } from '../ports';
 import type { AppHub } from './app-hub';
-import type { CarriedReading, TelemetryCarry } from './telemetry-carry';
+import type { CarriedReading, UnsentReadings } from './unsent-readings';
 import type { SensorPort, SensorReading } from './simulated-sensor';
+import { errorText } from '../errors';
 
 export interface TelemetryLoopDeps {
   hub: Pick<AppHub, 'sendTelemetry'>;
@@ -20,7 +21,7 @@ export interface TelemetryLoopDeps {
    * Where readings go when the client is closed before the hub acknowledged them (the boot flow replaced it); a
    * loop started with the same carry sends them first. Without one, such readings count as failed.
    */
-  carry?: TelemetryCarry;
+  carry?: UnsentReadings;
 }
 
 export interface TelemetryCounters {
@@ -107,7 +108,7 @@ export class TelemetryLoop {
     try {
       reading = this.deps.sensor.read();
     } catch (error) {
-      this.deps.log('warn', `sensor read failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.log('warn', `sensor read failed: ${errorText(error)}`);
       return;
     }
     if (reading === undefined) {
@@ -136,7 +137,7 @@ export class TelemetryLoop {
             if (pushedOut !== undefined) this.fail(pushedOut.n, 'dropped: too many readings waiting for the next connection');
             return;
           }
-          this.fail(n, error instanceof Error ? error.message : String(error));
+          this.fail(n, errorText(error));
         },
       );
   }

@@ -24,6 +24,7 @@ import { dpsPassword, signingIdentity } from './dps-attestation';
 import { parseDpsEndpoint } from './dps-endpoint';
 import { DpsError } from './dps-errors';
 import { checkLimits, resolveLimits, type DpsLimits, type DpsRegisterOptions, type DpsRegistrationResult } from './dps-options';
+import { err, ok, type Result } from '../result';
 import type { StateMachine } from '../state-machine';
 import { dpsMachine, isRunning, type DpsState } from './dps-state';
 import { decideStep, type DpsStep } from './dps-steps';
@@ -50,7 +51,7 @@ interface Plan {
   target: string;
 }
 
-type Outcome = { ok: true; result: DpsRegistrationResult } | { ok: false; error: DpsError };
+type Outcome = Result<DpsRegistrationResult, DpsError>;
 
 /** One registration: its connection, its progress and its timers. */
 interface Run {
@@ -103,34 +104,34 @@ export class DpsClient extends Emitter<DpsClientEvents> {
       return Promise.reject(new DpsError('busy', `register() called while a registration is ${this.machine.state}`, { retryable: false }));
     }
     const plan = this.prepare(options);
-    if (plan instanceof DpsError) {
-      this.log('error', `cannot register: ${plan.message}`);
-      return Promise.reject(plan);
+    if (!plan.ok) {
+      this.log('error', `cannot register: ${plan.error.message}`);
+      return Promise.reject(plan.error);
     }
-    return new Promise<DpsRegistrationResult>((resolve, reject) => this.start(plan, resolve, reject));
+    return new Promise<DpsRegistrationResult>((resolve, reject) => this.start(plan.value, resolve, reject));
   }
 
   /** Abandons the running registration: it rejects with 'cancelled' once the connection is closed. */
   cancel(): void {
     const run = this.run;
     if (run !== undefined && !run.finished) {
-      this.finish(run, { ok: false, error: new DpsError('cancelled', 'registration cancelled', { retryable: true }) });
+      this.finish(run, err(new DpsError('cancelled', 'registration cancelled', { retryable: true })));
     }
   }
 
   // ---- Preparation (no I/O) ----------------------------------------------------------------------------------
 
-  private prepare(options: DpsRegisterOptions): Plan | DpsError {
+  private prepare(options: DpsRegisterOptions): Result<Plan, DpsError> {
     const limitsProblem = checkLimits(options.limits);
-    if (limitsProblem !== undefined) return new DpsError('invalid-config', limitsProblem, { retryable: false });
+    if (limitsProblem !== undefined) return err(new DpsError('invalid-config', limitsProblem, { retryable: false }));
     const limits = resolveLimits(options.limits);
     const endpoint = parseDpsEndpoint(options.endpoint);
-    if (endpoint instanceof DpsError) return endpoint;
+    if (!endpoint.ok) return endpoint;
     if (!Array.isArray(options.trustedCAs) || options.trustedCAs.length === 0) {
-      return new DpsError('invalid-config', 'trustedCAs: at least one root certificate is needed to verify DPS', { retryable: false });
+      return err(new DpsError('invalid-config', 'trustedCAs: at least one root certificate is needed to verify DPS', { retryable: false }));
     }
     const signing = signingIdentity(options.identity, this.deps.crypto.hmacSha256);
-    if (!signing.ok) return signing.error;
+    if (!signing.ok) return signing;
     const device = signing.value;
     const identityInput: { idScope: string; registrationId: string; clientVersion?: string } = {
       idScope: device.idScope,
@@ -138,19 +139,19 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     };
     if (options.clientVersion !== undefined) identityInput.clientVersion = options.clientVersion;
     const identity = dpsMqttIdentity(identityInput);
-    if (!identity.ok) return new DpsError('invalid-config', identity.error.message, { retryable: false });
+    if (!identity.ok) return err(new DpsError('invalid-config', identity.error.message, { retryable: false }));
     const body = buildDpsRegisterBody(device.registrationId, options.payload);
-    if (!body.ok) return new DpsError('invalid-config', body.error.message, { retryable: false });
+    if (!body.ok) return err(new DpsError('invalid-config', body.error.message, { retryable: false }));
     const nowUnixMs = this.deps.clock.unixMs();
     if (nowUnixMs === undefined) {
       // Checked for X.509 too: without real time the TLS stack cannot judge certificate validity either.
-      return new DpsError('clock-not-set', 'the wall clock is not set (no SNTP yet): cannot sign or check certificates', { retryable: true });
+      return err(new DpsError('clock-not-set', 'the wall clock is not set (no SNTP yet): cannot sign or check certificates', { retryable: true }));
     }
     const password = dpsPassword(device, nowUnixMs, limits.sasTtlSeconds, this.deps.crypto.hmacSha256);
-    if (!password.ok) return password.error;
+    if (!password.ok) return password;
 
     const connect: MqttConnectOptions = {
-      tls: { host: endpoint.host, port: endpoint.port, trustedCAs: options.trustedCAs, connectTimeoutMs: limits.connectTimeoutMs },
+      tls: { host: endpoint.value.host, port: endpoint.value.port, trustedCAs: options.trustedCAs, connectTimeoutMs: limits.connectTimeoutMs },
       clientId: identity.value.clientId,
       cleanSession: true,
       keepAlive: limits.keepAliveSeconds,
@@ -163,13 +164,13 @@ export class DpsClient extends Emitter<DpsClientEvents> {
       connect.tls.clientCertificates = device.credential.chain;
       connect.tls.clientKey = device.credential.privateKey;
     }
-    return {
+    return ok({
       connect,
       registrationId: device.registrationId,
       registerBody: utf8Encode(body.value),
       limits,
-      target: `${endpoint.host}:${endpoint.port}`,
-    };
+      target: `${endpoint.value.host}:${endpoint.value.port}`,
+    });
   }
 
   // ---- The registration --------------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     run.deadlineTimer = timers.setTimeout(() => {
       run.deadlineTimer = undefined;
       const error = new DpsError('timeout', `no final answer within ${plan.limits.totalTimeoutMs} ms`, { retryable: true });
-      this.finish(run, { ok: false, error });
+      this.finish(run, err(error));
     }, plan.limits.totalTimeoutMs);
 
     const how = plan.connect.password === undefined ? 'X.509 certificate' : 'SAS token';
@@ -205,7 +206,7 @@ export class DpsClient extends Emitter<DpsClientEvents> {
       (granted) => {
         if (run.finished) return;
         if (granted[0] === 0x80) {
-          this.finish(run, { ok: false, error: new DpsError('subscribe-refused', `DPS refused the subscription to ${DPS_RESPONSE_FILTER}`, { retryable: isRetry(decideFailure('dps', 'dps-subscribe-refused')) }) });
+          this.finish(run, err(new DpsError('subscribe-refused', `DPS refused the subscription to ${DPS_RESPONSE_FILTER}`, { retryable: isRetry(decideFailure('dps', 'dps-subscribe-refused')) })));
           return;
         }
         this.send(run, 'register');
@@ -217,7 +218,7 @@ export class DpsClient extends Emitter<DpsClientEvents> {
 
   private onConnectFailed(run: Run, error: unknown): void {
     if (run.finished) return;
-    this.finish(run, { ok: false, error: connectError(error) });
+    this.finish(run, err(connectError(error)));
   }
 
   private send(run: Run, kind: 'register' | 'poll'): void {
@@ -269,10 +270,10 @@ export class DpsClient extends Emitter<DpsClientEvents> {
   private apply(run: Run, step: DpsStep, status: number): void {
     switch (step.kind) {
       case 'assigned':
-        this.finish(run, { ok: true, result: step.result });
+        this.finish(run, ok(step.result));
         return;
       case 'fail':
-        this.finish(run, { ok: false, error: step.error });
+        this.finish(run, err(step.error));
         return;
       case 'poll':
       case 'register': {
@@ -297,11 +298,11 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     if (run.finished || this.machine.state === 'connecting') return;
     const details: { retryable: boolean; transportCode?: string } = { retryable: true };
     if (reason.transportError !== undefined) details.transportCode = reason.transportError.code;
-    this.finish(run, { ok: false, error: new DpsError('connection-lost', `the DPS connection ended during the registration: ${reason.message}`, details) });
+    this.finish(run, err(new DpsError('connection-lost', `the DPS connection ended during the registration: ${reason.message}`, details)));
   }
 
   private failIfRunning(run: Run, code: 'connection-lost' | 'timeout', message: string, retryable = true): void {
-    if (!run.finished) this.finish(run, { ok: false, error: new DpsError(code, message, { retryable }) });
+    if (!run.finished) this.finish(run, err(new DpsError(code, message, { retryable })));
   }
 
   /** Stops everything, closes the connection and waits for the transport to be gone, then settles. */
@@ -314,7 +315,7 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     run.deadlineTimer = run.responseTimer = run.waitTimer = undefined;
     run.session.setMessageHandler(undefined);
     if (outcome.ok) {
-      const { assignedHub, deviceId, substatus } = outcome.result;
+      const { assignedHub, deviceId, substatus } = outcome.value;
       this.log('info', `assigned to hub ${assignedHub} as device ${deviceId}${substatus === undefined ? '' : ` (${substatus})`}`);
     } else {
       this.log(outcome.error.code === 'cancelled' ? 'info' : 'error', `registration ended: ${outcome.error.message}`);
@@ -323,7 +324,7 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     void this.close(run).then(() => {
       this.move('done');
       if (this.run === run) this.run = undefined;
-      if (outcome.ok) run.resolve(outcome.result);
+      if (outcome.ok) run.resolve(outcome.value);
       else run.reject(outcome.error);
     });
   }

@@ -3,6 +3,7 @@
 import type { KeyValueStore } from '../ports';
 import { utf8Decode, utf8Encode } from '../encoding/utf8';
 import { decodeRecord, encodeRecord, recordFault, type RecordExpectation, type RecordFault } from './record';
+import { errorText } from '../errors';
 
 export type JsonRecordRead = { ok: true; value: unknown } | { ok: false; fault: RecordFault };
 
@@ -15,7 +16,7 @@ export function readJsonRecord(store: KeyValueStore, key: string, expect: Record
   try {
     stored = store.get(key);
   } catch (error) {
-    return recordFault('missing', `reading ${key} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return recordFault('missing', `reading ${key} failed: ${errorText(error)}`);
   }
   const record = decodeRecord(stored, expect);
   if (!record.ok) return record;

@@ -15,6 +15,7 @@ import { readCertificateInfo } from '../trust/x509-validity';
 import { BodyReader, BodyWriter } from './body-codec';
 import { decodeRecord, encodeRecord, recordFault, RecordKind, type RecordFault } from './record';
 import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
+import { errorText } from '../errors';
 
 export interface SecurityTagContent {
   /** Trust anchors for the server, DER. */
@@ -91,7 +92,7 @@ export class SecurityTagStore {
     try {
       stored = this.store.get(tagKey(tag));
     } catch (error) {
-      return recordFault('missing', `reading tag ${tag} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return recordFault('missing', `reading tag ${tag} failed: ${errorText(error)}`);
     }
     const record = decodeRecord(stored, EXPECT);
     if (!record.ok) return record;

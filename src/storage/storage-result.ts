@@ -2,6 +2,7 @@
 // throws then, and the record stores turn that into a value so a failed save never unwinds a state machine.
 
 import type { KeyValueStore } from '../ports';
+import { errorText } from '../errors';
 
 export type StorageErrorCode =
   /** The value to store is incomplete or out of range; `field` names it. */
@@ -43,6 +44,6 @@ export function guardedDelete(store: KeyValueStore, key: string): StorageWrite {
 }
 
 function writeFailed(what: string, error: unknown): StorageWrite {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = errorText(error);
   return { ok: false, error: { code: 'write-failed', message: `${what} failed: ${detail}` } };
 }

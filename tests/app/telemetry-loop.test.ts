@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { VirtualClock, settle } from '../../hosts/virtual';
 import { TelemetryLoop } from '../../src/app/telemetry-loop';
-import { TelemetryCarry } from '../../src/app/telemetry-carry';
+import { UnsentReadings } from '../../src/app/unsent-readings';
 import type { SensorPort, SensorReading } from '../../src/app/simulated-sensor';
 import { createSimulatedSensor } from '../../src/app/simulated-sensor';
 import { HubError } from '../../src/hub/hub-error';
@@ -134,13 +134,13 @@ describe('sends that do not complete', () => {
 });
 
 describe('readings a closed client left unacknowledged', () => {
-  function loopWith(hub: FakeHub, clock: VirtualClock, carry: TelemetryCarry, lines: string[]): TelemetryLoop {
+  function loopWith(hub: FakeHub, clock: VirtualClock, carry: UnsentReadings, lines: string[]): TelemetryLoop {
     return new TelemetryLoop({ hub, timers: clock, sensor: createSimulatedSensor(1), log: (level, message) => lines.push(`${level} ${message}`), carry }, 5000);
   }
 
   test('are kept when the client closes under them and sent first by the loop on the next client', async () => {
     const clock = new VirtualClock();
-    const carry = new TelemetryCarry();
+    const carry = new UnsentReadings();
     const lines: string[] = [];
     const first = new FakeHub();
     first.autoSettle = undefined;
@@ -180,7 +180,7 @@ describe('readings a closed client left unacknowledged', () => {
 
   test('the carry is bounded: past its limit the oldest reading is dropped and counted as failed', async () => {
     const clock = new VirtualClock();
-    const carry = new TelemetryCarry(1);
+    const carry = new UnsentReadings(1);
     const lines: string[] = [];
     const hub = new FakeHub();
     hub.autoSettle = new HubError('closed', 'the client is closed');

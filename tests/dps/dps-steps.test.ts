@@ -57,11 +57,11 @@ describe('parseDpsEndpoint', () => {
     ['127.0.0.1:18884', { host: '127.0.0.1', port: 18884 }],
     ['localhost:1', { host: 'localhost', port: 1 }],
   ])('%s', (text, expected) => {
-    expect(parseDpsEndpoint(text)).toEqual(expected);
+    expect(parseDpsEndpoint(text)).toEqual({ ok: true, value: expected });
   });
 
   test.each(['host:0', 'host:65536', 'host:', 'host:08', ':8883', 'a b', '[::1]:8883'])('%s is refused', (text) => {
-    expect(parseDpsEndpoint(text)).toMatchObject({ code: 'invalid-config', retryable: false });
+    expect(parseDpsEndpoint(text)).toMatchObject({ ok: false, error: { code: 'invalid-config', retryable: false } });
   });
 });
 

@@ -9,7 +9,7 @@ export interface CarriedReading {
   summary: string;
 }
 
-export class TelemetryCarry {
+export class UnsentReadings {
   private readonly readings: CarriedReading[] = [];
   private droppedCount = 0;
 
