@@ -12,6 +12,7 @@ import { measureInterleaved, type Batch } from '../lib/measure';
 import { shortfallText, verdictFor, type Headline, type SectionResult } from '../lib/report';
 import { geometricMean, ratio } from '../lib/stats';
 import { ACK_PACKET_ID, benchTelemetryTopic, payloadCases, SUBACK_GRANTED } from './fixtures';
+import { encodeBrokerPacket, decodeEitherBody } from '../../src/mqtt/broker-codec';
 
 export const CODEC_GOAL = 3;
 
@@ -44,7 +45,7 @@ function codecCases(config: BenchConfig): CodecCase[] {
 export function oursEncode(packet: Packet): Batch {
   return (n) => {
     let total = 0;
-    for (let i = 0; i < n; i++) total += encodePacket(packet).length;
+    for (let i = 0; i < n; i++) total += encodeBrokerPacket(packet).length;
     return total;
   };
 }
@@ -58,7 +59,7 @@ export function peerEncode(packet: mqtt.Packet): Batch {
 }
 
 export function oursDecode(bytes: Uint8Array): Batch {
-  const parser = new MqttStreamParser();
+  const parser = new MqttStreamParser({ decodeBody: decodeEitherBody });
   return (n) => {
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -90,7 +91,7 @@ export async function runCodecBench(config: BenchConfig): Promise<SectionResult>
   const rows: string[][] = [];
   const ratios: { name: string; op: string; value: number }[] = [];
   for (const c of codecCases(config)) {
-    const bytes = encodePacket(c.ours);
+    const bytes = encodeBrokerPacket(c.ours);
     const reference = mqtt.generate(c.peer);
     if (!Buffer.from(bytes).equals(reference)) throw new Error(`${c.name}: ours and mqtt-packet encode different bytes`);
     for (const op of ['encode', 'decode'] as const) {

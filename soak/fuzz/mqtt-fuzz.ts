@@ -15,6 +15,7 @@ import { Rng } from '../lib/rng';
 import { addFailure, countCode, emptyStats, hexOf, nowMs, type FuzzStats } from './fuzz-report';
 import { mutateBytes } from './mutate';
 import { randomMqttStream } from './mqtt-seeds';
+import { encodeBrokerPacket, decodeEitherPacket, decodeEitherBody } from '../../src/mqtt/broker-codec';
 
 export interface MqttFuzzOptions {
   seed: number;
@@ -94,9 +95,9 @@ export function fuzzMqttStreamParser(options: MqttFuzzOptions): FuzzStats {
     let whole: DecodeResult[];
     let chunked: DecodeResult[];
     const parseBoth = (record: boolean): [DecodeResult[], DecodeResult[]] => {
-      const a = new MqttStreamParser({ maxPacketSize }).push(input.slice());
+      const a = new MqttStreamParser({ decodeBody: decodeEitherBody, maxPacketSize }).push(input.slice());
       const b: DecodeResult[] = [];
-      const parser = new MqttStreamParser({ maxPacketSize });
+      const parser = new MqttStreamParser({ decodeBody: decodeEitherBody, maxPacketSize });
       for (const chunk of chunks) {
         for (const r of parser.push(chunk)) b.push(r);
         if (!record) continue;
@@ -140,12 +141,12 @@ export function fuzzMqttStreamParser(options: MqttFuzzOptions): FuzzStats {
       packets++;
       let encoded: Uint8Array;
       try {
-        encoded = encodePacket(r.value);
+        encoded = encodeBrokerPacket(r.value);
       } catch (error) {
         if (!encoderRefusalIsExpected(r.value, error)) fail('re-encode', `accepted ${canonical(r.value)} but the encoder threw ${String(error)}`);
         continue;
       }
-      const again = decodePacket(encoded);
+      const again = decodeEitherPacket(encoded);
       if (!again.ok) fail('re-encode', `re-encoded ${r.value.type} does not decode: ${again.error.code}`);
       else if (canonical(again.value) !== canonical(r.value)) fail('re-encode', `re-encoded ${r.value.type} decodes differently`);
     }

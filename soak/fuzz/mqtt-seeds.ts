@@ -6,6 +6,7 @@ import { encodePacket } from '../../src/mqtt/encode';
 import type { Packet, QoS, SubackCode } from '../../src/mqtt/packets';
 import type { Rng } from '../lib/rng';
 import { concatBytes } from './mutate';
+import { encodeBrokerPacket } from '../../src/mqtt/broker-codec';
 
 const AZURE_TOPICS = [
   '$iothub/twin/res/200/?$rid=1',
@@ -105,6 +106,6 @@ export function randomMqttPacket(rng: Rng): Packet {
 export function randomMqttStream(rng: Rng): Uint8Array {
   const count = rng.int(1, 4);
   const parts: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) parts.push(encodePacket(randomMqttPacket(rng)));
+  for (let i = 0; i < count; i++) parts.push(encodeBrokerPacket(randomMqttPacket(rng)));
   return concatBytes(parts);
 }

@@ -2,7 +2,7 @@
 // really sent, so a secrets scan can look for their signatures everywhere else.
 
 import type { ConnectPacket } from '../../src/mqtt/packets';
-import { MqttStreamParser } from '../../src/mqtt/stream-parser';
+import { clientStreamParser } from '../../src/mqtt/broker-codec';
 import type { TransportFactory } from '../../src/ports';
 
 export interface ConnectRecorder {
@@ -15,7 +15,7 @@ export function connectRecorder(inner: TransportFactory): ConnectRecorder {
   const factory: TransportFactory = {
     connect(options, events) {
       const transport = inner.connect(options, events);
-      const parser = new MqttStreamParser();
+      const parser = clientStreamParser();
       return {
         write(bytes) {
           for (const result of parser.push(bytes.slice())) {

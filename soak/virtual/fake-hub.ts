@@ -9,9 +9,8 @@ import { parsePropertyBag, findProperty } from '../../src/azure/property-bag';
 import { parseSasToken, sasSignatureMatches, type HmacSha256 } from '../../src/azure/sas-token';
 import { percentDecode, percentEncode } from '../../src/encoding/percent';
 import { utf8Decode, utf8Encode } from '../../src/encoding/utf8';
-import { encodePacket } from '../../src/mqtt/encode';
+import { clientStreamParser, encodeBrokerPacket } from '../../src/mqtt/broker-codec';
 import type { Packet, PublishPacket } from '../../src/mqtt/packets';
-import { MqttStreamParser } from '../../src/mqtt/stream-parser';
 import type { TlsConnectOptions, Transport, TransportEvents, TransportFactory, TimerHandle, Timers } from '../../src/ports';
 
 export interface FakeHubOptions {
@@ -228,7 +227,7 @@ type EndReason = { by: 'peer'; message: string } | { by: 'error'; code: 'reset';
 class FakeHubConnection {
   readonly transport: Transport;
   subscribed = false;
-  private readonly parser = new MqttStreamParser();
+  private readonly parser = clientStreamParser();
   private open = true;
   private authenticated = false;
   private disconnecting = false;
@@ -269,7 +268,7 @@ class FakeHubConnection {
   }
 
   private send(packet: Packet): void {
-    const bytes = encodePacket(packet);
+    const bytes = encodeBrokerPacket(packet);
     this.later(() => {
       if (this.open) this.events.onData(bytes);
     });

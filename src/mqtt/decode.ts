@@ -1,10 +1,13 @@
 // Bytes to packets, strictly: whatever MQTT 3.1.1 (or our QoS 0/1 profile) forbids comes back as a typed
-// error, never as an exception. Byte fields (payload, password, will payload) are views into the input, not
-// copies: the caller must not reuse the input buffer while it holds the packet.
+// error, never as an exception. Byte fields (payload, will payload) are views into the input, not copies: the
+// caller must not reuse the input buffer while it holds the packet.
+// This is the device's side: it reads what a broker sends (CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP)
+// and refuses what only a client sends, as a client must. The broker's side (CONNECT, SUBSCRIBE, ...) is in
+// broker-codec.ts, which only tests, soak and benchmarks import; it reuses the framing and Reader below.
 
 import { utf8Decode } from '../encoding/utf8';
 import { err, ok, type Result } from '../result';
-import type { ConnectPacket, Packet, QoS, SubackCode, Subscription, Will } from './packets';
+import type { Packet, QoS, SubackCode } from './packets';
 import { MqttProtocolError } from './protocol-error';
 import type { MqttProtocolErrorCode } from './protocol-error';
 import { topicFilterProblem, topicNameProblem } from './topic-rules';
@@ -12,7 +15,10 @@ import { topicFilterProblem, topicNameProblem } from './topic-rules';
 /** What decoding one packet gives: the packet, or the protocol error naming what is wrong. */
 export type DecodeResult = Result<Packet, MqttProtocolError>;
 
-const TYPE_NAMES = [
+/** Decodes a framed packet from its first byte and body: one side's choice of which packet types it accepts. */
+export type BodyDecoder = (first: number, body: Uint8Array) => DecodeResult;
+
+export const TYPE_NAMES = [
   'reserved type 0',
   'CONNECT',
   'CONNACK',
@@ -31,8 +37,11 @@ const TYPE_NAMES = [
   'reserved type 15',
 ];
 
-/** Decodes one complete packet: `bytes` must hold exactly the fixed header, remaining length and body. */
-export function decodePacket(bytes: Uint8Array): DecodeResult {
+/**
+ * Decodes one complete packet: `bytes` must hold exactly the fixed header, remaining length and body. `decode`
+ * picks the side (the device's by default).
+ */
+export function decodePacket(bytes: Uint8Array, decode: BodyDecoder = decodeBody): DecodeResult {
   if (bytes.length === 0) return failure('truncated', 'no bytes: a packet needs at least 2');
   const first = bytes[0];
   const headerError = checkFixedHeader(first);
@@ -56,7 +65,7 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
   if (bytes.length > total) {
     return failure('length-mismatch', `${bytes.length - total} bytes follow the ${total}-byte ${TYPE_NAMES[first >> 4]}`);
   }
-  return decodeBody(first, bytes.subarray(at));
+  return decode(first, bytes.subarray(at));
 }
 
 /**
@@ -96,91 +105,49 @@ export function checkFixedHeader(first: number): MqttProtocolError | undefined {
 }
 
 /**
- * Decodes a packet from its first byte and its body (everything after the remaining length), which the caller
- * has already framed. `first` must have passed `checkFixedHeader`.
+ * Decodes a packet a broker sends, from its first byte and its body (everything after the remaining length),
+ * which the caller has already framed. `first` must have passed `checkFixedHeader`.
  */
 export function decodeBody(first: number, body: Uint8Array): DecodeResult {
+  return readWith(readBrokerPacket, first, body);
+}
+
+/** Runs a body reader, turning the MqttProtocolError it throws into the error result. */
+export function readWith(read: (first: number, body: Uint8Array) => Packet, first: number, body: Uint8Array): DecodeResult {
   try {
-    return ok(readBody(first, body));
+    return ok(read(first, body));
   } catch (error) {
     if (error instanceof MqttProtocolError) return err(error);
     throw error;
   }
 }
 
-function readBody(first: number, body: Uint8Array): Packet {
+function readBrokerPacket(first: number, body: Uint8Array): Packet {
   switch (first >> 4) {
-    case 1:
-      return readConnect(new Reader(body, 'CONNECT'));
     case 2:
       return readConnack(body);
     case 3:
       return readPublish(first, new Reader(body, 'PUBLISH'));
     case 4:
       return { type: 'puback', packetId: readIdOnly(body, 'PUBACK') };
-    case 8:
-      return readSubscribe(new Reader(body, 'SUBSCRIBE'));
     case 9:
       return readSuback(new Reader(body, 'SUBACK'));
-    case 10:
-      return readUnsubscribe(new Reader(body, 'UNSUBSCRIBE'));
     case 11:
       return { type: 'unsuback', packetId: readIdOnly(body, 'UNSUBACK') };
-    case 12:
-      expectEmpty(body, 'PINGREQ');
-      return { type: 'pingreq' };
     case 13:
       expectEmpty(body, 'PINGRESP');
       return { type: 'pingresp' };
-    case 14:
-      expectEmpty(body, 'DISCONNECT');
-      return { type: 'disconnect' };
-    default: {
-      // Only reached when the caller skipped checkFixedHeader.
-      const error = checkFixedHeader(first);
-      throw error ?? new MqttProtocolError('unknown-type', `packet type ${first >> 4} is not decodable`);
-    }
+    default:
+      throw refusedType(first, 'a broker');
   }
 }
 
-function readConnect(reader: Reader): Packet {
-  // Compared as bytes: a wrong protocol name is a protocol error even when it is not valid UTF-8.
-  const nameLength = reader.u16('protocol name length');
-  const name = reader.take(nameLength, 'protocol name');
-  if (nameLength !== 4 || name[0] !== 0x4d || name[1] !== 0x51 || name[2] !== 0x54 || name[3] !== 0x54) {
-    throw new MqttProtocolError('invalid-protocol', 'CONNECT protocol name is not "MQTT"');
-  }
-  const level = reader.u8('protocol level');
-  if (level !== 4) throw new MqttProtocolError('invalid-protocol', `CONNECT protocol level is ${level}, not 4`);
-  const flags = reader.u8('connect flags');
-  if ((flags & 0x01) !== 0) throw new MqttProtocolError('reserved-flags', 'CONNECT reserved flag bit 0 is set');
-  const keepAlive = reader.u16('keep alive');
-  const clientId = reader.string('client id');
-
-  let will: Will | undefined;
-  const willQos = (flags >> 3) & 3;
-  const willRetain = (flags & 0x20) !== 0;
-  if ((flags & 0x04) !== 0) {
-    if (willQos === 3) throw new MqttProtocolError('invalid-qos', 'CONNECT will QoS bits are 3');
-    if (willQos === 2) throw new MqttProtocolError('qos2-unsupported', 'CONNECT will QoS is 2');
-    const topic = reader.topicName('will topic');
-    will = { topic, payload: reader.binary('will payload'), qos: willQos as QoS, retain: willRetain };
-  } else if (willQos !== 0 || willRetain) {
-    throw new MqttProtocolError('invalid-field', 'CONNECT will QoS or retain set without the will flag');
-  }
-
-  const hasUsername = (flags & 0x80) !== 0;
-  const hasPassword = (flags & 0x40) !== 0;
-  if (hasPassword && !hasUsername) throw new MqttProtocolError('invalid-field', 'CONNECT password flag without username flag');
-  const username = hasUsername ? reader.string('username') : undefined;
-  const password = hasPassword ? reader.binary('password') : undefined;
-  reader.end();
-
-  const packet: ConnectPacket = { type: 'connect', clientId, cleanSession: (flags & 0x02) !== 0, keepAlive };
-  if (will !== undefined) packet.will = will;
-  if (username !== undefined) packet.username = username;
-  if (password !== undefined) packet.password = password;
-  return packet;
+/** The error for a packet type `sender` (the other side) never sends, or one checkFixedHeader refuses. */
+export function refusedType(first: number, sender: string): MqttProtocolError {
+  const type = first >> 4;
+  const header = checkFixedHeader(first);
+  if (header !== undefined) return header;
+  return new MqttProtocolError('unexpected-type', `${sender} must not send ${TYPE_NAMES[type]}`);
 }
 
 function readConnack(body: Uint8Array): Packet {
@@ -195,7 +162,7 @@ function readConnack(body: Uint8Array): Packet {
   return { type: 'connack', sessionPresent: flags === 1, returnCode };
 }
 
-function readPublish(first: number, reader: Reader): Packet {
+export function readPublish(first: number, reader: Reader): Packet {
   const qos = ((first >> 1) & 3) as QoS;
   const topic = reader.topicName('topic');
   if (qos === 1) {
@@ -205,26 +172,9 @@ function readPublish(first: number, reader: Reader): Packet {
   return { type: 'publish', topic, payload: reader.rest(), qos, dup: false, retain: (first & 0x01) !== 0 };
 }
 
-function readIdOnly(body: Uint8Array, name: string): number {
+export function readIdOnly(body: Uint8Array, name: string): number {
   if (body.length !== 2) throw new MqttProtocolError('length-mismatch', `${name} body is ${body.length} bytes, not 2`);
   return new Reader(body, name).packetId();
-}
-
-function readSubscribe(reader: Reader): Packet {
-  const packetId = reader.packetId();
-  const subscriptions: Subscription[] = [];
-  while (reader.left() > 0) {
-    const field = `topic filter ${subscriptions.length + 1}`;
-    const topic = reader.topicFilter(field);
-    const options = reader.u8(`requested QoS of ${field}`);
-    if ((options & 0xfc) !== 0) throw new MqttProtocolError('reserved-flags', `SUBSCRIBE options of ${field} use bits 7-2`);
-    const qos = options & 3;
-    if (qos === 3) throw new MqttProtocolError('invalid-qos', `SUBSCRIBE requested QoS of ${field} is 3`);
-    if (qos === 2) throw new MqttProtocolError('qos2-unsupported', `SUBSCRIBE requested QoS of ${field} is 2`);
-    subscriptions.push({ topic, qos: qos as QoS });
-  }
-  if (subscriptions.length === 0) throw new MqttProtocolError('invalid-field', 'SUBSCRIBE has no topic filter');
-  return { type: 'subscribe', packetId, subscriptions };
 }
 
 function readSuback(reader: Reader): Packet {
@@ -241,15 +191,7 @@ function readSuback(reader: Reader): Packet {
   return { type: 'suback', packetId, granted };
 }
 
-function readUnsubscribe(reader: Reader): Packet {
-  const packetId = reader.packetId();
-  const topics: string[] = [];
-  while (reader.left() > 0) topics.push(reader.topicFilter(`topic filter ${topics.length + 1}`));
-  if (topics.length === 0) throw new MqttProtocolError('invalid-field', 'UNSUBSCRIBE has no topic filter');
-  return { type: 'unsubscribe', packetId, topics };
-}
-
-function expectEmpty(body: Uint8Array, name: string): void {
+export function expectEmpty(body: Uint8Array, name: string): void {
   if (body.length !== 0) throw new MqttProtocolError('length-mismatch', `${name} body is ${body.length} bytes, not 0`);
 }
 
@@ -297,7 +239,7 @@ function failure(code: MqttProtocolErrorCode, message: string): DecodeResult {
 }
 
 /** A cursor over one packet body; every read names its field so a failure says what was being read. */
-class Reader {
+export class Reader {
   private at = 0;
   /** The last string() read only PLAIN bytes. */
   private lastWasPlain = false;

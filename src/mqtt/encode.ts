@@ -1,17 +1,11 @@
 // Packets to bytes. Every encoder measures first and then writes into one exactly sized array: telemetry goes
 // through here on every send, and on a microcontroller heap every temporary buffer costs.
 // Anything MQTT 3.1.1 (or our QoS 0/1 profile) would reject throws MqttProtocolError naming the field.
+// This is the device's side: it writes what a client sends. What only a broker sends (CONNACK, SUBACK, UNSUBACK,
+// PINGRESP) is written by broker-codec.ts, which only tests, soak and benchmarks import.
 
 import { isWellFormedUtf16, utf8Length, utf8Write } from '../encoding/utf8';
-import type {
-  ConnackPacket,
-  ConnectPacket,
-  Packet,
-  QoS,
-  SubackPacket,
-  SubscribePacket,
-  UnsubscribePacket,
-} from './packets';
+import type { ClientPacket, ConnectPacket, QoS, SubscribePacket, UnsubscribePacket } from './packets';
 import { MqttProtocolError } from './protocol-error';
 import { topicFilterProblem, topicNameProblem } from './topic-rules';
 
@@ -23,32 +17,24 @@ const PLUS = 0x2b;
 const HASH = 0x23;
 const PROTOCOL_LEVEL = 4;
 
-export function encodePacket(packet: Packet): Uint8Array {
+export function encodePacket(packet: ClientPacket): Uint8Array {
   switch (packet.type) {
     case 'connect':
       return encodeConnect(packet);
-    case 'connack':
-      return encodeConnack(packet);
     case 'publish':
       return encodePublish(packet.topic, packet.payload, packet.qos, packet.dup, packet.retain, packet.packetId);
     case 'puback':
       return encodeIdOnly(0x40, packet.packetId, 'PUBACK');
     case 'subscribe':
       return encodeSubscribe(packet);
-    case 'suback':
-      return encodeSuback(packet);
     case 'unsubscribe':
       return encodeUnsubscribe(packet);
-    case 'unsuback':
-      return encodeIdOnly(0xb0, packet.packetId, 'UNSUBACK');
     case 'pingreq':
       return new Uint8Array([0xc0, 0]);
-    case 'pingresp':
-      return new Uint8Array([0xd0, 0]);
     case 'disconnect':
       return new Uint8Array([0xe0, 0]);
     default:
-      throw new MqttProtocolError('unknown-type', 'packet type is not one MQTT 3.1.1 defines');
+      throw new MqttProtocolError('unknown-type', 'packet type is not one a client sends in MQTT 3.1.1');
   }
 }
 
@@ -196,18 +182,7 @@ function encodeConnect(packet: ConnectPacket): Uint8Array {
   return bytes;
 }
 
-function encodeConnack(packet: ConnackPacket): Uint8Array {
-  const code = packet.returnCode;
-  if (!Number.isInteger(code) || code < 0 || code > 5) {
-    throw new MqttProtocolError('invalid-field', 'CONNACK returnCode must be an integer from 0 to 5');
-  }
-  if (packet.sessionPresent && code !== 0) {
-    throw new MqttProtocolError('invalid-field', 'CONNACK sessionPresent must be false when returnCode is not 0');
-  }
-  return new Uint8Array([0x20, 2, packet.sessionPresent ? 1 : 0, code]);
-}
-
-function encodeIdOnly(firstByte: number, packetId: number, name: string): Uint8Array {
+export function encodeIdOnly(firstByte: number, packetId: number, name: string): Uint8Array {
   checkPacketId(packetId, name);
   return new Uint8Array([firstByte, 2, packetId >> 8, packetId & 0xff]);
 }
@@ -237,25 +212,6 @@ function encodeSubscribe(packet: SubscribePacket): Uint8Array {
   return bytes;
 }
 
-function encodeSuback(packet: SubackPacket): Uint8Array {
-  checkPacketId(packet.packetId, 'SUBACK');
-  const granted = packet.granted;
-  if (!Array.isArray(granted) || granted.length === 0) {
-    throw new MqttProtocolError('invalid-field', 'SUBACK granted must hold at least one return code');
-  }
-  for (let i = 0; i < granted.length; i++) {
-    const code = granted[i];
-    if (code !== 0 && code !== 1 && code !== 2 && code !== 0x80) {
-      throw new MqttProtocolError('invalid-qos', `SUBACK granted[${i}] must be 0, 1, 2 or 0x80`);
-    }
-  }
-  const remaining = 2 + granted.length;
-  const bytes = allocate(remaining, 'SUBACK');
-  const at = writeU16(bytes, writeHeader(bytes, 0x90, remaining), packet.packetId);
-  bytes.set(granted, at);
-  return bytes;
-}
-
 function encodeUnsubscribe(packet: UnsubscribePacket): Uint8Array {
   checkPacketId(packet.packetId, 'UNSUBSCRIBE');
   const topics = packet.topics;
@@ -276,14 +232,14 @@ function encodeUnsubscribe(packet: UnsubscribePacket): Uint8Array {
   return bytes;
 }
 
-function allocate(remaining: number, name: string): Uint8Array {
+export function allocate(remaining: number, name: string): Uint8Array {
   if (remaining > MAX_REMAINING_LENGTH) {
     throw new MqttProtocolError('packet-too-large', `${name} would exceed MQTT's 268,435,455-byte remaining length`);
   }
   return new Uint8Array(1 + lengthFieldSize(remaining) + remaining);
 }
 
-function writeHeader(bytes: Uint8Array, firstByte: number, remaining: number): number {
+export function writeHeader(bytes: Uint8Array, firstByte: number, remaining: number): number {
   bytes[0] = firstByte;
   let at = 1;
   let value = remaining;
@@ -296,7 +252,7 @@ function writeHeader(bytes: Uint8Array, firstByte: number, remaining: number): n
   return at;
 }
 
-function writeU16(bytes: Uint8Array, at: number, value: number): number {
+export function writeU16(bytes: Uint8Array, at: number, value: number): number {
   bytes[at] = value >> 8;
   bytes[at + 1] = value & 0xff;
   return at + 2;
@@ -374,7 +330,7 @@ function checkQos(qos: number, field: string): QoS {
 }
 
 /** `packetName` goes into the error text only when it is thrown: acks are encoded often enough to avoid building it. */
-function checkPacketId(packetId: number | undefined, packetName: string): void {
+export function checkPacketId(packetId: number | undefined, packetName: string): void {
   if (packetId === undefined) throw new MqttProtocolError('invalid-packet-id', `${packetName} packetId is missing`);
   if (!Number.isInteger(packetId) || packetId < 1 || packetId > MAX_U16) {
     throw new MqttProtocolError('invalid-packet-id', `${packetName} packetId must be an integer from 1 to 65535`);

@@ -101,3 +101,6 @@ export type Packet =
   | DisconnectPacket;
 
 export type PacketType = Packet['type'];
+
+/** What a client sends: the device's encoder writes only these (broker-codec.ts writes the rest). */
+export type ClientPacket = ConnectPacket | PublishPacket | PubackPacket | SubscribePacket | UnsubscribePacket | PingreqPacket | DisconnectPacket;

@@ -22,6 +22,8 @@ export type MqttProtocolErrorCode =
   | 'packet-too-large'
   /** Packet type 0 or 15, or an unknown `type` handed to the encoder. */
   | 'unknown-type'
+  /** A packet only the other side sends: a CONNECT or SUBSCRIBE reaching a client, a CONNACK reaching a broker. */
+  | 'unexpected-type'
   /** CONNECT with a protocol name other than "MQTT" or a level other than 4. */
   | 'invalid-protocol'
   /** Empty topic, wildcard in a topic name, or a misplaced wildcard in a topic filter. */

@@ -9,7 +9,7 @@
 // Any other packet over the limit is a protocol error (a broker has no reason to send one) and poisons.
 
 import { checkFixedHeader, decodeBody } from './decode';
-import type { DecodeResult } from './decode';
+import type { BodyDecoder, DecodeResult } from './decode';
 import type { QoS } from './packets';
 import { MqttProtocolError } from './protocol-error';
 
@@ -19,6 +19,8 @@ export const DEFAULT_MAX_PACKET_SIZE = 256 * 1024 + 1024;
 export interface MqttStreamParserOptions {
   /** Largest whole packet (fixed header included) accepted, in bytes. */
   maxPacketSize?: number;
+  /** Which side's packets to read: the device's (what a broker sends) unless broker-codec.ts passes its own. */
+  decodeBody?: BodyDecoder;
 }
 
 /** What is known of a PUBLISH skipped for its size. */
@@ -60,6 +62,7 @@ const PUBLISH = 3;
 
 export class MqttStreamParser {
   private readonly maxPacketSize: number;
+  private readonly decode: BodyDecoder;
   /** First byte of the packet being framed, or -1 while waiting for one. */
   private first = -1;
   private remaining = 0;
@@ -77,6 +80,7 @@ export class MqttStreamParser {
       throw new MqttProtocolError('invalid-field', 'maxPacketSize must be an integer of at least 2');
     }
     this.maxPacketSize = max;
+    this.decode = options.decodeBody ?? decodeBody;
   }
 
   /** True after a protocol error, until reset(). */
@@ -246,7 +250,7 @@ export class MqttStreamParser {
 
   /** Decodes the framed packet into `results`; false when it failed and the parser is now poisoned. */
   private emit(results: StreamResult[], body: Uint8Array): boolean {
-    const result = decodeBody(this.first, body);
+    const result = this.decode(this.first, body);
     if (!result.ok) {
       this.poison(results, result.error);
       return false;

@@ -4,10 +4,11 @@ import { encodePacket, encodePublish, MAX_REMAINING_LENGTH } from '../../src/mqt
 import type { Packet, PublishPacket } from '../../src/mqtt/packets';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';
 import type { MqttProtocolErrorCode } from '../../src/mqtt/protocol-error';
+import { encodeBrokerPacket } from '../../src/mqtt/broker-codec';
 
 function refusal(packet: unknown): MqttProtocolError {
   try {
-    encodePacket(packet as Packet);
+    encodeBrokerPacket(packet as Packet);
   } catch (error) {
     if (error instanceof MqttProtocolError) return error;
     throw error;
@@ -33,7 +34,7 @@ describe('strings longer than 65535 UTF-8 bytes', () => {
     expectRefused({ ...connect, clientId: '€'.repeat(21_846) }, 'string-too-long', 'CONNECT clientId');
   });
   test('a 65535-byte topic is still fine', () => {
-    expect(encodePacket({ ...publish, topic: 'a'.repeat(65_535) }).length).toBe(1 + 3 + 2 + 65_535 + 1);
+    expect(encodeBrokerPacket({ ...publish, topic: 'a'.repeat(65_535) }).length).toBe(1 + 3 + 2 + 65_535 + 1);
   });
   test('password and will payload over 65535 bytes', () => {
     expectRefused({ ...connect, username: 'u', password: new Uint8Array(65_536) }, 'string-too-long', 'CONNECT password');
@@ -66,8 +67,8 @@ describe('keepalive range', () => {
     expectRefused({ ...connect, keepAlive }, 'invalid-field', 'CONNECT keepAlive');
   });
   test('0 and 65535 are accepted', () => {
-    expect(() => encodePacket({ ...connect, keepAlive: 0 })).not.toThrow();
-    expect(() => encodePacket({ ...connect, keepAlive: 65_535 })).not.toThrow();
+    expect(() => encodeBrokerPacket({ ...connect, keepAlive: 0 })).not.toThrow();
+    expect(() => encodeBrokerPacket({ ...connect, keepAlive: 65_535 })).not.toThrow();
   });
 });
 

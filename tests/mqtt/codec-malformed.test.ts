@@ -8,6 +8,7 @@ import { MqttProtocolError } from '../../src/mqtt/protocol-error';
 import type { MqttProtocolErrorCode } from '../../src/mqtt/protocol-error';
 import { MqttStreamParser } from '../../src/mqtt/stream-parser';
 import { fromHex, hex, randomPacket, seededRandom } from './codec-helpers';
+import { encodeBrokerPacket, decodeEitherPacket, decodeEitherBody } from '../../src/mqtt/broker-codec';
 
 // [what is wrong, whole packet as hex]
 type Case = [string, string];
@@ -65,6 +66,8 @@ const MALFORMED: Record<MqttProtocolErrorCode, Case[]> = {
     ['CONNECT will QoS 2', '10 12 00 04 4d 51 54 54 04 16 00 00 00 01 78 00 01 77 00 00'],
   ],
   'packet-too-large': [],
+  // Covered by codec-direction.test.ts: which types are unexpected depends on the side decoding.
+  'unexpected-type': [],
   'unknown-type': [
     ['type 0', '00 00'],
     ['type 15', 'f0 00'],
@@ -108,12 +111,12 @@ for (const [code, cases] of Object.entries(MALFORMED)) {
   if (cases.length === 0) continue;
   describe(`malformed input: ${code}`, () => {
     test.each(cases)('%s', (_what, bytes) => {
-      const error = errorOf(decodePacket(fromHex(bytes)));
+      const error = errorOf(decodeEitherPacket(fromHex(bytes)));
       expect(error).toBeInstanceOf(MqttProtocolError);
       expect(error?.code).toBe(code);
       expect(error?.name).toBe('MqttProtocolError');
 
-      const results = new MqttStreamParser().push(fromHex(bytes));
+      const results = new MqttStreamParser({ decodeBody: decodeEitherBody }).push(fromHex(bytes));
       expect(results).toHaveLength(1);
       expect(errorOf(results[0])?.code).toBe(code);
     });
@@ -128,7 +131,7 @@ describe('decodePacket needs exactly one packet', () => {
     ['body shorter than its remaining length', '30 05 00 01 61', 'truncated'],
     ['a second packet after the first', 'c0 00 c0 00', 'length-mismatch'],
   ])('%s', (_what, bytes, code) => {
-    expect(errorOf(decodePacket(fromHex(bytes)))?.code).toBe(code);
+    expect(errorOf(decodeEitherPacket(fromHex(bytes)))?.code).toBe(code);
   });
 });
 
@@ -140,7 +143,7 @@ describe('header errors are reported from the first bytes, without waiting for t
     ['SUBSCRIBE with flags 0000', '80', 'reserved-flags'],
     ['remaining length over 4 bytes', '30 80 80 80 80', 'malformed-length'],
   ])('%s', (_what, bytes, code) => {
-    const results = new MqttStreamParser().push(fromHex(bytes));
+    const results = new MqttStreamParser({ decodeBody: decodeEitherBody }).push(fromHex(bytes));
     expect(results).toHaveLength(1);
     expect(errorOf(results[0])?.code).toBe(code);
   });
@@ -152,7 +155,7 @@ describe('error messages name the field and never quote its value', () => {
     const good = encodePacket({ type: 'connect', clientId: 'd1', cleanSession: true, keepAlive: 0, username });
     const bad = good.slice();
     bad[bad.length - 1] = 0xff;
-    const error = errorOf(decodePacket(bad));
+    const error = errorOf(decodeEitherPacket(bad));
     expect(error?.code).toBe('invalid-utf8');
     expect(error?.message).toContain('CONNECT username');
     expect(error?.message).not.toContain('SharedAccessSignature');
@@ -166,7 +169,7 @@ describe('arbitrary bytes never throw', () => {
   function checkNeverThrows(bytes: Uint8Array): void {
     let result: DecodeResult;
     try {
-      result = decodePacket(bytes);
+      result = decodeEitherPacket(bytes);
     } catch (error) {
       throw new Error(`decodePacket threw on ${hex(bytes.subarray(0, 64))}: ${String(error)}`);
     }
@@ -175,7 +178,7 @@ describe('arbitrary bytes never throw', () => {
       return;
     }
     // Whatever we accept, we can send back; with a minimal length field the bytes are the same.
-    const again = encodePacket(result.value);
+    const again = encodeBrokerPacket(result.value);
     let fieldSize = 1;
     while (bytes[fieldSize] & 0x80) fieldSize++;
     if (fieldSize === lengthFieldSize(bytes.length - 1 - fieldSize)) expect(hex(again)).toBe(hex(bytes));
@@ -197,14 +200,14 @@ describe('arbitrary bytes never throw', () => {
       } else {
         const packet = randomPacket(rng);
         if (packet.type === 'publish' && packet.payload.length > 2000) continue;
-        bytes = encodePacket(packet).slice();
+        bytes = encodeBrokerPacket(packet).slice();
         const flips = 1 + Math.floor(rng() * 3);
         for (let f = 0; f < flips; f++) bytes[Math.floor(rng() * bytes.length)] = Math.floor(rng() * 256);
       }
       checkNeverThrows(bytes);
-      if (decodePacket(bytes).ok) decodedOk++;
+      if (decodeEitherPacket(bytes).ok) decodedOk++;
 
-      const parser = new MqttStreamParser({ maxPacketSize: 4096 });
+      const parser = new MqttStreamParser({ decodeBody: decodeEitherBody, maxPacketSize: 4096 });
       const results = parser.push(bytes);
       for (const r of results) if (!r.ok) expect(r.error).toBeInstanceOf(MqttProtocolError);
     }

@@ -6,6 +6,7 @@ import { encodedPublishSize } from '../../src/mqtt/session';
 import { utf8Length } from '../../src/encoding/utf8';
 import type { Packet } from '../../src/mqtt/packets';
 import { canonical, fromHex, hex } from './codec-helpers';
+import { encodeBrokerPacket, decodeEitherPacket } from '../../src/mqtt/broker-codec';
 
 const b = (...values: number[]) => new Uint8Array(values);
 
@@ -47,13 +48,13 @@ const VECTORS: [string, Packet, string][] = [
 
 describe('encodePacket writes the exact bytes of each packet type', () => {
   test.each(VECTORS)('%s', (_name, packet, bytes) => {
-    expect(hex(encodePacket(packet))).toBe(hex(fromHex(bytes)));
+    expect(hex(encodeBrokerPacket(packet))).toBe(hex(fromHex(bytes)));
   });
 });
 
 describe('decodePacket reads the exact bytes of each packet type', () => {
   test.each(VECTORS)('%s', (_name, packet, bytes) => {
-    const result = decodePacket(fromHex(bytes));
+    const result = decodeEitherPacket(fromHex(bytes));
     expect(result.ok && canonical(result.value)).toEqual(canonical(packet));
   });
 });
@@ -76,7 +77,7 @@ describe('remaining length takes 1 to 4 bytes at the MQTT boundaries', () => {
     expect(hex(bytes.subarray(1, 1 + size))).toBe(field);
     expect(bytes.length).toBe(1 + size + remaining);
     expect(encodedPublishSize(utf8Length('t'), payload.length, 0)).toBe(bytes.length);
-    const result = decodePacket(bytes);
+    const result = decodeEitherPacket(bytes);
     expect(result.ok && result.value.type === 'publish' && result.value.payload.length).toBe(payload.length);
   });
 });
@@ -99,7 +100,7 @@ describe('encodePublish is the same packet as encodePacket', () => {
 describe('decoded byte fields are views of the input, not copies', () => {
   test('PUBLISH payload shares the input buffer', () => {
     const bytes = fromHex('30 07 00 03 61 2f 62 68 69');
-    const result = decodePacket(bytes);
+    const result = decodeEitherPacket(bytes);
     expect(result.ok).toBe(true);
     if (result.ok && result.value.type === 'publish') {
       expect(result.value.payload.buffer).toBe(bytes.buffer);

@@ -7,15 +7,16 @@ import { decodePacket } from '../../src/mqtt/decode';
 import { encodePacket } from '../../src/mqtt/encode';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';
 import { MqttStreamParser } from '../../src/mqtt/stream-parser';
+import { encodeBrokerPacket, decodeEitherPacket, decodeEitherBody } from '../../src/mqtt/broker-codec';
 
 function roundTrip(stream: Uint8Array): Uint8Array {
-  const parser = new MqttStreamParser();
+  const parser = new MqttStreamParser({ decodeBody: decodeEitherBody });
   const parts: Uint8Array[] = [];
   let total = 0;
   for (let at = 0, step = 1; at < stream.length; at += step, step = (step * 7 + 3) % 61 + 1) {
     for (const result of parser.push(stream.subarray(at, at + step))) {
       if (!result.ok) throw result.error;
-      const bytes = encodePacket(result.value);
+      const bytes = encodeBrokerPacket(result.value);
       parts.push(bytes);
       total += bytes.length;
     }
@@ -33,7 +34,7 @@ function errorCodes(input: Uint8Array): Uint8Array {
   const lines: string[] = [];
   for (let at = 0; at < input.length; ) {
     const length = (input[at] << 8) | input[at + 1];
-    const result = decodePacket(input.subarray(at + 2, at + 2 + length));
+    const result = decodeEitherPacket(input.subarray(at + 2, at + 2 + length));
     at += 2 + length;
     if (result.ok) lines.push('ok');
     else {

@@ -200,7 +200,7 @@ describe('protocol errors close the connection', () => {
     await connectFx(fx);
     fx.link.push(hex);
     await received();
-    expect(fx.closes).toEqual([{ code: 'protocol-error', message: `a broker must not send ${name}` }]);
+    expect(fx.closes).toEqual([{ code: 'protocol-error', protocolErrorCode: 'unexpected-type', message: `bad packet from the broker: a broker must not send ${name}` }]);
   });
 
   it('a second CONNACK is a protocol error', async () => {

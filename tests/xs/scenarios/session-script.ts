@@ -2,8 +2,7 @@
 // MqttSession over the virtual host, and returns every chunk it wrote (hex) and everything it reported, in
 // order. Host-neutral: no Node APIs, no host timers, time moves only when the script advances the clock.
 import { MqttSession } from '../../../src/mqtt/session';
-import { decodePacket } from '../../../src/mqtt/decode';
-import { encodePacket } from '../../../src/mqtt/encode';
+import { decodeClientPacket, encodeBrokerPacket } from '../../../src/mqtt/broker-codec';
 import { ascii, settle, toHex, ScriptedTransportFactory, VirtualClock } from '../../../hosts/virtual';
 
 export interface SessionScenarioResult {
@@ -24,7 +23,7 @@ const D2C = `devices/${DEVICE}/messages/events/`;
 
 /** The packet id of a chunk the session wrote (SUBSCRIBE, PUBLISH QoS 1), read back with the codec. */
 function packetIdOf(chunk: Uint8Array): number {
-  const decoded = decodePacket(chunk);
+  const decoded = decodeClientPacket(chunk);
   if (!decoded.ok) throw new Error(`the session wrote an undecodable packet: ${decoded.error.message}`);
   const packet = decoded.value;
   if ((packet.type === 'subscribe' || packet.type === 'publish') && packet.packetId !== undefined) return packet.packetId;
@@ -91,19 +90,19 @@ export async function runSessionScenario(options: SessionScenarioOptions = {}): 
   );
   const connection = transport.last;
   await step('tls up', () => connection.open());
-  await step('CONNACK', () => connection.push(encodePacket({ type: 'connack', sessionPresent: false, returnCode: 0 })));
+  await step('CONNACK', () => connection.push(encodeBrokerPacket({ type: 'connack', sessionPresent: false, returnCode: 0 })));
 
   await step('subscribe', () => track('subscribe', session.subscribe([{ topic: C2D, qos: 1 }])));
   const subscribeId = packetIdOf(lastWrite());
-  await step('SUBACK', () => connection.push(encodePacket({ type: 'suback', packetId: subscribeId, granted: [1] })));
+  await step('SUBACK', () => connection.push(encodeBrokerPacket({ type: 'suback', packetId: subscribeId, granted: [1] })));
 
   await step('publish qos0', () => track('publish qos0', session.publish(D2C, ascii('{"t":21.5}'), { qos: 0 })));
   await step('publish qos1', () => track('publish qos1', session.publish(D2C, ascii('{"n":1}'), { qos: 1 })));
   const publishId = packetIdOf(lastWrite());
-  await step('PUBACK', () => connection.push(encodePacket({ type: 'puback', packetId: publishId })));
+  await step('PUBACK', () => connection.push(encodeBrokerPacket({ type: 'puback', packetId: publishId })));
 
   // Arrives split across two chunks, as TCP may deliver it.
-  const incoming = encodePacket({
+  const incoming = encodeBrokerPacket({
     type: 'publish',
     topic: `devices/${DEVICE}/messages/devicebound/%24.to=%2Fdevices%2Fdev-xs`,
     payload: ascii('reboot'),
@@ -118,7 +117,7 @@ export async function runSessionScenario(options: SessionScenarioOptions = {}): 
   await step('advance 50', () => void clock.advance(50));
 
   await step('advance 30000', () => void clock.advance(30_000));
-  await step('PINGRESP', () => connection.push(encodePacket({ type: 'pingresp' })));
+  await step('PINGRESP', () => connection.push(encodeBrokerPacket({ type: 'pingresp' })));
 
   await step('disconnect', () => track('disconnect', session.disconnect()));
   await step('advance 10', () => void clock.advance(10));
