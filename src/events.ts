@@ -49,20 +49,3 @@ export class Emitter<Events extends { [K in keyof Events]: unknown }> {
   /** A listener threw; the default drops it. */
   protected listenerFailed(_error: unknown, _event: string): void {}
 }
-
-/**
- * Transitional: an Emitter an owner holds instead of extending (public emit). Goes once the clients extend Emitter.
- */
-export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> extends Emitter<Events> {
-  constructor(private readonly onListenerError: (error: unknown, event: string) => void = () => {}) {
-    super();
-  }
-
-  override emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    super.emit(event, payload);
-  }
-
-  protected override listenerFailed(error: unknown, event: string): void {
-    this.onListenerError(error, event);
-  }
-}

@@ -1,6 +1,6 @@
 // A hand-driven stand-in for the hub client: records what the app sends and lets a test play the hub's part
 // (desired patches, method calls, C2D messages, connection events) without MQTT.
-import { TypedEmitter } from '../../src/events';
+import { Emitter } from '../../src/events';
 import type { JsonObject } from '../../src/azure/json';
 import type { WritablePropertyAck } from '../../src/azure/pnp';
 import type { C2dHandler, C2dMessage, DesiredHandler, HubClientEvents, TelemetryOptions } from '../../src/hub/hub-types';
@@ -14,6 +14,13 @@ export interface SentTelemetry {
   reject(error: Error): void;
 }
 
+/** The hub's events, raised by the test (emit made public: the test plays the hub). */
+class HubEvents extends Emitter<HubClientEvents> {
+  override emit<K extends keyof HubClientEvents>(event: K, payload: HubClientEvents[K]): void {
+    super.emit(event, payload);
+  }
+}
+
 export class FakeHub implements AppHub {
   readonly deviceId: string;
   readonly telemetry: SentTelemetry[] = [];
@@ -22,7 +29,7 @@ export class FakeHub implements AppHub {
   /** When set, sendTelemetry settles at once this way; otherwise the test settles each message. */
   autoSettle: 'resolve' | Error | undefined = 'resolve';
   reportFailure: Error | undefined;
-  private readonly emitter = new TypedEmitter<HubClientEvents>();
+  private readonly emitter = new HubEvents();
   private readonly desired: DesiredHandler[] = [];
   private readonly methods = new Map<string, MethodHandler>();
   private c2d: C2dHandler | undefined;
