@@ -6,7 +6,7 @@
 //   - chunking does not matter: whole and chunked feeding give the same packets and the same error;
 //   - every accepted packet re-encodes, and the re-encoded bytes decode to the same packet.
 
-import { decodePacket, type DecodeResult } from '../../src/mqtt/decode';
+import type { DecodeResult } from '../../src/mqtt/decode';
 import { encodePacket } from '../../src/mqtt/encode';
 import type { Packet } from '../../src/mqtt/packets';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';

@@ -1,14 +1,51 @@
 // The broker's side of the MQTT codec: reading what a client sends (CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ,
 // DISCONNECT, and PUBLISH/PUBACK like the device) and writing what only a broker sends (CONNACK, SUBACK,
-// UNSUBACK, PINGRESP). The device never needs it, so it is kept out of the device image: only tests, soak's fake
+// UNSUBACK, PINGRESP), and whole-packet decoding (decodePacket). The device never needs it, so it is kept out of the device image: only tests, soak's fake
 // hubs and fuzzers, and benchmarks import it. Framing, the Reader and the shared encoders come from decode.ts
 // and encode.ts, so both sides follow the same rules.
 
-import { decodeBody, decodePacket, expectEmpty, Reader, readIdOnly, readPublish, readWith, refusedType, type DecodeResult } from './decode';
+import { err } from '../result';
+import { checkFixedHeader, decodeBody, expectEmpty, Reader, readIdOnly, readPublish, readWith, refusedType, TYPE_NAMES, type BodyDecoder, type DecodeResult } from './decode';
 import { allocate, checkPacketId, encodeIdOnly, encodePacket, writeHeader, writeU16 } from './encode';
 import type { ConnackPacket, ConnectPacket, Packet, QoS, SubackPacket, Subscription, Will } from './packets';
-import { MqttProtocolError } from './protocol-error';
+import { MqttProtocolError, type MqttProtocolErrorCode } from './protocol-error';
 import { MqttStreamParser, type MqttStreamParserOptions } from './stream-parser';
+
+/**
+ * Decodes one complete packet: `bytes` must hold exactly the fixed header, remaining length and body. `decode`
+ * picks the side (the device's by default). The device itself only decodes through the stream parser.
+ */
+export function decodePacket(bytes: Uint8Array, decode: BodyDecoder = decodeBody): DecodeResult {
+  if (bytes.length === 0) return fail('truncated', 'no bytes: a packet needs at least 2');
+  const first = bytes[0];
+  const headerError = checkFixedHeader(first);
+  if (headerError !== undefined) return err(headerError);
+
+  let remaining = 0;
+  let multiplier = 1;
+  let at = 1;
+  for (;;) {
+    if (at >= bytes.length) return fail('truncated', `${TYPE_NAMES[first >> 4]} ends inside its remaining length`);
+    const digit = bytes[at++];
+    remaining += (digit & 0x7f) * multiplier;
+    if ((digit & 0x80) === 0) break;
+    if (at === 5) return fail('malformed-length', 'remaining length runs past 4 bytes');
+    multiplier *= 128;
+  }
+  const total = at + remaining;
+  if (bytes.length < total) {
+    return fail('truncated', `${TYPE_NAMES[first >> 4]} has ${bytes.length} of its ${total} bytes`);
+  }
+  if (bytes.length > total) {
+    return fail('length-mismatch', `${bytes.length - total} bytes follow the ${total}-byte ${TYPE_NAMES[first >> 4]}`);
+  }
+  return decode(first, bytes.subarray(at));
+}
+
+
+function fail(code: MqttProtocolErrorCode, message: string): DecodeResult {
+  return err(new MqttProtocolError(code, message));
+}
 
 /** Decodes a framed packet a client sends (the broker's BodyDecoder). */
 export function decodeClientBody(first: number, body: Uint8Array): DecodeResult {

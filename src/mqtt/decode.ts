@@ -2,14 +2,14 @@
 // error, never as an exception. Byte fields (payload, will payload) are views into the input, not copies: the
 // caller must not reuse the input buffer while it holds the packet.
 // This is the device's side: it reads what a broker sends (CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGRESP)
-// and refuses what only a client sends, as a client must. The broker's side (CONNECT, SUBSCRIBE, ...) is in
-// broker-codec.ts, which only tests, soak and benchmarks import; it reuses the framing and Reader below.
+// and refuses what only a client sends, as a client must, and only through the stream parser's framing. The
+// broker's side (CONNECT, SUBSCRIBE, ...) and whole-packet decoding are in broker-codec.ts, which only tests,
+// soak and benchmarks import; it reuses the Reader below.
 
 import { utf8Decode } from '../encoding/utf8';
 import { err, ok, type Result } from '../result';
 import type { Packet, QoS, SubackCode } from './packets';
 import { MqttProtocolError } from './protocol-error';
-import type { MqttProtocolErrorCode } from './protocol-error';
 import { topicFilterProblem, topicNameProblem } from './topic-rules';
 
 /** What decoding one packet gives: the packet, or the protocol error naming what is wrong. */
@@ -36,37 +36,6 @@ export const TYPE_NAMES = [
   'DISCONNECT',
   'reserved type 15',
 ];
-
-/**
- * Decodes one complete packet: `bytes` must hold exactly the fixed header, remaining length and body. `decode`
- * picks the side (the device's by default).
- */
-export function decodePacket(bytes: Uint8Array, decode: BodyDecoder = decodeBody): DecodeResult {
-  if (bytes.length === 0) return failure('truncated', 'no bytes: a packet needs at least 2');
-  const first = bytes[0];
-  const headerError = checkFixedHeader(first);
-  if (headerError !== undefined) return err(headerError);
-
-  let remaining = 0;
-  let multiplier = 1;
-  let at = 1;
-  for (;;) {
-    if (at >= bytes.length) return failure('truncated', `${TYPE_NAMES[first >> 4]} ends inside its remaining length`);
-    const digit = bytes[at++];
-    remaining += (digit & 0x7f) * multiplier;
-    if ((digit & 0x80) === 0) break;
-    if (at === 5) return failure('malformed-length', 'remaining length runs past 4 bytes');
-    multiplier *= 128;
-  }
-  const total = at + remaining;
-  if (bytes.length < total) {
-    return failure('truncated', `${TYPE_NAMES[first >> 4]} has ${bytes.length} of its ${total} bytes`);
-  }
-  if (bytes.length > total) {
-    return failure('length-mismatch', `${bytes.length - total} bytes follow the ${total}-byte ${TYPE_NAMES[first >> 4]}`);
-  }
-  return decode(first, bytes.subarray(at));
-}
 
 /**
  * Checks the first byte of a packet on its own: the type and the flags MQTT fixes for it. The stream parser calls
@@ -232,10 +201,6 @@ function plainText(bytes: Uint8Array, start: number, end: number): string | unde
     text += fromCharCode(b);
   }
   return text;
-}
-
-function failure(code: MqttProtocolErrorCode, message: string): DecodeResult {
-  return err(new MqttProtocolError(code, message));
 }
 
 /** A cursor over one packet body; every read names its field so a failure says what was being read. */

@@ -2,8 +2,7 @@
 // (as a client must), the broker codec (tests, soak, benchmarks) refuses the packets only a broker sends, and
 // the device's encoder writes only what a client sends.
 
-import { clientStreamParser, decodeClientPacket, encodeBrokerPacket } from '../../src/mqtt/broker-codec';
-import { decodePacket } from '../../src/mqtt/decode';
+import { clientStreamParser, decodeClientPacket, decodePacket, encodeBrokerPacket } from '../../src/mqtt/broker-codec';
 import { encodePacket } from '../../src/mqtt/encode';
 import type { ClientPacket } from '../../src/mqtt/packets';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';

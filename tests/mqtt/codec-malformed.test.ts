@@ -1,7 +1,6 @@
 // Malformed input, class by class: each one must come back as a typed error with the right code, from
 // decodePacket and from the stream parser alike, and nothing may escape as an exception.
 
-import { decodePacket } from '../../src/mqtt/decode';
 import type { DecodeResult } from '../../src/mqtt/decode';
 import { encodePacket, lengthFieldSize } from '../../src/mqtt/encode';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';

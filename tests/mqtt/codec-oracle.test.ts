@@ -1,6 +1,5 @@
 // Cross-checks the codec against mqtt-packet: our bytes must mean the same to it, and its bytes to us.
 
-import { decodePacket } from '../../src/mqtt/decode';
 import { encodePacket } from '../../src/mqtt/encode';
 import type { Packet } from '../../src/mqtt/packets';
 import { MqttStreamParser } from '../../src/mqtt/stream-parser';

@@ -1,7 +1,6 @@
 // The stream parser: any chunking gives the same packets, limits are enforced from the header alone, and the
 // first error poisons the stream until reset().
 
-import { decodePacket } from '../../src/mqtt/decode';
 import type { DecodeResult } from '../../src/mqtt/decode';
 import { encodePacket } from '../../src/mqtt/encode';
 import type { Packet } from '../../src/mqtt/packets';

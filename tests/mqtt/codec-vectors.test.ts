@@ -1,6 +1,5 @@
 // Exact bytes for each packet type, written out by hand from the MQTT 3.1.1 layouts, checked in both directions.
 
-import { decodePacket } from '../../src/mqtt/decode';
 import { encodePacket, encodePublish, lengthFieldSize } from '../../src/mqtt/encode';
 import { encodedPublishSize } from '../../src/mqtt/session';
 import { utf8Length } from '../../src/encoding/utf8';

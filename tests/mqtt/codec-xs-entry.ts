@@ -3,7 +3,6 @@
 // Command byte 1: decode each length-prefixed packet that follows and answer the error codes, one per line.
 
 import { utf8Encode } from '../../src/encoding/utf8';
-import { decodePacket } from '../../src/mqtt/decode';
 import { encodePacket } from '../../src/mqtt/encode';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';
 import { MqttStreamParser } from '../../src/mqtt/stream-parser';
