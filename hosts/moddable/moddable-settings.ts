@@ -56,8 +56,8 @@ export function readExtraCAs(value: unknown, field = 'extraCAs'): Result<Uint8Ar
   let ders: Uint8Array[];
   if (value.includes('-----BEGIN')) {
     const pem = parsePem(value);
-    if (!pem.ok) return err(`${field}: ${pem.message}`);
-    ders = pem.blocks.filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);
+    if (!pem.ok) return err(`${field}: ${pem.error}`);
+    ders = pem.value.filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);
     if (ders.length === 0) return err(`${field} holds PEM but no CERTIFICATE block`);
   } else {
     ders = [];

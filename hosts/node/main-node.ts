@@ -185,8 +185,8 @@ export function readCaFile(path: string): Uint8Array[] {
   let ders = [bytes];
   if (looksLikePem(bytes)) {
     const pem = parsePem(Buffer.from(bytes).toString('latin1'));
-    if (!pem.ok) throw new NodeEntryError(`--ca ${path}: ${pem.message}`);
-    ders = pem.blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+    if (!pem.ok) throw new NodeEntryError(`--ca ${path}: ${pem.error}`);
+    ders = pem.value.filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
     if (ders.length === 0) throw new NodeEntryError(`--ca ${path}: holds no CERTIFICATE block`);
   }
   for (const der of ders) {

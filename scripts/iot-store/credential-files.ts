@@ -21,9 +21,9 @@ export function readCertificates(option: string, file: string): Uint8Array[] {
   let ders: Uint8Array[];
   if (looksLikePem(bytes)) {
     const pem = parsePem(Buffer.from(bytes).toString('latin1'));
-    if (!pem.ok) throw new CliError(`${option} ${file}: ${pem.message}`);
-    const certs = pem.blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
-    if (certs.length === 0) throw new CliError(`${option} ${file}: holds no CERTIFICATE block (found ${pem.blocks.map((b) => b.label).join(', ')})`);
+    if (!pem.ok) throw new CliError(`${option} ${file}: ${pem.error}`);
+    const certs = pem.value.filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
+    if (certs.length === 0) throw new CliError(`${option} ${file}: holds no CERTIFICATE block (found ${pem.value.map((b) => b.label).join(', ')})`);
     ders = certs.map((b) => b.der);
   } else {
     ders = [bytes];
@@ -41,8 +41,8 @@ export function readPrivateKey(option: string, file: string): { der: Uint8Array;
   const buffer = Buffer.from(bytes);
   if (looksLikePem(bytes)) {
     const pem = parsePem(buffer.toString('latin1'));
-    if (!pem.ok) throw new CliError(`${option} ${file}: ${pem.message}`);
-    const keys = pem.blocks.filter((b) => b.label.endsWith('PRIVATE KEY'));
+    if (!pem.ok) throw new CliError(`${option} ${file}: ${pem.error}`);
+    const keys = pem.value.filter((b) => b.label.endsWith('PRIVATE KEY'));
     if (keys.length !== 1) throw new CliError(`${option} ${file}: must hold exactly one PRIVATE KEY block (found ${keys.length})`);
     if (keys[0]!.label === 'ENCRYPTED PRIVATE KEY' || keys[0]!.hasHeaders) {
       throw new CliError(`${option} ${file}: the key is encrypted; the device needs it unencrypted (openssl pkcs8 -topk8 -nocrypt)`);

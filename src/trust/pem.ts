@@ -2,6 +2,7 @@
 // whole chain; the device and the tags only ever keep DER. Messages give block numbers, never contents.
 
 import { base64Decode } from '../encoding/base64';
+import { err, ok, type Result } from '../result';
 
 export interface PemBlock {
   /** The word(s) after BEGIN, e.g. `CERTIFICATE`, `PRIVATE KEY`, `EC PRIVATE KEY`. */
@@ -10,8 +11,6 @@ export interface PemBlock {
   /** True when the block carries RFC 1421 headers such as `Proc-Type: 4,ENCRYPTED` (a legacy encrypted key). */
   hasHeaders: boolean;
 }
-
-export type PemRead = { ok: true; blocks: PemBlock[] } | { ok: false; message: string };
 
 /** True when `bytes` look like PEM text rather than DER (DER starts with a SEQUENCE tag, PEM with text). */
 export function looksLikePem(bytes: Uint8Array): boolean {
@@ -25,14 +24,14 @@ export function looksLikePem(bytes: Uint8Array): boolean {
 }
 
 /** Every PEM block in `text`, in order; text between blocks (comments, `openssl x509 -text` output) is ignored. */
-export function parsePem(text: string): PemRead {
+export function parsePem(text: string): Result<PemBlock[], string> {
   const blocks: PemBlock[] = [];
   const pattern = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
   let match: RegExpExecArray | null;
   while ((match = pattern.exec(text)) !== null) {
     const n = blocks.length + 1;
     const label = match[1]!;
-    if (match[3] !== label) return { ok: false, message: `PEM block ${n} begins as ${label} but ends as ${match[3]}` };
+    if (match[3] !== label) return err(`PEM block ${n} begins as ${label} but ends as ${match[3]}`);
     let body = match[2]!;
     let hasHeaders = false;
     const headerEnd = /\r?\n\r?\n/.exec(body);
@@ -41,10 +40,10 @@ export function parsePem(text: string): PemRead {
       body = body.slice(headerEnd.index + headerEnd[0].length);
     }
     const decoded = base64Decode(body.replace(/\s+/g, ''));
-    if (!decoded.ok) return { ok: false, message: `PEM block ${n} (${label}) is not valid base64 (${decoded.error.message})` };
-    if (decoded.value.length === 0) return { ok: false, message: `PEM block ${n} (${label}) is empty` };
+    if (!decoded.ok) return err(`PEM block ${n} (${label}) is not valid base64 (${decoded.error.message})`);
+    if (decoded.value.length === 0) return err(`PEM block ${n} (${label}) is empty`);
     blocks.push({ label, der: decoded.value, hasHeaders });
   }
-  if (blocks.length === 0) return { ok: false, message: 'no PEM block found' };
-  return { ok: true, blocks };
+  if (blocks.length === 0) return err('no PEM block found');
+  return ok(blocks);
 }

@@ -60,7 +60,7 @@ export function runStorageBattery(roots: NamedRoot[]): string[] {
 
   const pemText = `-----BEGIN CERTIFICATE-----\r\n${base64Encode(roots[1]!.der)}\r\n-----END CERTIFICATE-----\r\n`;
   const pem = parsePem(pemText);
-  say(`pem: ${pem.ok ? `${pem.blocks.length} ${pem.blocks[0]!.label} ${toHex(sha256(pem.blocks[0]!.der))}` : pem.message}`);
+  say(`pem: ${pem.ok ? `${pem.value.length} ${pem.value[0]!.label} ${toHex(sha256(pem.value[0]!.der))}` : pem.error}`);
 
   const store = mapStore();
   const tags = new SecurityTagStore(store);
