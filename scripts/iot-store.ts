@@ -318,8 +318,8 @@ function configSet(store: FileStore, values: Values): number {
   const configs = new DeviceConfigStore(store);
   const tags = new SecurityTagStore(store);
   const loaded = configs.load();
-  if (!loaded.ok && loaded.fault.code !== 'missing') warn(`the stored configuration is unreadable (${loaded.fault.message}); starting afresh`);
-  const config: DeviceConfig = loaded.ok ? loaded.config : { tags: { primary: DEFAULT_PRIMARY_TAG }, trust: 'extend' };
+  if (!loaded.ok && loaded.error.code !== 'missing') warn(`the stored configuration is unreadable (${loaded.error.message}); starting afresh`);
+  const config: DeviceConfig = loaded.ok ? loaded.value : { tags: { primary: DEFAULT_PRIMARY_TAG }, trust: 'extend' };
 
   if (values['primary-tag'] !== undefined) config.tags.primary = parseTag('--primary-tag', values['primary-tag']);
   if (values['secondary-tag'] !== undefined) {

@@ -252,8 +252,8 @@ export function encodeEntries(entries: Map<string, Uint8Array>): Uint8Array {
 export function decodeEntries(bytes: Uint8Array): { entries: Map<string, Uint8Array>; fault?: RecordFault } {
   const entries = new Map<string, Uint8Array>();
   const record = decodeRecord(bytes, EXPECT);
-  if (!record.ok) return { entries, fault: record.fault };
-  const r = new BodyReader(record.body);
+  if (!record.ok) return { entries, fault: record.error };
+  const r = new BodyReader(record.value.body);
   const count = r.u32();
   for (let i = 0; count !== undefined && i < count && !r.failed; i++) {
     const key = r.text();

@@ -18,14 +18,14 @@ export function viewAsJson(view: StoreView): string {
       : view.assignment.code === 'missing'
         ? null
         : { unreadable: view.assignment.message };
-  const config = view.config.ok ? view.config.config : view.config.fault.code === 'missing' ? null : { unreadable: view.config.fault.message };
+  const config = view.config.ok ? view.config.value : view.config.error.code === 'missing' ? null : { unreadable: view.config.error.message };
   return JSON.stringify({ store: view.store, config, assignment, tags: view.tags }, null, 2);
 }
 
 export function viewAsText(view: StoreView): string {
   const lines = [`store ${view.store}`];
   if (view.config.ok) {
-    const { hub, dps, tags, trust } = view.config.config;
+    const { hub, dps, tags, trust } = view.config.value;
     lines.push('config');
     if (hub) {
       let line = `  hub         ${hub.hostName} device ${hub.deviceId}`;
@@ -37,7 +37,7 @@ export function viewAsText(view: StoreView): string {
     lines.push(`  tags        primary ${tags.primary}, secondary ${tags.secondary ?? 'none'}`);
     lines.push(`  trust       ${trust} the default roots`);
   } else {
-    lines.push(view.config.fault.code === 'missing' ? 'config      none' : `config      unreadable: ${view.config.fault.message}`);
+    lines.push(view.config.error.code === 'missing' ? 'config      none' : `config      unreadable: ${view.config.error.message}`);
   }
   if (view.assignment.status === 'assigned') {
     const a = view.assignment.assignment;
@@ -71,7 +71,7 @@ export function viewAsText(view: StoreView): string {
 /** Why the stored assignment will be ignored at boot, if it will. */
 function staleness(view: StoreView): string | undefined {
   if (view.assignment.status !== 'assigned') return undefined;
-  const dps = view.config.ok ? view.config.config.dps : undefined;
+  const dps = view.config.ok ? view.config.value.dps : undefined;
   if (!dps) return 'no DPS configuration';
   const changed = changedInputs(view.assignment.assignment.dps, dps);
   return changed.length > 0 ? `DPS ${changed.join(', ')} changed` : undefined;

@@ -38,8 +38,8 @@ export type IdentityResult = Result<IdentityPlan, string>;
 /** The credential of one kind that a security tag holds. */
 export function credentialFromTag(tags: SecurityTagStore, tag: number, kind: CredentialKind): Result<DeviceCredential, string> {
   const read = tags.read(tag);
-  if (!read.ok) return err(`security tag ${tag}: ${read.fault.message}`);
-  const content = read.content;
+  if (!read.ok) return err(`security tag ${tag}: ${read.error.message}`);
+  const content = read.value;
   if (kind === 'symmetric-key') {
     return content.symmetricKey === undefined ? err(`security tag ${tag} holds no symmetric key`) : ok({ kind: 'sas', key: content.symmetricKey });
   }
@@ -99,12 +99,12 @@ function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacS
   const loaded = new DeviceConfigStore(store).load();
   if (!loaded.ok) {
     return err(
-      loaded.fault.code === 'missing'
+      loaded.error.code === 'missing'
         ? 'no identity configured: give a connection string or DPS settings, or store them with `iot-store config set`'
-        : `the stored device configuration is unusable: ${loaded.fault.message}`,
+        : `the stored device configuration is unusable: ${loaded.error.message}`,
     );
   }
-  const config = loaded.config;
+  const config = loaded.value;
   const tagCAs = tags.trustedCAsFor(config.tags);
   const primary = config.tags.primary;
   if (config.hub !== undefined) {

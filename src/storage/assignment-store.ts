@@ -61,7 +61,7 @@ export class AssignmentStore {
   /** The stored assignment whatever DPS inputs it was obtained with (for listing); damaged records are absent. */
   peek(): AssignmentLoad {
     const read = readJsonRecord(this.store, this.key, EXPECT);
-    if (!read.ok) return { status: 'absent', code: read.fault.code, message: read.fault.message };
+    if (!read.ok) return { status: 'absent', code: read.error.code, message: read.error.message };
     const assignment = parseAssignment(read.value);
     if (!assignment) return { status: 'absent', code: 'bad-body', message: `${this.key} does not hold a complete assignment` };
     const malformed = checkIdentity(assignment);

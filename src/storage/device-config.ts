@@ -11,6 +11,7 @@ import { encodeJsonRecord, isNonEmptyString, isObject, readJsonRecord } from './
 import { RecordKind, type RecordFault } from './record';
 import { isTagNumber, MAX_TAG, type TagSelection } from './security-tags';
 import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
+import { err, ok, type Result } from '../result';
 
 /** A hub identity without its key (the key is in the primary tag). */
 export interface StoredHub {
@@ -31,7 +32,7 @@ export interface DeviceConfig {
   trust: TrustMode;
 }
 
-export type DeviceConfigLoad = { ok: true; config: DeviceConfig } | { ok: false; fault: RecordFault };
+export type DeviceConfigLoad = Result<DeviceConfig, RecordFault>;
 
 export const DEVICE_CONFIG_KEY = 'device.config';
 const VERSION = 1;
@@ -47,7 +48,7 @@ export class DeviceConfigStore {
     const read = readJsonRecord(this.store, this.key, EXPECT);
     if (!read.ok) return read;
     const config = parseDeviceConfig(read.value);
-    return config ? { ok: true, config } : { ok: false, fault: { code: 'bad-body', message: `${this.key} does not hold a valid configuration` } };
+    return config ? ok(config) : err({ code: 'bad-body', message: `${this.key} does not hold a valid configuration` });
   }
 
   save(config: DeviceConfig): StorageWrite {

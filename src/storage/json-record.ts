@@ -4,8 +4,9 @@ import type { KeyValueStore } from '../ports';
 import { utf8Decode, utf8Encode } from '../encoding/utf8';
 import { decodeRecord, encodeRecord, recordFault, type RecordExpectation, type RecordFault } from './record';
 import { errorText } from '../errors';
+import { ok, type Result } from '../result';
 
-export type JsonRecordRead = { ok: true; value: unknown } | { ok: false; fault: RecordFault };
+export type JsonRecordRead = Result<unknown, RecordFault>;
 
 export function encodeJsonRecord(kind: number, version: number, value: unknown): Uint8Array {
   return encodeRecord(kind, version, utf8Encode(JSON.stringify(value)));
@@ -20,10 +21,10 @@ export function readJsonRecord(store: KeyValueStore, key: string, expect: Record
   }
   const record = decodeRecord(stored, expect);
   if (!record.ok) return record;
-  const text = utf8Decode(record.body);
+  const text = utf8Decode(record.value.body);
   if (text === undefined) return recordFault('bad-body', `${key} is not UTF-8`);
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return ok(JSON.parse(text) as unknown);
   } catch {
     return recordFault('bad-body', `${key} is not JSON`);
   }

@@ -5,6 +5,7 @@
 // The CRC covers every byte before it. The kind byte stops one record type being read as another.
 
 import { crc32 } from './crc32';
+import { err, ok, type Result } from '../result';
 
 export const RECORD_MAGIC = new Uint8Array([0x49, 0x6f, 0x54, 0x52]);
 export const RECORD_HEADER_LENGTH = 10;
@@ -42,7 +43,12 @@ export interface RecordFault {
   message: string;
 }
 
-export type RecordRead = { ok: true; version: number; body: Uint8Array } | { ok: false; fault: RecordFault };
+export interface RecordBody {
+  version: number;
+  body: Uint8Array;
+}
+
+export type RecordRead = Result<RecordBody, RecordFault>;
 
 export interface RecordExpectation {
   kind: number;
@@ -50,8 +56,8 @@ export interface RecordExpectation {
   versions: readonly number[];
 }
 
-export function recordFault(code: RecordFaultCode, message: string): { ok: false; fault: RecordFault } {
-  return { ok: false, fault: { code, message } };
+export function recordFault(code: RecordFaultCode, message: string): { ok: false; error: RecordFault } {
+  return err({ code, message });
 }
 
 /** Frames `body`. `kind` and `version` are single bytes chosen by the caller's code, not by input. */
@@ -96,7 +102,7 @@ export function decodeRecord(bytes: Uint8Array | undefined, expect: RecordExpect
   if (readU32(bytes, end) !== crc32(bytes, 0, end)) {
     return recordFault('checksum-mismatch', 'record checksum does not match its content');
   }
-  return { ok: true, version, body: bytes.subarray(RECORD_HEADER_LENGTH, end) };
+  return ok({ version, body: bytes.subarray(RECORD_HEADER_LENGTH, end) });
 }
 
 function isByte(n: number): boolean {

@@ -14,8 +14,9 @@ import { isSingleDerSequence } from '../trust/der';
 import { readCertificateInfo } from '../trust/x509-validity';
 import { BodyReader, BodyWriter } from './body-codec';
 import { decodeRecord, encodeRecord, recordFault, RecordKind, type RecordFault } from './record';
-import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
+import { guardedDelete, guardedSet, invalidField, type StorageError, type StorageWrite } from './storage-result';
 import { errorText } from '../errors';
+import { ok, type Result } from '../result';
 
 export interface SecurityTagContent {
   /** Trust anchors for the server, DER. */
@@ -42,7 +43,7 @@ export interface TagPartInput {
 
 export type SecurityTagInput = Partial<TagPartInput>;
 
-export type TagRead = { ok: true; content: SecurityTagContent } | { ok: false; fault: RecordFault };
+export type TagRead = Result<SecurityTagContent, RecordFault>;
 
 export interface TagPartSummary {
   part: TagPart;
@@ -96,22 +97,22 @@ export class SecurityTagStore {
     }
     const record = decodeRecord(stored, EXPECT);
     if (!record.ok) return record;
-    return decodeTagBody(tag, record.body);
+    return decodeTagBody(tag, record.value.body);
   }
 
   /** Replaces the whole tag with `input`; parts not given are gone afterwards. An empty input deletes the tag. */
   write(tag: number, input: SecurityTagInput): StorageWrite {
     const content = normalize(input);
-    if (!content.ok) return content.result;
+    if (!content.ok) return content;
     return this.put(tag, content.value);
   }
 
   /** Replaces the parts given in `input` and keeps the others. */
   update(tag: number, input: SecurityTagInput): StorageWrite {
     const content = normalize(input);
-    if (!content.ok) return content.result;
+    if (!content.ok) return content;
     const current = this.readForChange(tag);
-    if (!current.ok) return current.result;
+    if (!current.ok) return current;
     const merged = current.value;
     for (const part of TAG_PARTS) {
       if (input[part] !== undefined) assignPart(merged, part, content.value[part]);
@@ -121,7 +122,7 @@ export class SecurityTagStore {
 
   readPart<P extends TagPart>(tag: number, part: P): SecurityTagContent[P] | undefined {
     const read = this.read(tag);
-    return read.ok ? read.content[part] : undefined;
+    return read.ok ? read.value[part] : undefined;
   }
 
   writePart<P extends TagPart>(tag: number, part: P, value: TagPartInput[P]): StorageWrite {
@@ -132,7 +133,7 @@ export class SecurityTagStore {
 
   deletePart(tag: number, part: TagPart): StorageWrite {
     const current = this.readForChange(tag);
-    if (!current.ok) return current.result;
+    if (!current.ok) return current;
     const content = current.value;
     if (part === 'caCertificates' || part === 'clientCertificates') content[part] = [];
     else delete content[part];
@@ -154,7 +155,7 @@ export class SecurityTagStore {
     tags.sort((a, b) => a - b);
     return tags.map((tag) => {
       const read = this.read(tag);
-      return read.ok ? { tag, parts: summarize(read.content) } : { tag, fault: read.fault };
+      return read.ok ? { tag, parts: summarize(read.value) } : { tag, fault: read.error };
     });
   }
 
@@ -165,20 +166,20 @@ export class SecurityTagStore {
     for (const tag of tags) {
       const read = this.read(tag);
       if (!read.ok) {
-        if (read.fault.code !== 'missing') logger?.log('warn', `tag ${tag} ignored: ${read.fault.message}`);
+        if (read.error.code !== 'missing') logger?.log('warn', `tag ${tag} ignored: ${read.error.message}`);
         continue;
       }
-      for (const ca of read.content.caCertificates) if (!out.some((seen) => sameBytes(seen, ca))) out.push(ca);
+      for (const ca of read.value.caCertificates) if (!out.some((seen) => sameBytes(seen, ca))) out.push(ca);
     }
     return out;
   }
 
-  private readForChange(tag: number): { ok: true; value: SecurityTagContent } | { ok: false; result: StorageWrite } {
-    if (!isTagNumber(tag)) return { ok: false, result: invalidField('tag', `must be an integer 0..${MAX_TAG}`) };
+  private readForChange(tag: number): Normalized {
+    if (!isTagNumber(tag)) return invalidField('tag', `must be an integer 0..${MAX_TAG}`);
     const read = this.read(tag);
-    if (read.ok) return { ok: true, value: read.content };
+    if (read.ok) return ok(read.value);
     // A damaged tag cannot be merged into; treating it as empty lets the caller rewrite it part by part.
-    return { ok: true, value: { caCertificates: [], clientCertificates: [] } };
+    return ok({ caCertificates: [], clientCertificates: [] });
   }
 
   private put(tag: number, content: SecurityTagContent): StorageWrite {
@@ -222,29 +223,30 @@ function decodeTagBody(tag: number, body: Uint8Array): TagRead {
     else if (code === PART_CODE.symmetricKey && !content.symmetricKey) content.symmetricKey = value;
     else return recordFault('bad-body', `tag ${tag} has an unknown or repeated part type ${code}`);
   }
-  return { ok: true, content };
+  return ok(content);
 }
 
-type Normalized = { ok: true; value: SecurityTagContent } | { ok: false; result: StorageWrite };
+/** The content to write, or why the write is refused. */
+type Normalized = Result<SecurityTagContent, StorageError>;
 
 function normalize(input: SecurityTagInput): Normalized {
   const content: SecurityTagContent = { caCertificates: [], clientCertificates: [] };
   for (const list of ['caCertificates', 'clientCertificates'] as const) {
     const certs = input[list];
     if (certs === undefined) continue;
-    if (!Array.isArray(certs)) return { ok: false, result: invalidField(list, 'must be a list of DER certificates') };
+    if (!Array.isArray(certs)) return invalidField(list, 'must be a list of DER certificates');
     for (let i = 0; i < certs.length; i++) {
       const der = certs[i];
-      if (!(der instanceof Uint8Array)) return { ok: false, result: invalidField(`${list}[${i}]`, 'must be bytes') };
+      if (!(der instanceof Uint8Array)) return invalidField(`${list}[${i}]`, 'must be bytes');
       const info = readCertificateInfo(der);
-      if (!info.ok) return { ok: false, result: invalidField(`${list}[${i}]`, `is not a DER certificate (${info.error.message})`) };
+      if (!info.ok) return invalidField(`${list}[${i}]`, `is not a DER certificate (${info.error.message})`);
       content[list].push(der.slice());
     }
   }
   if (input.privateKey !== undefined) {
     const key = input.privateKey;
     if (!(key instanceof Uint8Array) || !isSingleDerSequence(key)) {
-      return { ok: false, result: invalidField('privateKey', 'is not a DER private key') };
+      return invalidField('privateKey', 'is not a DER private key');
     }
     content.privateKey = key.slice();
   }
@@ -252,19 +254,19 @@ function normalize(input: SecurityTagInput): Normalized {
     let key: Uint8Array;
     if (typeof input.symmetricKey === 'string') {
       const decoded = base64Decode(input.symmetricKey);
-      if (!decoded.ok) return { ok: false, result: invalidField('symmetricKey', `is not valid base64 (${decoded.error.message})`) };
+      if (!decoded.ok) return invalidField('symmetricKey', `is not valid base64 (${decoded.error.message})`);
       key = decoded.value;
     } else if (input.symmetricKey instanceof Uint8Array) {
       key = input.symmetricKey.slice();
     } else {
-      return { ok: false, result: invalidField('symmetricKey', 'must be base64 text or bytes') };
+      return invalidField('symmetricKey', 'must be base64 text or bytes');
     }
     if (key.length === 0 || key.length > MAX_SYMMETRIC_KEY_BYTES) {
-      return { ok: false, result: invalidField('symmetricKey', `must be 1..${MAX_SYMMETRIC_KEY_BYTES} bytes (got ${key.length})`) };
+      return invalidField('symmetricKey', `must be 1..${MAX_SYMMETRIC_KEY_BYTES} bytes (got ${key.length})`);
     }
     content.symmetricKey = key;
   }
-  return { ok: true, value: content };
+  return ok(content);
 }
 
 function assignPart(target: SecurityTagContent, part: TagPart, value: SecurityTagContent[TagPart]): void {

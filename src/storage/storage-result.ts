@@ -3,6 +3,7 @@
 
 import type { KeyValueStore } from '../ports';
 import { errorText } from '../errors';
+import { err, ok, type Result } from '../result';
 
 export type StorageErrorCode =
   /** The value to store is incomplete or out of range; `field` names it. */
@@ -17,12 +18,13 @@ export interface StorageError {
   message: string;
 }
 
-export type StorageWrite = { ok: true } | { ok: false; error: StorageError };
+/** A write that succeeded carries nothing. */
+export type StorageWrite = Result<undefined, StorageError>;
 
-export const WRITTEN: StorageWrite = { ok: true };
+export const WRITTEN: StorageWrite = ok(undefined);
 
-export function invalidField(field: string, problem: string): StorageWrite {
-  return { ok: false, error: { code: 'invalid-field', field, message: `${field} ${problem}` } };
+export function invalidField(field: string, problem: string): { ok: false; error: StorageError } {
+  return err({ code: 'invalid-field', field, message: `${field} ${problem}` });
 }
 
 export function guardedSet(store: KeyValueStore, key: string, value: Uint8Array): StorageWrite {
@@ -45,5 +47,5 @@ export function guardedDelete(store: KeyValueStore, key: string): StorageWrite {
 
 function writeFailed(what: string, error: unknown): StorageWrite {
   const detail = errorText(error);
-  return { ok: false, error: { code: 'write-failed', message: `${what} failed: ${detail}` } };
+  return err({ code: 'write-failed', message: `${what} failed: ${detail}` });
 }

@@ -143,7 +143,7 @@ function readBack(flash: Flash, chunkBytes: number): unknown {
     assignment: loaded.status === 'assigned' ? loaded.assignment : loaded.code,
     tags: TAGS.map((t) => {
       const read = tags.read(t);
-      return read.ok ? read.content : read.fault.code;
+      return read.ok ? read.value : read.error.code;
     }),
   };
 }

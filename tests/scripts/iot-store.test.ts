@@ -61,7 +61,7 @@ describe('tag write from PEM and DER files', () => {
     );
     expect(result).toMatchObject({ code: 0, stdout: 'tag 10 written: 3 CA certificate(s), 2 client certificate(s), private key\n', stderr: '' });
     const read = tags().read(10);
-    expect(read.ok && read.content).toEqual({
+    expect(read.ok && read.value).toEqual({
       caCertificates: [new Uint8Array(readFileSync(join(CERTS, 'digicert-global-root-g2.der'))), ca.certDer, new Uint8Array(readFileSync(join(CERTS, 'microsoft-rsa-root-ca-2017.der')))],
       clientCertificates: [device.certDer, ca.certDer],
       privateKey: device.keyDer,
@@ -74,8 +74,8 @@ describe('tag write from PEM and DER files', () => {
     expect(tags().readPart(3, 'symmetricKey')).toEqual(new Uint8Array(Buffer.from(DEVICE_KEY, 'base64')));
     expect(cli('tag', 'write', '3', '--replace', '--ca', join(CERTS, 'digicert-global-root-g2.pem')).code).toBe(0);
     const read = tags().read(3);
-    expect(read.ok && Object.keys(read.content)).toEqual(['caCertificates', 'clientCertificates']);
-    expect(read.ok && read.content.clientCertificates).toEqual([]);
+    expect(read.ok && Object.keys(read.value)).toEqual(['caCertificates', 'clientCertificates']);
+    expect(read.ok && read.value.clientCertificates).toEqual([]);
   });
 
   test('a key from a file, never echoed', () => {
@@ -124,7 +124,7 @@ describe('config set', () => {
   test('a connection string: identity in the config, key in the primary tag, nothing secret printed', () => {
     const result = cli('config', 'set', '--connection-string', `HostName=hub1.azure-devices.net;DeviceId=dev-1;ModuleId=m1;SharedAccessKey=${DEVICE_KEY}`);
     expect(result).toMatchObject({ code: 0, stdout: 'configuration saved (key in tag 10)\n', stderr: '' });
-    expect(configOf()).toEqual({ ok: true, config: { hub: { hostName: 'hub1.azure-devices.net', deviceId: 'dev-1', moduleId: 'm1', auth: 'symmetric-key' }, tags: { primary: 10 }, trust: 'extend' } });
+    expect(configOf()).toEqual({ ok: true, value: { hub: { hostName: 'hub1.azure-devices.net', deviceId: 'dev-1', moduleId: 'm1', auth: 'symmetric-key' }, tags: { primary: 10 }, trust: 'extend' } });
     expect(tags().readPart(10, 'symmetricKey')).toEqual(new Uint8Array(Buffer.from(DEVICE_KEY, 'base64')));
   });
 
@@ -135,7 +135,7 @@ describe('config set', () => {
     expect(result.all).not.toContain(GROUP_DERIVED);
     expect(configOf()).toEqual({
       ok: true,
-      config: {
+      value: {
         dps: { globalEndpoint: 'global.azure-devices-provisioning.net', idScope: '0ne00000001', registrationId: GROUP_REG, attestation: 'symmetric-key' },
         tags: { primary: 20, secondary: 21 },
         trust: 'override',
@@ -151,8 +151,8 @@ describe('config set', () => {
     const result = cli('config', 'set', '--id-scope', '0ne00000002', '--attestation', 'x509');
     expect(result.code).toBe(0);
     const config = configOf();
-    expect(config.ok && config.config.dps).toEqual({ globalEndpoint: 'global.azure-devices-provisioning.net', idScope: '0ne00000002', registrationId: 'sn-x509-01', attestation: 'x509' });
-    expect(config.ok && config.config.hub).toBeUndefined();
+    expect(config.ok && config.value.dps).toEqual({ globalEndpoint: 'global.azure-devices-provisioning.net', idScope: '0ne00000002', registrationId: 'sn-x509-01', attestation: 'x509' });
+    expect(config.ok && config.value.hub).toBeUndefined();
   });
 
   test('X.509 without a certificate in the tag asks for the registration id', () => {
@@ -193,7 +193,7 @@ describe('a store path holding something else: never written over', () => {
     expect(result.stderr).toContain(`kept it as ${join(dir, backups[0]!)}, byte for byte, and started a fresh store`);
     expect(result.all).not.toContain(DEVICE_KEY);
     const config = configOf();
-    expect(config.ok && config.config.hub?.deviceId).toBe('dev-2');
+    expect(config.ok && config.value.hub?.deviceId).toBe('dev-2');
   });
 });
 
@@ -211,7 +211,7 @@ describe('config set is one atomic write: a kill at any point leaves the old or 
     const store = new FileStore({ path: storePath });
     const config = new DeviceConfigStore(store).load();
     const key = new SecurityTagStore(store).readPart(10, 'symmetricKey');
-    return { device: config.ok ? config.config.hub?.deviceId : undefined, key: key && Buffer.from(key).toString('base64') };
+    return { device: config.ok ? config.value.hub?.deviceId : undefined, key: key && Buffer.from(key).toString('base64') };
   }
 
   test('config set writes the store once', () => {

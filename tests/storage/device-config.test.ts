@@ -19,20 +19,20 @@ describe('device configuration record', () => {
     const configs = new DeviceConfigStore(store);
     expect(configs.save(config)).toEqual({ ok: true });
     expect(store.keys()).toEqual([DEVICE_CONFIG_KEY]);
-    expect(configs.load()).toEqual({ ok: true, config });
+    expect(configs.load()).toEqual({ ok: true, value: config });
   });
 
   test('unknown extra fields are not stored', () => {
     const configs = new DeviceConfigStore(createMemoryStore());
     configs.save({ ...DPS_CONFIG, extra: 'x' } as DeviceConfig);
-    expect(configs.load()).toEqual({ ok: true, config: DPS_CONFIG });
+    expect(configs.load()).toEqual({ ok: true, value: DPS_CONFIG });
   });
 
   test('reset deletes it; absent reads as missing', () => {
     const configs = new DeviceConfigStore(createMemoryStore());
     configs.save(HUB_CONFIG);
     configs.reset();
-    expect(configs.load()).toMatchObject({ ok: false, fault: { code: 'missing' } });
+    expect(configs.load()).toMatchObject({ ok: false, error: { code: 'missing' } });
   });
 
   test.each([
@@ -50,7 +50,7 @@ describe('device configuration record', () => {
     const store = createMemoryStore();
     const configs = new DeviceConfigStore(store);
     store.set(DEVICE_CONFIG_KEY, encodeRecord(RecordKind.deviceConfig, 1, new TextEncoder().encode('{"tags":{"primary":1},"trust":"both"}')));
-    expect(configs.load()).toEqual({ ok: false, fault: { code: 'bad-body', message: 'device.config does not hold a valid configuration' } });
+    expect(configs.load()).toEqual({ ok: false, error: { code: 'bad-body', message: 'device.config does not hold a valid configuration' } });
     configs.save(HUB_CONFIG);
     const good = store.get(DEVICE_CONFIG_KEY)!;
     for (let i = 0; i < good.length; i++) {
@@ -81,6 +81,6 @@ describe('every stored field is checked by the rules the hub and DPS clients app
     const save = new DeviceConfigStore(createMemoryStore()).save(config as DeviceConfig);
     expect(save).toMatchObject({ ok: false, error: { code: 'invalid-field', field } });
     expect(!save.ok && save.error.message.startsWith(`${field}: `)).toBe(true);
-    expect(stored(config).load()).toMatchObject({ ok: false, fault: { code: 'bad-body' } });
+    expect(stored(config).load()).toMatchObject({ ok: false, error: { code: 'bad-body' } });
   });
 });

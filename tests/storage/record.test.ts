@@ -33,7 +33,7 @@ describe('record framing', () => {
   test('decodes what it encodes, empty body included', () => {
     for (const body of [new Uint8Array(0), new Uint8Array([1, 2, 3]), new Uint8Array(5000).fill(7)]) {
       const read = decodeRecord(encodeRecord(RecordKind.assignment, 1, body), EXPECT);
-      expect(read).toEqual({ ok: true, version: 1, body });
+      expect(read).toEqual({ ok: true, value: { version: 1, body } });
     }
   });
 
@@ -47,7 +47,7 @@ describe('bad records read as absent with a typed reason', () => {
   const good = encodeRecord(RecordKind.assignment, 1, new TextEncoder().encode('{"hubHost":"h"}'));
   const codeOf = (bytes: Uint8Array | undefined, expect = EXPECT) => {
     const read = decodeRecord(bytes, expect);
-    return read.ok ? 'ok' : read.fault.code;
+    return read.ok ? 'ok' : read.error.code;
   };
 
   test('each fault has its own code', () => {
@@ -84,6 +84,6 @@ describe('bad records read as absent with a typed reason', () => {
     bad[12] ^= 1;
     const read = decodeRecord(bad, EXPECT);
     expect(read.ok).toBe(false);
-    if (!read.ok) expect(read.fault.message).not.toContain('hubHost');
+    if (!read.ok) expect(read.error.message).not.toContain('hubHost');
   });
 });

@@ -34,7 +34,7 @@ describe('a tag holds CAs, a client chain, a private key and a symmetric key', (
     expect(sets).toEqual(['tag.10']);
     expect(tags.read(10)).toEqual({
       ok: true,
-      content: { caCertificates: [G2, MS2017], clientCertificates: [device.certDer, fleetCa.certDer], privateKey: device.keyDer, symmetricKey: KEY },
+      value: { caCertificates: [G2, MS2017], clientCertificates: [device.certDer, fleetCa.certDer], privateKey: device.keyDer, symmetricKey: KEY },
     });
   });
 
@@ -46,7 +46,7 @@ describe('a tag holds CAs, a client chain, a private key and a symmetric key', (
     expect(tags.readPart(7, 'caCertificates')).toEqual([G2]);
     expect(tags.readPart(7, 'privateKey')).toBeUndefined();
     expect(tags.deletePart(7, 'symmetricKey')).toEqual({ ok: true });
-    expect(tags.read(7)).toEqual({ ok: true, content: { caCertificates: [G2], clientCertificates: [] } });
+    expect(tags.read(7)).toEqual({ ok: true, value: { caCertificates: [G2], clientCertificates: [] } });
     expect(tags.update(7, { privateKey: device.keyDer })).toEqual({ ok: true });
     expect(tags.readPart(7, 'caCertificates')).toEqual([G2]);
     expect(tags.readPart(7, 'privateKey')).toEqual(device.keyDer);
@@ -60,7 +60,7 @@ describe('a tag holds CAs, a client chain, a private key and a symmetric key', (
     expect(store.keys()).toEqual([]);
     tags.writePart(4, 'caCertificates', [G2]);
     expect(tags.delete(4)).toEqual({ ok: true });
-    expect(tags.read(4)).toMatchObject({ ok: false, fault: { code: 'missing' } });
+    expect(tags.read(4)).toMatchObject({ ok: false, error: { code: 'missing' } });
   });
 
   test('values returned are copies: mutating them does not touch the store', () => {
@@ -153,7 +153,7 @@ describe('damaged tags read as absent', () => {
     const tags = new SecurityTagStore(store);
     tags.write(1, { symmetricKey: KEY });
     store.set('tag.2', store.get('tag.1')!);
-    expect(tags.read(2)).toEqual({ ok: false, fault: { code: 'bad-body', message: 'tag 2 holds the record of tag 1' } });
+    expect(tags.read(2)).toEqual({ ok: false, error: { code: 'bad-body', message: 'tag 2 holds the record of tag 1' } });
   });
 
   test('a damaged tag can be rewritten part by part', () => {

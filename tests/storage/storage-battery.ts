@@ -40,7 +40,7 @@ export function runStorageBattery(roots: NamedRoot[]): string[] {
     const bad = record.slice();
     bad[i] = bad[i]! ^ 0x10;
     const read = decodeRecord(bad, { kind: RecordKind.assignment, versions: [1] });
-    codes.add(read.ok ? 'ok' : read.fault.code);
+    codes.add(read.ok ? 'ok' : read.error.code);
   }
   say(`record flips: ${[...codes].sort().join(',')}`);
 
