@@ -422,7 +422,7 @@ function dpsInputs(values: Values, config: DeviceConfig, tags: SecurityTagStore)
   if (registrationId === undefined && attestation === 'x509') {
     const leaf = tags.readPart(config.tags.primary, 'clientCertificates')?.[0];
     const info = leaf ? readCertificateInfo(leaf) : undefined;
-    if (info?.ok && info.info.subjectCN !== undefined) registrationId = info.info.subjectCN;
+    if (info?.ok && info.value.subjectCN !== undefined) registrationId = info.value.subjectCN;
   }
   if (registrationId === undefined) {
     throw new CliError(

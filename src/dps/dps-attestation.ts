@@ -49,7 +49,7 @@ export function signingIdentity(identity: DpsIdentity, hmac: HmacSha256): Result
   if (credential.privateKey.length === 0) return err(credentialsError('privateKey: no private key'));
   const info = readCertificateInfo(leaf);
   if (!info.ok) return err(credentialsError(`chain[0]: ${info.error.message}`));
-  const cn = info.info.subjectCN;
+  const cn = info.value.subjectCN;
   if (cn === undefined) return err(credentialsError('chain[0]: the certificate has no subject CN to use as registration id'));
   const reg = checkRegistrationId(cn, 'certificate subject CN');
   if (!reg.ok) return err(credentialsError(reg.error.message));

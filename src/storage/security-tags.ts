@@ -282,8 +282,8 @@ function summarize(content: SecurityTagContent): TagPartSummary[] {
       const summary: TagPartSummary = { part: list, index, length: der.length, fingerprint: toHex(sha256(der)) };
       const info = readCertificateInfo(der);
       if (info.ok) {
-        if (info.info.subjectCN !== undefined) summary.subjectCN = info.info.subjectCN;
-        summary.notAfterMs = info.info.notAfterMs;
+        if (info.value.subjectCN !== undefined) summary.subjectCN = info.value.subjectCN;
+        summary.notAfterMs = info.value.notAfterMs;
       }
       parts.push(summary);
     });

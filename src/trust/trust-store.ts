@@ -47,7 +47,7 @@ export function buildTrustList(input: TrustListInput): Uint8Array[] {
       continue;
     }
     if (nowUnixMs !== undefined) {
-      const { notBeforeMs, notAfterMs } = read.info;
+      const { notBeforeMs, notAfterMs } = read.value;
       if (notAfterMs < nowUnixMs) {
         logger.log('warn', `trust: skipping ${candidate.name}: expired on ${new Date(notAfterMs).toISOString()}`);
         continue;

@@ -4,6 +4,7 @@
 
 import { DerTag, derChildren, readDer, type DerElement } from './der';
 import { utf8Decode } from '../encoding/utf8';
+import { err, ok, type Result } from '../result';
 
 export interface CertificateInfo {
   notBeforeMs: number;
@@ -20,12 +21,13 @@ export interface CertificateError {
   message: string;
 }
 
-export type CertificateRead = { ok: true; info: CertificateInfo } | { ok: false; error: CertificateError };
+/** A certificate's validity and names, or what is unreadable in it. */
+export type CertificateRead = Result<CertificateInfo, CertificateError>;
 
 const CN_OID = [0x55, 0x04, 0x03];
 
-function failure(code: CertificateErrorCode, message: string): CertificateRead {
-  return { ok: false, error: { code, message } };
+function failure(code: CertificateErrorCode, message: string): { ok: false; error: CertificateError } {
+  return err({ code, message });
 }
 
 export function readCertificateInfo(der: Uint8Array): CertificateRead {
@@ -60,7 +62,7 @@ export function readCertificateInfo(der: Uint8Array): CertificateRead {
   const info: CertificateInfo = { notBeforeMs, notAfterMs };
   if (subjectCN !== undefined) info.subjectCN = subjectCN;
   if (issuerCN !== undefined) info.issuerCN = issuerCN;
-  return { ok: true, info };
+  return ok(info);
 }
 
 /** Unix ms of a UTCTime (YYMMDDHHMMSSZ, years 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ), as RFC 5280 requires. */

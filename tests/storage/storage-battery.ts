@@ -47,7 +47,7 @@ export function runStorageBattery(roots: NamedRoot[]): string[] {
   for (const root of roots) {
     const read = readCertificateInfo(root.der);
     if (!read.ok) say(`${root.name}: error ${read.error.code}`);
-    else say(`${root.name}: ${new Date(read.info.notBeforeMs).toISOString()} .. ${new Date(read.info.notAfterMs).toISOString()} CN=${read.info.subjectCN}`);
+    else say(`${root.name}: ${new Date(read.value.notBeforeMs).toISOString()} .. ${new Date(read.value.notAfterMs).toISOString()} CN=${read.value.subjectCN}`);
   }
   const broken = readCertificateInfo(roots[0]!.der.subarray(0, 100));
   say(`truncated cert: ${broken.ok ? 'ok' : `${broken.error.code} ${broken.error.message}`}`);
