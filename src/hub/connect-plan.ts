@@ -9,8 +9,9 @@ import { hubMqttIdentity } from '../azure/mqtt-identity';
 import { splitHostPort } from '../azure/identifiers';
 import { buildHubSasToken, expiryFromClock, type HubSasTokenInput } from '../azure/sas-token';
 import { utf8Encode } from '../encoding/utf8';
-import { HubError, type HubResult } from './hub-error';
-import type { HubIdentity } from './credentials';
+import { err, ok, type Result } from '../result';
+import { HubError } from './hub-error';
+import type { HubIdentity } from '../identity';
 
 export const HUB_PORT = 8883;
 
@@ -42,9 +43,9 @@ export function tlsTarget(identity: HubIdentity, settings: ConnectSettings): Tls
     trustedCAs: settings.trustedCAs,
     connectTimeoutMs: settings.connectTimeoutMs,
   };
-  if (identity.auth.kind === 'x509') {
-    tls.clientCertificates = identity.auth.certificate.chain;
-    tls.clientKey = identity.auth.certificate.privateKey;
+  if (identity.credential.kind === 'x509') {
+    tls.clientCertificates = identity.credential.chain;
+    tls.clientKey = identity.credential.privateKey;
   }
   return tls;
 }
@@ -54,14 +55,14 @@ export function buildConnectPlan(
   settings: ConnectSettings,
   nowUnixMs: number | undefined,
   hmac: CryptoPort['hmacSha256'],
-): HubResult<ConnectPlan> {
+): Result<ConnectPlan, HubError> {
   const idInput: Parameters<typeof hubMqttIdentity>[0] = { hostName: identity.hostName, deviceId: identity.deviceId };
   if (identity.moduleId !== undefined) idInput.moduleId = identity.moduleId;
   if (settings.userAgent !== undefined) idInput.userAgent = settings.userAgent;
   if (settings.modelId !== undefined) idInput.modelId = settings.modelId;
   const mqttId = hubMqttIdentity(idInput);
   if (!mqttId.ok) {
-    return { ok: false, error: new HubError('invalid-config', mqttId.error.message, { field: mqttId.error.field, cause: mqttId.error }) };
+    return err(new HubError('invalid-config', mqttId.error.message, { field: mqttId.error.field, cause: mqttId.error }));
   }
   const options: MqttConnectOptions = {
     tls: tlsTarget(identity, settings),
@@ -71,27 +72,28 @@ export function buildConnectPlan(
     keepAlive: settings.keepAliveSeconds,
     connectTimeoutMs: settings.connectTimeoutMs,
   };
-  if (identity.auth.kind === 'x509') return { ok: true, value: { options } };
+  const credential = identity.credential;
+  if (credential.kind === 'x509') return ok({ options });
 
   const expiry = expiryFromClock(nowUnixMs, settings.sasTtlSeconds);
   if (!expiry.ok) {
     const code = expiry.error.code === 'clock-not-set' ? 'clock-not-set' : 'invalid-config';
     const message =
       code === 'clock-not-set' ? 'the wall clock is not set (no SNTP yet): refusing to sign a SAS token' : expiry.error.message;
-    return { ok: false, error: new HubError(code, message, { cause: expiry.error }) };
+    return err(new HubError(code, message, { cause: expiry.error }));
   }
   const tokenInput: HubSasTokenInput = {
     hostName: identity.hostName,
     deviceId: identity.deviceId,
-    key: identity.auth.key,
+    key: credential.key,
     expiryUnixSeconds: expiry.value,
   };
   if (identity.moduleId !== undefined) tokenInput.moduleId = identity.moduleId;
-  if (identity.auth.keyName !== undefined) tokenInput.keyName = identity.auth.keyName;
+  if (identity.keyName !== undefined) tokenInput.keyName = identity.keyName;
   const token = buildHubSasToken(tokenInput, hmac);
   if (!token.ok) {
-    return { ok: false, error: new HubError('invalid-config', token.error.message, { field: token.error.field, cause: token.error }) };
+    return err(new HubError('invalid-config', token.error.message, { field: token.error.field, cause: token.error }));
   }
   options.password = utf8Encode(token.value);
-  return { ok: true, value: { options, token: { signedAtUnixMs: nowUnixMs as number, expiryUnixSeconds: expiry.value } } };
+  return ok({ options, token: { signedAtUnixMs: nowUnixMs as number, expiryUnixSeconds: expiry.value } });
 }

@@ -6,7 +6,9 @@ import { keyBytes } from '../azure/sas-token';
 import { parseConnectionString } from '../azure/connection-string';
 import { checkDeviceId, checkHostName, checkModuleId } from '../azure/identifiers';
 import type { AzureError } from '../azure/azure-error';
-import { HubError, type HubResult } from './hub-error';
+import type { DeviceCredential, HubIdentity } from '../identity';
+import { err, ok, type Result } from '../result';
+import { HubError } from './hub-error';
 
 export interface ClientCertificate {
   /** DER certificates, leaf first. The leaf's subject CN must be the device id (or `{deviceId}/{moduleId}`). */
@@ -44,24 +46,14 @@ export type HubCredentials =
       gatewayHostName?: string;
     };
 
-export type HubAuth = { kind: 'sas'; key: string | Uint8Array; keyName?: string } | { kind: 'x509'; certificate: ClientCertificate };
-
-export interface HubIdentity {
-  hostName: string;
-  deviceId: string;
-  moduleId?: string;
-  gatewayHostName?: string;
-  auth: HubAuth;
-}
-
 function invalid(field: string, message: string): { ok: false; error: HubError } {
-  return { ok: false, error: new HubError('invalid-config', `${field}: ${message}`, { field }) };
+  return err(new HubError('invalid-config', `${field}: ${message}`, { field }));
 }
 
 /** Azure messages already start with the field they name. */
 function fromAzure(error: AzureError, prefix = ''): { ok: false; error: HubError } {
   const details = error.field === undefined ? { cause: error } : { field: error.field, cause: error };
-  return { ok: false, error: new HubError('invalid-config', prefix + error.message, details) };
+  return err(new HubError('invalid-config', prefix + error.message, details));
 }
 
 function checkCertificate(certificate: ClientCertificate | undefined): string | undefined {
@@ -72,7 +64,7 @@ function checkCertificate(certificate: ClientCertificate | undefined): string | 
   return undefined;
 }
 
-function checkNames(hostName: string, deviceId: string, moduleId: string | undefined, gateway: string | undefined): HubResult<true> {
+function checkNames(hostName: string, deviceId: string, moduleId: string | undefined, gateway: string | undefined): Result<true, HubError> {
   const host = checkHostName(hostName, 'hostName');
   if (!host.ok) return fromAzure(host.error);
   const device = checkDeviceId(deviceId, 'deviceId');
@@ -85,16 +77,27 @@ function checkNames(hostName: string, deviceId: string, moduleId: string | undef
     const gw = checkHostName(gateway, 'gatewayHostName');
     if (!gw.ok) return fromAzure(gw.error);
   }
-  return { ok: true, value: true };
+  return ok(true);
 }
 
-function withOptional(identity: HubIdentity, moduleId: string | undefined, gateway: string | undefined): HubIdentity {
-  if (moduleId !== undefined) identity.moduleId = moduleId;
-  if (gateway !== undefined) identity.gatewayHostName = gateway;
+function hubIdentity(
+  names: { hostName: string; deviceId: string; moduleId?: string | undefined; gatewayHostName?: string | undefined },
+  credential: DeviceCredential,
+  keyName?: string,
+): HubIdentity {
+  const identity: HubIdentity = { kind: 'hub', hostName: names.hostName, deviceId: names.deviceId, credential };
+  if (names.moduleId !== undefined) identity.moduleId = names.moduleId;
+  if (names.gatewayHostName !== undefined) identity.gatewayHostName = names.gatewayHostName;
+  if (keyName !== undefined) identity.keyName = keyName;
   return identity;
 }
 
-export function resolveCredentials(credentials: HubCredentials): HubResult<HubIdentity> {
+function x509(certificate: ClientCertificate): DeviceCredential {
+  return { kind: 'x509', chain: certificate.chain, privateKey: certificate.privateKey };
+}
+
+/** Checks credentials in any of their forms and gives the one HubIdentity (src/identity.ts) every attempt signs with. */
+export function resolveCredentials(credentials: HubCredentials): Result<HubIdentity, HubError> {
   if (typeof credentials !== 'object' || credentials === null) return invalid('credentials', 'must be an object');
   switch (credentials.type) {
     case 'connection-string': {
@@ -102,16 +105,10 @@ export function resolveCredentials(credentials: HubCredentials): HubResult<HubId
       const parsed = parseConnectionString(credentials.connectionString);
       if (!parsed.ok) return fromAzure(parsed.error, parsed.error.field === 'connection string' ? '' : 'connection string: ');
       const cs = parsed.value;
-      let auth: HubAuth;
-      if (cs.x509) {
-        const problem = checkCertificate(credentials.certificate);
-        if (problem !== undefined) return invalid('certificate', problem);
-        auth = { kind: 'x509', certificate: credentials.certificate as ClientCertificate };
-      } else {
-        auth = { kind: 'sas', key: cs.sharedAccessKey as string };
-        if (cs.sharedAccessKeyName !== undefined) auth.keyName = cs.sharedAccessKeyName;
-      }
-      return { ok: true, value: withOptional({ hostName: cs.hostName, deviceId: cs.deviceId, auth }, cs.moduleId, cs.gatewayHostName) };
+      if (!cs.x509) return ok(hubIdentity(cs, { kind: 'sas', key: cs.sharedAccessKey as string }, cs.sharedAccessKeyName));
+      const problem = checkCertificate(credentials.certificate);
+      if (problem !== undefined) return invalid('certificate', problem);
+      return ok(hubIdentity(cs, x509(credentials.certificate as ClientCertificate)));
     }
     case 'symmetric-key': {
       const names = checkNames(credentials.hostName, credentials.deviceId, credentials.moduleId, credentials.gatewayHostName);
@@ -121,26 +118,14 @@ export function resolveCredentials(credentials: HubCredentials): HubResult<HubId
       if (credentials.keyName !== undefined && (typeof credentials.keyName !== 'string' || credentials.keyName.length === 0)) {
         return invalid('keyName', 'must be a non-empty string when given');
       }
-      const auth: HubAuth = { kind: 'sas', key: credentials.key };
-      if (credentials.keyName !== undefined) auth.keyName = credentials.keyName;
-      return {
-        ok: true,
-        value: withOptional({ hostName: credentials.hostName, deviceId: credentials.deviceId, auth }, credentials.moduleId, credentials.gatewayHostName),
-      };
+      return ok(hubIdentity(credentials, { kind: 'sas', key: credentials.key }, credentials.keyName));
     }
     case 'x509': {
       const names = checkNames(credentials.hostName, credentials.deviceId, credentials.moduleId, credentials.gatewayHostName);
       if (!names.ok) return names;
       const problem = checkCertificate(credentials.certificate);
       if (problem !== undefined) return invalid('certificate', problem);
-      return {
-        ok: true,
-        value: withOptional(
-          { hostName: credentials.hostName, deviceId: credentials.deviceId, auth: { kind: 'x509', certificate: credentials.certificate } },
-          credentials.moduleId,
-          credentials.gatewayHostName,
-        ),
-      };
+      return ok(hubIdentity(credentials, x509(credentials.certificate)));
     }
     default:
       return invalid('credentials.type', "must be 'connection-string', 'symmetric-key' or 'x509'");

@@ -5,6 +5,7 @@
 import { AzureError } from '../azure/azure-error';
 import { decideFailure, statusCause, connackCause, type FailureDecision, type SharedFailureCause } from '../failure/failure-policy';
 import { mqttErrorCause } from '../failure/mqtt-cause';
+import { MqttSessionError } from '../mqtt/session-errors';
 import { HubError } from './hub-error';
 
 export function hubFailureCause(error: unknown): SharedFailureCause {
@@ -78,4 +79,9 @@ export function stoppedError(error: unknown, retryInMs: number): HubError {
   }
   if (error instanceof HubError) return error;
   return new HubError('invalid-config', `connecting cannot succeed as configured: ${text}`, { cause: error });
+}
+
+/** A PUBLISH the session gave back because its connection ended first: it never reached the hub, so it can go again. */
+export function notWritten(error: unknown): boolean {
+  return error instanceof MqttSessionError && (error.code === 'connection-closed' || error.code === 'not-connected');
 }

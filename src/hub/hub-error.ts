@@ -47,9 +47,3 @@ export class HubError extends Error {
     if (details.cause !== undefined) this.cause = details.cause;
   }
 }
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export type HubResult<T> = { ok: true; value: T } | { ok: false; error: HubError };

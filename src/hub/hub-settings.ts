@@ -3,8 +3,10 @@
 
 import { checkBackoffPolicy, DEFAULT_BACKOFF, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import { checkRenewFraction, checkSasTtl, DEFAULT_RENEW_FRACTION, DEFAULT_SAS_TTL_SECONDS } from './renewal';
-import { HubError, type HubResult } from './hub-error';
+import { err, ok, type Result } from '../result';
+import { HubError } from './hub-error';
 import type { HubCredentials } from './credentials';
+import type { ConnectSettings } from './connect-plan';
 import { MAX_TELEMETRY_BYTES } from '../azure/limits';
 import { DEFAULT_MAX_PACKET_SIZE } from '../mqtt/stream-parser';
 
@@ -91,17 +93,17 @@ export interface HubSettings {
   backoff: BackoffPolicy;
 }
 
-function integer(config: HubClientConfig, field: keyof HubClientConfig, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): HubResult<number> {
+function integer(config: HubClientConfig, field: keyof HubClientConfig, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): Result<number, HubError> {
   const value = config[field];
-  if (value === undefined) return { ok: true, value: fallback };
+  if (value === undefined) return ok(fallback);
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    return { ok: false, error: new HubError('invalid-config', `${field} must be an integer from ${min} to ${max}`, { field }) };
+    return err(new HubError('invalid-config', `${field} must be an integer from ${min} to ${max}`, { field }));
   }
-  return { ok: true, value };
+  return ok(value);
 }
 
-export function resolveSettings(config: HubClientConfig): HubResult<HubSettings> {
-  const checks: Array<[keyof HubSettings, HubResult<number>]> = [
+export function resolveSettings(config: HubClientConfig): Result<HubSettings, HubError> {
+  const checks: Array<[keyof HubSettings, Result<number, HubError>]> = [
     ['keepAliveSeconds', integer(config, 'keepAliveSeconds', 240, 0, 1177)],
     ['connectTimeoutMs', integer(config, 'connectTimeoutMs', 30_000, 1)],
     ['sasTtlSeconds', integer(config, 'sasTtlSeconds', DEFAULT_SAS_TTL_SECONDS, 1)],
@@ -122,7 +124,7 @@ export function resolveSettings(config: HubClientConfig): HubResult<HubSettings>
   }
   // Defaults that follow other settings.
   const packet = values.maxIncomingPacketBytes as number;
-  const budgets: Array<[keyof HubSettings, HubResult<number>]> = [
+  const budgets: Array<[keyof HubSettings, Result<number, HubError>]> = [
     ['maxPendingTelemetryBytes', integer(config, 'maxPendingTelemetryBytes', (values.maxPendingTelemetry as number) * (MAX_TELEMETRY_BYTES + PUBLISH_OVERHEAD_BYTES), 1)],
     ['maxC2dPayloadBytes', integer(config, 'maxC2dPayloadBytes', packet, 0)],
     ['maxMethodPayloadBytes', integer(config, 'maxMethodPayloadBytes', packet, 0)],
@@ -132,40 +134,68 @@ export function resolveSettings(config: HubClientConfig): HubResult<HubSettings>
     values[field] = result.value;
   }
   const ttlProblem = checkSasTtl(values.sasTtlSeconds as number);
-  if (ttlProblem !== undefined) return { ok: false, error: new HubError('invalid-config', ttlProblem, { field: 'sasTtlSeconds' }) };
+  if (ttlProblem !== undefined) return err(new HubError('invalid-config', ttlProblem, { field: 'sasTtlSeconds' }));
   const renewAtFraction = config.renewAtFraction ?? DEFAULT_RENEW_FRACTION;
   const fractionProblem = checkRenewFraction(renewAtFraction);
   if (fractionProblem !== undefined) {
-    return { ok: false, error: new HubError('invalid-config', fractionProblem, { field: 'renewAtFraction' }) };
+    return err(new HubError('invalid-config', fractionProblem, { field: 'renewAtFraction' }));
   }
   const backoff: BackoffPolicy = { ...DEFAULT_BACKOFF, ...(config.backoff ?? {}) };
   const backoffProblem = checkBackoffPolicy(backoff);
   if (backoffProblem !== undefined) {
-    return { ok: false, error: new HubError('invalid-config', `backoff: ${backoffProblem}`, { field: 'backoff' }) };
+    return err(new HubError('invalid-config', `backoff: ${backoffProblem}`, { field: 'backoff' }));
   }
   if (!Array.isArray(config.trustedCAs) || config.trustedCAs.some((ca) => !(ca instanceof Uint8Array))) {
-    return { ok: false, error: new HubError('invalid-config', 'trustedCAs must be an array of DER certificates', { field: 'trustedCAs' }) };
+    return err(new HubError('invalid-config', 'trustedCAs must be an array of DER certificates', { field: 'trustedCAs' }));
   }
-  return {
-    ok: true,
-    value: {
-      keepAliveSeconds: values.keepAliveSeconds as number,
-      connectTimeoutMs: values.connectTimeoutMs as number,
-      sasTtlSeconds: values.sasTtlSeconds as number,
-      renewAtFraction,
-      operationTimeoutMs: values.operationTimeoutMs as number,
-      methodTimeoutMs: values.methodTimeoutMs as number,
-      maxPendingTelemetry: values.maxPendingTelemetry as number,
-      maxInflightTelemetry: values.maxInflightTelemetry as number,
-      maxPendingTelemetryBytes: values.maxPendingTelemetryBytes as number,
-      maxIncomingPacketBytes: packet,
-      maxC2dPayloadBytes: values.maxC2dPayloadBytes as number,
-      maxMethodPayloadBytes: values.maxMethodPayloadBytes as number,
-      maxPendingTwinRequests: values.maxPendingTwinRequests as number,
-      ackTimeoutMs: values.ackTimeoutMs as number,
-      renewalDrainTimeoutMs: values.renewalDrainTimeoutMs as number,
-      stoppedRetryMs: values.stoppedRetryMs as number,
-      backoff,
-    },
+  const endpointProblem = checkEndpoint(config.endpoint);
+  if (endpointProblem !== undefined) return err(endpointProblem);
+  return ok({
+    keepAliveSeconds: values.keepAliveSeconds as number,
+    connectTimeoutMs: values.connectTimeoutMs as number,
+    sasTtlSeconds: values.sasTtlSeconds as number,
+    renewAtFraction,
+    operationTimeoutMs: values.operationTimeoutMs as number,
+    methodTimeoutMs: values.methodTimeoutMs as number,
+    maxPendingTelemetry: values.maxPendingTelemetry as number,
+    maxInflightTelemetry: values.maxInflightTelemetry as number,
+    maxPendingTelemetryBytes: values.maxPendingTelemetryBytes as number,
+    maxIncomingPacketBytes: packet,
+    maxC2dPayloadBytes: values.maxC2dPayloadBytes as number,
+    maxMethodPayloadBytes: values.maxMethodPayloadBytes as number,
+    maxPendingTwinRequests: values.maxPendingTwinRequests as number,
+    ackTimeoutMs: values.ackTimeoutMs as number,
+    renewalDrainTimeoutMs: values.renewalDrainTimeoutMs as number,
+    stoppedRetryMs: values.stoppedRetryMs as number,
+    backoff,
+  });
+}
+
+function checkEndpoint(endpoint: HubClientConfig['endpoint']): HubError | undefined {
+  if (endpoint === undefined) return undefined;
+  const port = endpoint.port;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    return new HubError('invalid-config', 'endpoint.port must be an integer from 1 to 65535', { field: 'endpoint.port' });
+  }
+  for (const name of ['host', 'serverName'] as const) {
+    const value = endpoint[name];
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+      return new HubError('invalid-config', `endpoint.${name} must be a non-empty string`, { field: `endpoint.${name}` });
+    }
+  }
+  return undefined;
+}
+
+/** What every connection attempt's plan is built from (src/hub/connect-plan.ts). */
+export function connectSettingsFor(config: HubClientConfig, settings: HubSettings): ConnectSettings {
+  const connect: ConnectSettings = {
+    trustedCAs: config.trustedCAs,
+    keepAliveSeconds: settings.keepAliveSeconds,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    sasTtlSeconds: settings.sasTtlSeconds,
   };
+  if (config.endpoint !== undefined) connect.endpoint = config.endpoint;
+  if (config.modelId !== undefined) connect.modelId = config.modelId;
+  if (config.userAgent !== undefined) connect.userAgent = config.userAgent;
+  return connect;
 }

@@ -1,6 +1,9 @@
-// The hub client's lifecycle as explicit states and one transition table. The client feeds it inputs from its
-// API, the MQTT session and its timers; an input the table does not list for the current state is ignored by
-// the client, so a late callback from an old connection cannot move it anywhere odd.
+// The hub client's lifecycle as explicit states and one transition table, run by the one state-machine helper
+// (src/state-machine.ts): an input the table does not list for the current state is a bug, thrown under test and
+// logged and refused on a device. Inputs that may legitimately come late (a timer of an old connection) are
+// checked with can() by the client first, so they never count as illegal.
+
+import { StateMachine, type MoveTable } from '../state-machine';
 
 export type HubState =
   | 'idle' // created, connect() not called yet
@@ -25,7 +28,7 @@ export type HubInput =
   | 'lost' // the connection ended unexpectedly
   | 'close'; // close()
 
-const TABLE: { readonly [S in HubState]: { readonly [I in HubInput]?: HubState } } = {
+const HUB_MOVES: MoveTable<HubState, HubInput> = {
   idle: { start: 'connecting', close: 'closed' },
   connecting: { connack: 'connected', retry: 'waiting', stop: 'stopped', close: 'closed' },
   connected: { renew: 'draining', disconnect: 'disconnecting', lost: 'waiting', close: 'closed' },
@@ -36,8 +39,9 @@ const TABLE: { readonly [S in HubState]: { readonly [I in HubInput]?: HubState }
   closed: {},
 };
 
-export function hubTransition(state: HubState, input: HubInput): HubState | undefined {
-  return TABLE[state][input];
+/** `strict` overrides the module switch (tests of the production policy pass false). */
+export function hubStateMachine(log: (message: string) => void, strict?: boolean): StateMachine<HubState, HubInput> {
+  return new StateMachine(HUB_MOVES, 'idle', { name: 'hub', log, strict });
 }
 
 /** States in which the MQTT session is connected and may be written to. */

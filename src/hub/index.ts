@@ -1,7 +1,7 @@
 // The Azure IoT Hub device client and the pieces it is built from.
 export { HubClient } from './hub-client';
 export { HubError } from './hub-error';
-export type { HubErrorCode, HubErrorDetails, HubResult } from './hub-error';
+export type { HubErrorCode, HubErrorDetails } from './hub-error';
 export type { HubClientConfig, HubSettings } from './hub-settings';
 export type { HubCredentials, ClientCertificate } from './credentials';
 export type { HubState } from './hub-state';

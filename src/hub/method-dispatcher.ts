@@ -9,7 +9,8 @@ import { checkMethodPayloadSize } from '../azure/limits';
 import { parseJson, type JsonValue } from '../azure/json';
 import { splitCommandName } from '../azure/method-topics';
 import { utf8Encode } from '../encoding/utf8';
-import { HubError, errorText } from './hub-error';
+import { errorText, isThenable } from '../errors';
+import { HubError } from './hub-error';
 
 export interface MethodCall {
   /** The full method name as the service invoked it (`{component}*{command}` for Plug and Play). */
@@ -51,10 +52,6 @@ interface Running {
 
 function errorBody(message: string): Uint8Array {
   return utf8Encode(JSON.stringify({ error: message }));
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 export class MethodDispatcher {

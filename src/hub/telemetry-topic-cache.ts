@@ -8,7 +8,8 @@
 import { isWellFormedUtf16 } from '../encoding/utf8';
 import { percentEncode } from '../encoding/percent';
 import type { Property } from '../azure/property-bag';
-import type { Result } from '../azure/result';
+import type { AzureError } from '../azure/azure-error';
+import type { Result } from '../result';
 import { telemetryTopic, telemetryTopicPrefix, type TelemetryTopicOptions } from '../azure/telemetry-topic';
 
 const MESSAGE_ID = `${percentEncode('$.mid')}=`;
@@ -43,7 +44,7 @@ export class TelemetryTopicCache {
   private lastTopic = '';
   private bagStart = 0;
 
-  topic(options: TelemetryTopicOptions): Result<string> {
+  topic(options: TelemetryTopicOptions): Result<string, AzureError> {
     const key = signature(options);
     if (key !== this.lastSignature) {
       const { messageId: _messageId, ...withoutId } = options;

@@ -10,13 +10,14 @@
 import type { LogLevel, TimerHandle, Timers } from '../ports';
 import { checkTwinPatch } from '../azure/limits';
 import { parseDesiredPatch, parseTwinDocument, type TwinDocument } from '../azure/twin-json';
-import { parseTwinDesiredTopic, parseTwinResponseTopic, twinGetTopic, twinPatchReportedTopic } from '../azure/twin-topics';
+import { twinGetTopic, twinPatchReportedTopic, type TwinDesiredUpdate, type TwinResponse } from '../azure/twin-topics';
 import { isSuccessStatus } from '../azure/status';
 import { utf8Encode } from '../encoding/utf8';
 import { backoffDelay, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import { DesiredReconciler, type DesiredAction } from './desired-reconciler';
 import { classifyStatus, classifyFailure } from './error-class';
-import { HubError, errorText } from './hub-error';
+import { errorText, isThenable } from '../errors';
+import { HubError } from './hub-error';
 import { PendingOps } from './pending-ops';
 import type { DesiredHandler } from './hub-types';
 
@@ -174,13 +175,9 @@ export class TwinChannel {
     for (const op of this.ops.queued()) this.write(op.rid, op.topic, op.payload);
   }
 
-  handleResponse(topic: string, payload: Uint8Array): void {
-    const parsed = parseTwinResponseTopic(topic);
-    if (!parsed.ok) {
-      this.deps.report(new HubError('invalid-response', `twin response: ${parsed.error.message}`, { cause: parsed.error }));
-      return;
-    }
-    const { status, rid, version } = parsed.value;
+  /** An answer on the twin response topic (the topic router parsed it). */
+  handleResponse(response: TwinResponse, payload: Uint8Array): void {
+    const { status, rid, version } = response;
     if (!this.ops.has(rid)) {
       this.deps.log('debug', `twin answer for unknown or expired $rid ${rid} ignored`);
       return;
@@ -209,13 +206,9 @@ export class TwinChannel {
     this.deps.onSettled();
   }
 
-  handleDesired(topic: string, payload: Uint8Array): void {
-    const parsed = parseTwinDesiredTopic(topic);
-    if (!parsed.ok) {
-      this.deps.report(new HubError('invalid-response', `desired patch: ${parsed.error.message}`, { cause: parsed.error }));
-      return;
-    }
-    const patch = parseDesiredPatch(payload, parsed.value.version);
+  /** A desired-properties patch (the topic router parsed its topic). */
+  handleDesired(update: TwinDesiredUpdate, payload: Uint8Array): void {
+    const patch = parseDesiredPatch(payload, update.version);
     if (!patch.ok) {
       this.deps.report(new HubError('invalid-response', `desired patch: ${patch.error.message}`, { cause: patch.error }));
       return;
@@ -326,7 +319,7 @@ export class TwinChannel {
           this.deps.report(new HubError('handler-failed', `desired-properties handler failed: ${errorText(error)}`, { cause: error }));
         try {
           const result = handler(action.patch, action.version, { full: action.full });
-          if (result !== undefined && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(undefined, fail);
+          if (isThenable(result)) result.then(undefined, fail);
         } catch (error) {
           fail(error);
         }
