@@ -194,7 +194,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
       this.fail(`configuration error: ${parsed.error.message}`);
       return;
     }
-    const config = parsed.config;
+    const config = parsed.value;
     this.config = config;
     this.log('info', `firmware ${FIRMWARE_VERSION} starting on ${this.platform.hostKind}; identity from ${describeIdentity(config.identity)}`);
 

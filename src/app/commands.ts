@@ -9,6 +9,7 @@ import type { MethodCall, MethodResult } from '../hub/method-dispatcher';
 import type { LogLevel, TimerHandle, Timers } from '../ports';
 import type { AppHub } from './app-hub';
 import { checkTelemetryInterval } from './interval-rules';
+import { err, ok, type Result } from '../result';
 
 /** Time between the reboot reply and the restart. */
 export const REBOOT_DELAY_MS = 1_000;
@@ -23,24 +24,25 @@ export interface CommandDeps {
   reboot(): void;
 }
 
-export type IntervalRequest = { ok: true; ms: number } | { ok: false; message: string };
+/** The interval asked for in ms, or why the request is refused. */
+export type IntervalRequest = Result<number, string>;
 
 /** Reads the interval out of a setTelemetryInterval payload. */
 export function readIntervalRequest(payload: JsonValue): IntervalRequest {
   let value: JsonValue | undefined = payload;
   if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
     value = payload['telemetryIntervalMs'] ?? payload['telemetryInterval'];
-    if (value === undefined) return { ok: false, message: 'the payload must be a number of milliseconds or {"telemetryIntervalMs": n}' };
+    if (value === undefined) return err('the payload must be a number of milliseconds or {"telemetryIntervalMs": n}');
   }
   const problem = checkTelemetryInterval(value);
-  if (problem !== undefined) return { ok: false, message: `telemetryIntervalMs ${problem}` };
-  return { ok: true, ms: value as number };
+  if (problem !== undefined) return err(`telemetryIntervalMs ${problem}`);
+  return ok(value as number);
 }
 
 export function setTelemetryIntervalReply(payload: JsonValue): { result: MethodResult; apply?: number } {
   const request = readIntervalRequest(payload);
-  if (!request.ok) return { result: { status: 400, payload: { error: request.message } } };
-  return { result: { status: 200, payload: { telemetryIntervalMs: request.ms } }, apply: request.ms };
+  if (!request.ok) return { result: { status: 400, payload: { error: request.error } } };
+  return { result: { status: 200, payload: { telemetryIntervalMs: request.value } }, apply: request.value };
 }
 
 /** Registers every method on `hub`; returns a function that unregisters them. */

@@ -11,6 +11,7 @@ import type { LogLevel } from '../ports';
 import { isTagNumber, MAX_TAG } from '../storage/security-tags';
 import { parseDpsEndpoint } from '../dps/dps-endpoint';
 import { checkTelemetryInterval } from './interval-rules';
+import { err, ok, type Result } from '../result';
 
 export const DEFAULT_MODEL_ID = 'dtmi:azureiotxs:firmware:Thermostat;1';
 export const DEFAULT_DPS_ENDPOINT = 'global.azure-devices-provisioning.net';
@@ -73,40 +74,40 @@ export interface ConfigError {
   message: string;
 }
 
-export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; error: ConfigError };
+export type ConfigResult = Result<AppConfig, ConfigError>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 function invalid(field: string, problem: string): { ok: false; error: ConfigError } {
-  return { ok: false, error: { field, message: `${field} ${problem}` } };
+  return err({ field, message: `${field} ${problem}` });
 }
 
-type Read<T> = { ok: true; value: T | undefined } | { ok: false; error: ConfigError };
+type Read<T> = Result<T | undefined, ConfigError>;
 
 function readString(raw: Record<string, unknown>, field: string): Read<string> {
   const value = raw[field];
-  if (value === undefined || value === null || value === '') return { ok: true, value: undefined };
+  if (value === undefined || value === null || value === '') return ok(undefined);
   if (typeof value !== 'string') return invalid(field, 'must be a string');
   const trimmed = value.trim();
-  return { ok: true, value: trimmed === '' ? undefined : trimmed };
+  return ok(trimmed === '' ? undefined : trimmed);
 }
 
 function readInteger(raw: Record<string, unknown>, field: string): Read<number> {
   const value = raw[field];
-  if (value === undefined || value === null || value === '') return { ok: true, value: undefined };
+  if (value === undefined || value === null || value === '') return ok(undefined);
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) return invalid(field, 'must be a whole number');
-  return { ok: true, value };
+  return ok(value);
 }
 
 function readBase64Key(raw: Record<string, unknown>, field: string): Read<string> {
   const text = readString(raw, field);
   if (!text.ok || text.value === undefined) return text;
   const bytes = keyBytes(text.value, field);
-  if (!bytes.ok) return { ok: false, error: { field, message: bytes.error.message } };
+  if (!bytes.ok) return err({ field, message: bytes.error.message });
   return text;
 }
 
-function readIdentity(raw: Record<string, unknown>): { ok: true; value: IdentityConfig } | { ok: false; error: ConfigError } {
+function readIdentity(raw: Record<string, unknown>): Result<IdentityConfig, ConfigError> {
   const connectionString = readString(raw, 'connectionString');
   if (!connectionString.ok) return connectionString;
   const idScope = readString(raw, 'idScope');
@@ -121,7 +122,7 @@ function readIdentity(raw: Record<string, unknown>): { ok: true; value: Identity
   if (!endpoint.ok) return endpoint;
   if (endpoint.value !== undefined) {
     const problem = checkDpsEndpointText(endpoint.value);
-    if (problem !== undefined) return { ok: false, error: { field: 'dpsEndpoint', message: problem } };
+    if (problem !== undefined) return err({ field: 'dpsEndpoint', message: problem });
   }
   const tag = readInteger(raw, 'securityTag');
   if (!tag.ok) return tag;
@@ -133,7 +134,7 @@ function readIdentity(raw: Record<string, unknown>): { ok: true; value: Identity
       if (present) return invalid(other, 'cannot be combined with connectionString (choose a fixed hub or DPS)');
     }
     const parsed = parseConnectionString(connectionString.value);
-    if (!parsed.ok) return { ok: false, error: { field: 'connectionString', message: `connectionString: ${parsed.error.message}` } };
+    if (!parsed.ok) return err({ field: 'connectionString', message: `connectionString: ${parsed.error.message}` });
     if (parsed.value.x509 && tag.value === undefined) {
       return invalid('securityTag', 'is required when the connection string says x509=true (it holds the certificate and key)');
     }
@@ -142,7 +143,7 @@ function readIdentity(raw: Record<string, unknown>): { ok: true; value: Identity
     }
     const identity: IdentityConfig = { kind: 'connection-string', connectionString: connectionString.value };
     if (tag.value !== undefined) identity.securityTag = tag.value;
-    return { ok: true, value: identity };
+    return ok(identity);
   }
 
   if (idScope.value === undefined) {
@@ -151,11 +152,11 @@ function readIdentity(raw: Record<string, unknown>): { ok: true; value: Identity
       if (present) return invalid('idScope', `is required when ${other} is given`);
     }
     if (tag.value !== undefined) return invalid('securityTag', 'needs idScope (DPS) or an x509=true connectionString');
-    return { ok: true, value: { kind: 'stored' } };
+    return ok({ kind: 'stored' });
   }
 
   const scope = checkIdScope(idScope.value, 'idScope');
-  if (!scope.ok) return { ok: false, error: { field: 'idScope', message: scope.error.message } };
+  if (!scope.ok) return err({ field: 'idScope', message: scope.error.message });
   const given = [
     symmetricKey.value !== undefined ? 'symmetricKey' : undefined,
     groupKey.value !== undefined ? 'groupKey' : undefined,
@@ -174,11 +175,11 @@ function readIdentity(raw: Record<string, unknown>): { ok: true; value: Identity
   }
   if (registrationId.value !== undefined) {
     const reg = checkRegistrationId(registrationId.value, 'registrationId');
-    if (!reg.ok) return { ok: false, error: { field: 'registrationId', message: reg.error.message } };
+    if (!reg.ok) return err({ field: 'registrationId', message: reg.error.message });
   }
   const identity: IdentityConfig = { kind: 'dps', endpoint: endpoint.value ?? DEFAULT_DPS_ENDPOINT, idScope: idScope.value, attestation };
   if (registrationId.value !== undefined) identity.registrationId = registrationId.value;
-  return { ok: true, value: identity };
+  return ok(identity);
 }
 
 /** Checks `raw` and fills in defaults. */
@@ -234,7 +235,7 @@ export function parseAppConfig(raw: unknown): ConfigResult {
     model: model.value ?? 'xs-thermostat',
   };
   if (hubEndpoint !== undefined) config.hubEndpoint = hubEndpoint;
-  return { ok: true, config };
+  return ok(config);
 }
 
 /**

@@ -31,7 +31,7 @@ describe('defaults', () => {
 
   test('empty strings (the manifest defaults) count as absent and unknown fields are ignored', () => {
     const result = parseAppConfig({ connectionString: '', idScope: '', registrationId: '', symmetricKey: '', ssid: 'wifi', sntp: 'pool.ntp.org' });
-    expect(result.ok && result.config.identity).toEqual({ kind: 'stored' });
+    expect(result.ok && result.value.identity).toEqual({ kind: 'stored' });
   });
 
   test('the default model id is a well-formed DTMI', () => {
@@ -42,8 +42,8 @@ describe('defaults', () => {
 describe('connection string', () => {
   test('is accepted and kept verbatim (trimmed)', () => {
     const result = parseAppConfig({ connectionString: ` ${CS}\n`, telemetryIntervalMs: 5000 });
-    expect(result.ok && result.config.identity).toEqual({ kind: 'connection-string', connectionString: CS });
-    expect(result.ok && result.config.telemetryIntervalMs).toBe(5000);
+    expect(result.ok && result.value.identity).toEqual({ kind: 'connection-string', connectionString: CS });
+    expect(result.ok && result.value.telemetryIntervalMs).toBe(5000);
   });
 
   test('a malformed one names the missing field and never echoes the key', () => {
@@ -69,7 +69,7 @@ describe('connection string', () => {
   test('x509=true needs the security tag holding the certificate', () => {
     expect(error({ connectionString: 'HostName=hub.azure-devices.net;DeviceId=d;x509=true' }).field).toBe('securityTag');
     const ok = parseAppConfig({ connectionString: 'HostName=hub.azure-devices.net;DeviceId=d;x509=true', securityTag: 12 });
-    expect(ok.ok && ok.config.identity).toEqual({ kind: 'connection-string', connectionString: 'HostName=hub.azure-devices.net;DeviceId=d;x509=true', securityTag: 12 });
+    expect(ok.ok && ok.value.identity).toEqual({ kind: 'connection-string', connectionString: 'HostName=hub.azure-devices.net;DeviceId=d;x509=true', securityTag: 12 });
   });
 
   test('a security tag with a SAS connection string is a mistake', () => {
@@ -80,7 +80,7 @@ describe('connection string', () => {
 describe('DPS', () => {
   test('symmetric key with the default global endpoint', () => {
     const result = parseAppConfig({ idScope: '0ne00000001', registrationId: 'reg-1', symmetricKey: KEY });
-    expect(result.ok && result.config.identity).toEqual({
+    expect(result.ok && result.value.identity).toEqual({
       kind: 'dps',
       endpoint: DEFAULT_DPS_ENDPOINT,
       idScope: '0ne00000001',
@@ -91,7 +91,7 @@ describe('DPS', () => {
 
   test('group key with an explicit endpoint (host:port for the emulator)', () => {
     const result = parseAppConfig({ idScope: 'scope1', registrationId: 'reg-1', groupKey: KEY, dpsEndpoint: 'localhost:8884' });
-    expect(result.ok && result.config.identity).toEqual({
+    expect(result.ok && result.value.identity).toEqual({
       kind: 'dps',
       endpoint: 'localhost:8884',
       idScope: 'scope1',
@@ -102,7 +102,7 @@ describe('DPS', () => {
 
   test('X.509 from a security tag may leave the registration id to the certificate', () => {
     const result = parseAppConfig({ idScope: 'scope1', securityTag: 7 });
-    expect(result.ok && result.config.identity).toEqual({ kind: 'dps', endpoint: DEFAULT_DPS_ENDPOINT, idScope: 'scope1', attestation: { kind: 'x509-tag', tag: 7 } });
+    expect(result.ok && result.value.identity).toEqual({ kind: 'dps', endpoint: DEFAULT_DPS_ENDPOINT, idScope: 'scope1', attestation: { kind: 'x509-tag', tag: 7 } });
   });
 
   test('exactly one attestation', () => {
@@ -144,7 +144,7 @@ describe('DPS', () => {
   test('dpsEndpoint accepts a host name, an IPv4 literal and host:port', () => {
     for (const dpsEndpoint of ['global.azure-devices-provisioning.net', '127.0.0.1:8884', 'localhost:8883']) {
       const result = parseAppConfig({ idScope: 'scope1', registrationId: 'r', symmetricKey: KEY, dpsEndpoint });
-      expect(result.ok && result.config.identity.kind === 'dps' && result.config.identity.endpoint).toBe(dpsEndpoint);
+      expect(result.ok && result.value.identity.kind === 'dps' && result.value.identity.endpoint).toBe(dpsEndpoint);
     }
   });
 
@@ -169,7 +169,7 @@ describe('other settings', () => {
     expect(error([])).toEqual({ field: 'config', message: 'config must be an object' });
     expect(error(null).field).toBe('config');
     const ok = parseAppConfig({ logLevel: 'debug', modelId: 'dtmi:com:example:Thermostat;1', sensorSeed: 42, manufacturer: 'Acme' });
-    expect(ok.ok && [ok.config.logLevel, ok.config.modelId, ok.config.sensorSeed, ok.config.manufacturer]).toEqual([
+    expect(ok.ok && [ok.value.logLevel, ok.value.modelId, ok.value.sensorSeed, ok.value.manufacturer]).toEqual([
       'debug',
       'dtmi:com:example:Thermostat;1',
       42,
@@ -190,10 +190,10 @@ describe('other settings', () => {
 describe('describeIdentity', () => {
   test('says how the device connects without any secret', () => {
     const dps = parseAppConfig({ idScope: 'scope1', registrationId: 'reg-1', groupKey: KEY, dpsEndpoint: 'localhost:8884' });
-    const line = dps.ok ? describeIdentity(dps.config.identity) : '';
+    const line = dps.ok ? describeIdentity(dps.value.identity) : '';
     expect(line).toBe('DPS at localhost:8884, scope scope1, registration reg-1, with a key derived from a group enrollment key');
     expect(line).not.toContain(KEY);
     const cs = parseAppConfig({ connectionString: CS });
-    expect(cs.ok && describeIdentity(cs.config.identity)).toBe('a connection string (SAS)');
+    expect(cs.ok && describeIdentity(cs.value.identity)).toBe('a connection string (SAS)');
   });
 });

@@ -19,7 +19,7 @@ const device = issueDeviceCertificate('cert-device-1');
 function identity(raw: Record<string, unknown>): IdentityConfig {
   const parsed = parseAppConfig(raw);
   if (!parsed.ok) throw new Error(parsed.error.message);
-  return parsed.config.identity;
+  return parsed.value.identity;
 }
 
 function storeWith(setup: (tags: SecurityTagStore, config: DeviceConfigStore) => void): KeyValueStore {
@@ -167,9 +167,9 @@ describe('credential from a security tag', () => {
 describe('hubEndpoint', () => {
   test('host or host:port, checked', () => {
     const parsed = parseAppConfig({ hubEndpoint: '127.0.0.1:8883' });
-    expect(parsed.ok && parsed.config.hubEndpoint).toEqual({ host: '127.0.0.1', port: 8883 });
+    expect(parsed.ok && parsed.value.hubEndpoint).toEqual({ host: '127.0.0.1', port: 8883 });
     const bare = parseAppConfig({ hubEndpoint: 'gateway.local' });
-    expect(bare.ok && bare.config.hubEndpoint).toEqual({ host: 'gateway.local', port: 8883 });
+    expect(bare.ok && bare.value.hubEndpoint).toEqual({ host: 'gateway.local', port: 8883 });
     const bad = parseAppConfig({ hubEndpoint: 'bad host:1' });
     expect(bad.ok ? '' : bad.error.field).toBe('hubEndpoint');
     const badPort = parseAppConfig({ hubEndpoint: 'host:99999' });

@@ -83,8 +83,8 @@ describe('config defaults', () => {
       expect(settings.problems).toEqual([]);
       expect(settings.hostKind).toBe(`moddable-${platform}`);
       const parsed = parseAppConfig(settings.firmwareConfig);
-      expect(parsed.ok && parsed.config.identity).toEqual({ kind: 'stored' });
-      expect(parsed.ok && parsed.config.telemetryIntervalMs).toBe(10_000);
+      expect(parsed.ok && parsed.value.identity).toEqual({ kind: 'stored' });
+      expect(parsed.ok && parsed.value.telemetryIntervalMs).toBe(10_000);
     }
   });
 
@@ -99,7 +99,7 @@ describe('config defaults', () => {
       telemetryIntervalMs: '2000',
     };
     const parsed = parseAppConfig(readModdableSettings(overridden).firmwareConfig);
-    expect(parsed.ok && parsed.config.identity).toMatchObject({ kind: 'dps', endpoint: 'localhost:8884', attestation: { kind: 'group-key' } });
-    expect(parsed.ok && parsed.config.telemetryIntervalMs).toBe(2000);
+    expect(parsed.ok && parsed.value.identity).toMatchObject({ kind: 'dps', endpoint: 'localhost:8884', attestation: { kind: 'group-key' } });
+    expect(parsed.ok && parsed.value.telemetryIntervalMs).toBe(2000);
   });
 });

@@ -100,8 +100,8 @@ describe('desired telemetryInterval', () => {
 
 describe('setTelemetryInterval payloads', () => {
   test('a number or an object with telemetryIntervalMs', () => {
-    expect(readIntervalRequest(3000)).toEqual({ ok: true, ms: 3000 });
-    expect(readIntervalRequest({ telemetryIntervalMs: 4000 })).toEqual({ ok: true, ms: 4000 });
+    expect(readIntervalRequest(3000)).toEqual({ ok: true, value: 3000 });
+    expect(readIntervalRequest({ telemetryIntervalMs: 4000 })).toEqual({ ok: true, value: 4000 });
     expect(setTelemetryIntervalReply(2500)).toEqual({ result: { status: 200, payload: { telemetryIntervalMs: 2500 } }, apply: 2500 });
   });
 
