@@ -17,7 +17,7 @@ describe('defaults', () => {
     const result = parseAppConfig({});
     expect(result).toEqual({
       ok: true,
-      config: {
+      value: {
         identity: { kind: 'stored' },
         telemetryIntervalMs: 10_000,
         modelId: DEFAULT_MODEL_ID,
