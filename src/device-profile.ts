@@ -17,6 +17,7 @@
 
 import { MAX_TELEMETRY_BYTES } from './azure/limits';
 import { DEFAULT_MAX_PACKET_SIZE } from './mqtt/stream-parser';
+import { err, ok, type Result } from './result';
 import type { HubClientConfig } from './hub/hub-settings';
 
 export interface DeviceProfile {
@@ -59,8 +60,6 @@ export function defaultProfileFor(hostKind: string): DeviceProfile {
   return hostKind === 'moddable-esp32' || hostKind === 'esp32' ? ESP32_PROFILE : DESKTOP_PROFILE;
 }
 
-export type ProfileResult = { ok: true; profile: DeviceProfile } | { ok: false; message: string };
-
 function wholeNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
   if (typeof value === 'string' && /^[0-9]{1,15}$/.test(value.trim())) return Number(value.trim());
@@ -72,12 +71,12 @@ function wholeNumber(value: unknown): number | undefined {
  * `config` laid over it (numbers, or whole-number text as mcconfig passes them). Absent or empty fields keep the
  * profile's value; a bad one is a message naming the field.
  */
-export function resolveDeviceProfile(hostKind: string, config: Readonly<Record<string, unknown>>): ProfileResult {
+export function resolveDeviceProfile(hostKind: string, config: Readonly<Record<string, unknown>>): Result<DeviceProfile, string> {
   let base = defaultProfileFor(hostKind);
   const named = config['deviceProfile'];
   if (named !== undefined && named !== '') {
     const found = DEVICE_PROFILES.find((profile) => profile.name === named);
-    if (found === undefined) return { ok: false, message: `deviceProfile must be one of ${DEVICE_PROFILES.map((p) => p.name).join(', ')}` };
+    if (found === undefined) return err(`deviceProfile must be one of ${DEVICE_PROFILES.map((p) => p.name).join(', ')}`);
     base = found;
   }
   const profile: { -readonly [K in keyof DeviceProfile]: DeviceProfile[K] } = { ...base };
@@ -86,10 +85,10 @@ export function resolveDeviceProfile(hostKind: string, config: Readonly<Record<s
     if (raw === undefined || raw === '') continue;
     const value = wholeNumber(raw);
     const min = field === 'maxIncomingPacketBytes' ? MIN_INCOMING_PACKET_BYTES : 1;
-    if (value === undefined || value < min) return { ok: false, message: `${field} must be a whole number of bytes, at least ${min}` };
+    if (value === undefined || value < min) return err(`${field} must be a whole number of bytes, at least ${min}`);
     profile[field] = value;
   }
-  return { ok: true, profile };
+  return ok(profile);
 }
 
 /** The hub client settings that carry a profile. */

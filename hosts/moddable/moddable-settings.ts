@@ -89,8 +89,8 @@ export function readModdableSettings(config: Readonly<Record<string, unknown>>):
   const level = text(config['logLevel']);
   const hostKind = text(config['hostKind']) ?? DEFAULT_HOST_KIND;
   const resolved = resolveDeviceProfile(hostKind, config);
-  if (!resolved.ok) problems.push(resolved.message);
-  const profile = resolved.ok ? resolved.profile : defaultProfileFor(hostKind);
+  if (!resolved.ok) problems.push(resolved.error);
+  const profile = resolved.ok ? resolved.value : defaultProfileFor(hostKind);
   const hubClient: ModdableSettings['hubClient'] = profileHubSettings(profile);
   const ttl = wholeNumber(config['sasTtlSeconds']);
   if (typeof ttl === 'number') hubClient.sasTtlSeconds = ttl;

@@ -254,8 +254,8 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
     }
     extraCAs = settings.caFiles.flatMap(readCaFile);
     const resolved = resolveDeviceProfile('node', settings.config);
-    if (!resolved.ok) throw new NodeEntryError(resolved.message);
-    profile = resolved.profile;
+    if (!resolved.ok) throw new NodeEntryError(resolved.error);
+    profile = resolved.value;
   } catch (error) {
     io.stderr(`main-node: ${(error as Error).message}`);
     io.stderr('(--help for usage)');

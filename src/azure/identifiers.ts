@@ -57,7 +57,7 @@ export function checkHostName(text: string, field = 'hostName'): Result<string, 
   if (host.startsWith('.') || host.endsWith('.') || host.indexOf('..') >= 0) {
     return fail('invalid-value', field, 'has an empty label');
   }
-  return { ok: true, value: text };
+  return ok(text);
 }
 
 /** Splits `name:port`; a port that is not all digits is left in the name (the name check then refuses it). */

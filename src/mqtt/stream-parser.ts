@@ -37,11 +37,7 @@ export interface SkippedPublish {
 }
 
 /** A PUBLISH refused for its size: reported in order with the packets around it; the stream goes on. */
-export interface SkippedResult {
-  ok: false;
-  error: MqttProtocolError;
-  skipped: SkippedPublish;
-}
+export type SkippedResult = Extract<DecodeResult, { ok: false }> & { skipped: SkippedPublish };
 
 export type StreamResult = DecodeResult | SkippedResult;
 

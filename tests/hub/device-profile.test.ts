@@ -34,14 +34,14 @@ describe('a profile per host kind', () => {
 
   test('the configuration names another profile or overrides single limits; whole-number text is accepted', () => {
     const named = resolveDeviceProfile('moddable-lin', { deviceProfile: 'esp32', maxIncomingPacketBytes: '8192', maxC2dPayloadBytes: '' });
-    expect(named).toEqual({ ok: true, profile: { ...ESP32_PROFILE, maxIncomingPacketBytes: 8192 } });
-    expect(resolveDeviceProfile('node', { maxPendingTelemetryBytes: 4096 })).toEqual({ ok: true, profile: { ...DESKTOP_PROFILE, maxPendingTelemetryBytes: 4096 } });
+    expect(named).toEqual({ ok: true, value: { ...ESP32_PROFILE, maxIncomingPacketBytes: 8192 } });
+    expect(resolveDeviceProfile('node', { maxPendingTelemetryBytes: 4096 })).toEqual({ ok: true, value: { ...DESKTOP_PROFILE, maxPendingTelemetryBytes: 4096 } });
   });
 
   test('a bad value is a message naming the field, never quoting it', () => {
-    expect(resolveDeviceProfile('node', { deviceProfile: 'huge' })).toEqual({ ok: false, message: 'deviceProfile must be one of desktop, esp32' });
-    expect(resolveDeviceProfile('node', { maxIncomingPacketBytes: 100 })).toEqual({ ok: false, message: 'maxIncomingPacketBytes must be a whole number of bytes, at least 1024' });
-    expect(resolveDeviceProfile('node', { maxPendingTelemetryBytes: '12kB' })).toEqual({ ok: false, message: 'maxPendingTelemetryBytes must be a whole number of bytes, at least 1' });
+    expect(resolveDeviceProfile('node', { deviceProfile: 'huge' })).toEqual({ ok: false, error: 'deviceProfile must be one of desktop, esp32' });
+    expect(resolveDeviceProfile('node', { maxIncomingPacketBytes: 100 })).toEqual({ ok: false, error: 'maxIncomingPacketBytes must be a whole number of bytes, at least 1024' });
+    expect(resolveDeviceProfile('node', { maxPendingTelemetryBytes: '12kB' })).toEqual({ ok: false, error: 'maxPendingTelemetryBytes must be a whole number of bytes, at least 1' });
   });
 });
 
@@ -60,7 +60,7 @@ describe('the hosts set it', () => {
     expect(settings.config).toEqual({ deviceProfile: 'esp32', maxIncomingPacketBytes: 4096, maxPendingTelemetryBytes: 10_000 });
     expect(resolveDeviceProfile('node', settings.config)).toEqual({
       ok: true,
-      profile: { ...ESP32_PROFILE, maxIncomingPacketBytes: 4096, maxPendingTelemetryBytes: 10_000 },
+      value: { ...ESP32_PROFILE, maxIncomingPacketBytes: 4096, maxPendingTelemetryBytes: 10_000 },
     });
   });
 
