@@ -11,6 +11,7 @@ import type { LogLevel } from '../ports';
 import { isTagNumber, MAX_TAG } from '../storage/security-tags';
 import { parseDpsEndpoint } from '../dps/dps-endpoint';
 import { checkTelemetryInterval } from './interval-rules';
+import type { DeviceCredential } from '../identity';
 import { err, ok, type Result } from '../result';
 
 export const DEFAULT_MODEL_ID = 'dtmi:azureiotxs:firmware:Thermostat;1';
@@ -18,12 +19,11 @@ export const DEFAULT_DPS_ENDPOINT = 'global.azure-devices-provisioning.net';
 export const DEFAULT_TELEMETRY_INTERVAL_MS = 10_000;
 export const DEFAULT_SENSOR_SEED = 1;
 
-/** How the device proves itself to DPS. */
-export type DpsAttestationConfig =
-  | { kind: 'symmetric-key'; key: string }
-  | { kind: 'group-key'; groupKey: string }
-  /** Certificate and key from this security tag; the registration id defaults to the certificate's CN. */
-  | { kind: 'x509-tag'; tag: number };
+/**
+ * A credential given in the configuration (a key), or the security tag that holds it (an X.509 certificate and its
+ * key, read at boot; the registration id then defaults to the certificate's CN).
+ */
+export type CredentialSource = DeviceCredential | { kind: 'security-tag'; tag: number };
 
 export type IdentityConfig =
   | {
@@ -39,7 +39,9 @@ export type IdentityConfig =
       idScope: string;
       /** Absent only with X.509, where the certificate names the device. */
       registrationId?: string;
-      attestation: DpsAttestationConfig;
+      credential: CredentialSource;
+      /** The key is an enrollment group's (DpsIdentity.enrollmentGroup). */
+      enrollmentGroup?: true;
     }
   /** Nothing configured here: use what `iot-store config set` wrote into the device's store. */
   | { kind: 'stored' };
@@ -165,20 +167,19 @@ function readIdentity(raw: Record<string, unknown>): Result<IdentityConfig, Conf
   if (given.length === 0) return invalid('symmetricKey', 'or groupKey or securityTag is required with idScope');
   if (given.length > 1) return invalid(given[1]!, `cannot be combined with ${given[0]} (one attestation only)`);
 
-  let attestation: DpsAttestationConfig;
-  if (symmetricKey.value !== undefined) attestation = { kind: 'symmetric-key', key: symmetricKey.value };
-  else if (groupKey.value !== undefined) attestation = { kind: 'group-key', groupKey: groupKey.value };
-  else attestation = { kind: 'x509-tag', tag: tag.value as number };
+  const key = symmetricKey.value ?? groupKey.value;
+  const credential: CredentialSource = key !== undefined ? { kind: 'sas', key } : { kind: 'security-tag', tag: tag.value as number };
 
-  if (registrationId.value === undefined && attestation.kind !== 'x509-tag') {
+  if (registrationId.value === undefined && credential.kind !== 'security-tag') {
     return invalid('registrationId', 'is required with a symmetric or group key');
   }
   if (registrationId.value !== undefined) {
     const reg = checkRegistrationId(registrationId.value, 'registrationId');
     if (!reg.ok) return err({ field: 'registrationId', message: reg.error.message });
   }
-  const identity: IdentityConfig = { kind: 'dps', endpoint: endpoint.value ?? DEFAULT_DPS_ENDPOINT, idScope: idScope.value, attestation };
+  const identity: IdentityConfig = { kind: 'dps', endpoint: endpoint.value ?? DEFAULT_DPS_ENDPOINT, idScope: idScope.value, credential };
   if (registrationId.value !== undefined) identity.registrationId = registrationId.value;
+  if (groupKey.value !== undefined) identity.enrollmentGroup = true;
   return ok(identity);
 }
 
@@ -275,11 +276,11 @@ export function describeIdentity(identity: IdentityConfig): string {
       return identity.securityTag === undefined ? 'a connection string (SAS)' : `a connection string (X.509 from tag ${identity.securityTag})`;
     case 'dps': {
       const how =
-        identity.attestation.kind === 'symmetric-key'
-          ? 'a symmetric key'
-          : identity.attestation.kind === 'group-key'
+        identity.credential.kind === 'security-tag'
+          ? `an X.509 certificate from tag ${identity.credential.tag}`
+          : identity.enrollmentGroup
             ? 'a key derived from a group enrollment key'
-            : `an X.509 certificate from tag ${identity.attestation.tag}`;
+            : 'a symmetric key';
       return `DPS at ${identity.endpoint}, scope ${identity.idScope}${identity.registrationId === undefined ? '' : `, registration ${identity.registrationId}`}, with ${how}`;
     }
     case 'stored':

@@ -77,16 +77,15 @@ export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, 
       return ok({ identity: { kind: 'hub', credentials }, tagCAs: [], trust: 'extend' });
     }
     case 'dps': {
-      const source = identity.attestation;
+      const source = identity.credential;
       let credential: DeviceCredential;
-      if (source.kind === 'symmetric-key') credential = { kind: 'sas', key: source.key };
-      else if (source.kind === 'group-key') credential = { kind: 'sas', key: source.groupKey };
+      if (source.kind !== 'security-tag') credential = source;
       else {
         const fromTag = credentialFromTag(tags, source.tag, 'x509');
         if (!fromTag.ok) return fromTag;
         credential = fromTag.value;
       }
-      const registration = dpsRegistration(identity.endpoint, dpsIdentity(identity.idScope, identity.registrationId, credential, source.kind === 'group-key'), hmac);
+      const registration = dpsRegistration(identity.endpoint, dpsIdentity(identity.idScope, identity.registrationId, credential, identity.enrollmentGroup), hmac);
       if (!registration.ok) return registration;
       return ok({ identity: { kind: 'dps', registration: registration.value }, tagCAs: [], trust: 'extend' });
     }

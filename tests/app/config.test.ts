@@ -85,7 +85,7 @@ describe('DPS', () => {
       endpoint: DEFAULT_DPS_ENDPOINT,
       idScope: '0ne00000001',
       registrationId: 'reg-1',
-      attestation: { kind: 'symmetric-key', key: KEY },
+      credential: { kind: 'sas', key: KEY },
     });
   });
 
@@ -96,13 +96,14 @@ describe('DPS', () => {
       endpoint: 'localhost:8884',
       idScope: 'scope1',
       registrationId: 'reg-1',
-      attestation: { kind: 'group-key', groupKey: KEY },
+      credential: { kind: 'sas', key: KEY },
+      enrollmentGroup: true,
     });
   });
 
   test('X.509 from a security tag may leave the registration id to the certificate', () => {
     const result = parseAppConfig({ idScope: 'scope1', securityTag: 7 });
-    expect(result.ok && result.value.identity).toEqual({ kind: 'dps', endpoint: DEFAULT_DPS_ENDPOINT, idScope: 'scope1', attestation: { kind: 'x509-tag', tag: 7 } });
+    expect(result.ok && result.value.identity).toEqual({ kind: 'dps', endpoint: DEFAULT_DPS_ENDPOINT, idScope: 'scope1', credential: { kind: 'security-tag', tag: 7 } });
   });
 
   test('exactly one attestation', () => {

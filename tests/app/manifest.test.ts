@@ -99,7 +99,7 @@ describe('config defaults', () => {
       telemetryIntervalMs: '2000',
     };
     const parsed = parseAppConfig(readModdableSettings(overridden).firmwareConfig);
-    expect(parsed.ok && parsed.value.identity).toMatchObject({ kind: 'dps', endpoint: 'localhost:8884', attestation: { kind: 'group-key' } });
+    expect(parsed.ok && parsed.value.identity).toMatchObject({ kind: 'dps', endpoint: 'localhost:8884', credential: { kind: 'sas' }, enrollmentGroup: true });
     expect(parsed.ok && parsed.value.telemetryIntervalMs).toBe(2000);
   });
 });
