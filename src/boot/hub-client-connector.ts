@@ -3,7 +3,7 @@
 
 import { HubClient } from '../hub/hub-client';
 import type { HubCredentials } from '../hub/credentials';
-import { hubFailureCause } from '../hub/error-class';
+import { hubFailureCause } from '../hub/failure-cause';
 import type { HubError } from '../hub/hub-error';
 import type { HubClientConfig } from '../hub/hub-settings';
 import type { HubClientPorts, HubDisconnectReason } from '../hub/hub-types';

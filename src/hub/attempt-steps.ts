@@ -5,7 +5,7 @@
 
 import { backoffDelay, slowRetryDelay, type BackoffPolicy } from '../failure/backoff';
 import { errorText } from '../errors';
-import { decideHubFailure, stoppedError } from './error-class';
+import { decideHubFailure, stoppedError } from './failure-cause';
 import { HubError } from './hub-error';
 
 /** While the wall clock is unset the client re-checks it at least this often (no network traffic involved). */

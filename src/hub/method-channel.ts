@@ -7,7 +7,7 @@
 import type { Timers } from '../ports';
 import { methodResponseTopic, type MethodRequest } from '../azure/method-topics';
 import { utf8Encode } from '../encoding/utf8';
-import { notWritten } from './error-class';
+import { notWritten } from './failure-cause';
 import { HubError } from './hub-error';
 import type { IncomingKind } from './hub-types';
 import { MethodDispatcher, type MethodHandler, type MethodReply } from './method-dispatcher';

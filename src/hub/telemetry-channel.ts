@@ -9,7 +9,7 @@ import { checkTelemetrySize } from '../azure/limits';
 import type { TelemetryTopicOptions } from '../azure/telemetry-topic';
 import { errorText } from '../errors';
 import { utf8Encode } from '../encoding/utf8';
-import { notWritten } from './error-class';
+import { notWritten } from './failure-cause';
 import { HubError } from './hub-error';
 import type { TelemetryOptions } from './hub-types';
 import { TelemetryOutbox, type OutgoingTelemetry } from './telemetry-outbox';

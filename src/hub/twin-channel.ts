@@ -15,7 +15,7 @@ import { isSuccessStatus } from '../azure/status';
 import { utf8Encode } from '../encoding/utf8';
 import { backoffDelay, type BackoffPolicy, type RandomSource } from '../failure/backoff';
 import { DesiredReconciler, type DesiredAction } from './desired-reconciler';
-import { classifyStatus, classifyFailure } from './error-class';
+import { classifyStatus, classifyFailure } from './failure-cause';
 import { errorText, isThenable } from '../errors';
 import { HubError } from './hub-error';
 import { PendingOps } from './pending-ops';

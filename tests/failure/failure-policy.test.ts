@@ -9,7 +9,7 @@ import { decideDpsFailure, dpsFailureCause } from '../../src/dps/dps-failure';
 import { DEFAULT_DPS_LIMITS } from '../../src/dps/dps-options';
 import { decideStep, type DpsProgress } from '../../src/dps/dps-steps';
 import { FAILURE_POLICY, decideFailure, isRetry, type FailureDecision } from '../../src/failure/failure-policy';
-import { decideHubFailure, stoppedError } from '../../src/hub/error-class';
+import { decideHubFailure, stoppedError } from '../../src/hub/failure-cause';
 import { HubError } from '../../src/hub/hub-error';
 import { MqttConnectError } from '../../src/mqtt/session-errors';
 import type { TransportErrorCode } from '../../src/ports';

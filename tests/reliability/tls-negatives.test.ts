@@ -2,7 +2,7 @@
 // mismatch, expired server certificate, clock not set, plain TCP. Each gives a typed error with a clear message
 // and a bounded number of attempts in a fixed window.
 //
-// What the hub client does (src/hub/error-class.ts): a certificate failure (tls-verify, tls-hostname) is retried,
+// What the hub client does (src/hub/failure-cause.ts): a certificate failure (tls-verify, tls-hostname) is retried,
 // since a server-side rollover can cure it, but only after the long throttling floor, never the short backoff.
 // Other transport failures (a clear-text server) use the ordinary exponential backoff. Refused credentials
 // (CONNACK 4/5) stop the client after one attempt. An unset clock stops it before any connection is opened.

@@ -3,7 +3,7 @@
 import { AzureError } from '../../src/azure/azure-error';
 import { MqttProtocolError } from '../../src/mqtt/protocol-error';
 import { MqttConnectError, MqttSessionError } from '../../src/mqtt/session-errors';
-import { classifyFailure, classifyStatus, decideHubFailure, hubFailureCause } from '../../src/hub/error-class';
+import { classifyFailure, classifyStatus, decideHubFailure, hubFailureCause } from '../../src/hub/failure-cause';
 import { HubError } from '../../src/hub/hub-error';
 
 describe('CONNACK return codes', () => {
