@@ -109,33 +109,47 @@ function readBase64Key(raw: Record<string, unknown>, field: string): Read<string
   return text;
 }
 
+type Reader<T> = (raw: Record<string, unknown>, field: string) => Read<T>;
+
+/** Reads each field in the order given; the first one that is wrong is the error. */
+function readFields<T extends Record<string, unknown>>(
+  raw: Record<string, unknown>,
+  readers: { [K in keyof T]: Reader<T[K]> },
+): Result<{ [K in keyof T]: T[K] | undefined }, ConfigError> {
+  const values = {} as { [K in keyof T]: T[K] | undefined };
+  for (const field of Object.keys(readers) as Array<keyof T & string>) {
+    const read = readers[field](raw, field);
+    if (!read.ok) return read;
+    values[field] = read.value;
+  }
+  return ok(values);
+}
+
 function readIdentity(raw: Record<string, unknown>): Result<IdentityConfig, ConfigError> {
-  const connectionString = readString(raw, 'connectionString');
-  if (!connectionString.ok) return connectionString;
-  const idScope = readString(raw, 'idScope');
-  if (!idScope.ok) return idScope;
-  const registrationId = readString(raw, 'registrationId');
-  if (!registrationId.ok) return registrationId;
-  const symmetricKey = readBase64Key(raw, 'symmetricKey');
-  if (!symmetricKey.ok) return symmetricKey;
-  const groupKey = readBase64Key(raw, 'groupKey');
-  if (!groupKey.ok) return groupKey;
-  const endpoint = readString(raw, 'dpsEndpoint');
-  if (!endpoint.ok) return endpoint;
-  if (endpoint.value !== undefined) {
-    const problem = checkDpsEndpointText(endpoint.value);
+  const read = readFields(raw, {
+    connectionString: readString,
+    idScope: readString,
+    registrationId: readString,
+    symmetricKey: readBase64Key,
+    groupKey: readBase64Key,
+    dpsEndpoint: readString,
+  });
+  if (!read.ok) return read;
+  const { connectionString, idScope, registrationId, symmetricKey, groupKey, dpsEndpoint } = read.value;
+  if (dpsEndpoint !== undefined) {
+    const problem = checkDpsEndpointText(dpsEndpoint);
     if (problem !== undefined) return err({ field: 'dpsEndpoint', message: problem });
   }
   const tag = readInteger(raw, 'securityTag');
   if (!tag.ok) return tag;
   if (tag.value !== undefined && !isTagNumber(tag.value)) return invalid('securityTag', `must be an integer 0..${MAX_TAG}`);
 
-  if (connectionString.value !== undefined) {
+  if (connectionString !== undefined) {
     for (const other of ['idScope', 'registrationId', 'symmetricKey', 'groupKey', 'dpsEndpoint'] as const) {
-      const present = { idScope, registrationId, symmetricKey, groupKey, dpsEndpoint: endpoint }[other].value !== undefined;
+      const present = { idScope, registrationId, symmetricKey, groupKey, dpsEndpoint }[other] !== undefined;
       if (present) return invalid(other, 'cannot be combined with connectionString (choose a fixed hub or DPS)');
     }
-    const parsed = parseConnectionString(connectionString.value);
+    const parsed = parseConnectionString(connectionString);
     if (!parsed.ok) return err({ field: 'connectionString', message: `connectionString: ${parsed.error.message}` });
     if (parsed.value.x509 && tag.value === undefined) {
       return invalid('securityTag', 'is required when the connection string says x509=true (it holds the certificate and key)');
@@ -143,43 +157,43 @@ function readIdentity(raw: Record<string, unknown>): Result<IdentityConfig, Conf
     if (!parsed.value.x509 && tag.value !== undefined) {
       return invalid('securityTag', 'is only used with an x509=true connection string');
     }
-    const identity: IdentityConfig = { kind: 'connection-string', connectionString: connectionString.value };
+    const identity: IdentityConfig = { kind: 'connection-string', connectionString: connectionString };
     if (tag.value !== undefined) identity.securityTag = tag.value;
     return ok(identity);
   }
 
-  if (idScope.value === undefined) {
+  if (idScope === undefined) {
     for (const other of ['registrationId', 'symmetricKey', 'groupKey', 'dpsEndpoint'] as const) {
-      const present = { registrationId, symmetricKey, groupKey, dpsEndpoint: endpoint }[other].value !== undefined;
+      const present = { registrationId, symmetricKey, groupKey, dpsEndpoint }[other] !== undefined;
       if (present) return invalid('idScope', `is required when ${other} is given`);
     }
     if (tag.value !== undefined) return invalid('securityTag', 'needs idScope (DPS) or an x509=true connectionString');
     return ok({ kind: 'stored' });
   }
 
-  const scope = checkIdScope(idScope.value, 'idScope');
+  const scope = checkIdScope(idScope, 'idScope');
   if (!scope.ok) return err({ field: 'idScope', message: scope.error.message });
   const given = [
-    symmetricKey.value !== undefined ? 'symmetricKey' : undefined,
-    groupKey.value !== undefined ? 'groupKey' : undefined,
+    symmetricKey !== undefined ? 'symmetricKey' : undefined,
+    groupKey !== undefined ? 'groupKey' : undefined,
     tag.value !== undefined ? 'securityTag' : undefined,
   ].filter((name): name is string => name !== undefined);
   if (given.length === 0) return invalid('symmetricKey', 'or groupKey or securityTag is required with idScope');
   if (given.length > 1) return invalid(given[1]!, `cannot be combined with ${given[0]} (one attestation only)`);
 
-  const key = symmetricKey.value ?? groupKey.value;
+  const key = symmetricKey ?? groupKey;
   const credential: CredentialSource = key !== undefined ? { kind: 'sas', key } : { kind: 'security-tag', tag: tag.value as number };
 
-  if (registrationId.value === undefined && credential.kind !== 'security-tag') {
+  if (registrationId === undefined && credential.kind !== 'security-tag') {
     return invalid('registrationId', 'is required with a symmetric or group key');
   }
-  if (registrationId.value !== undefined) {
-    const reg = checkRegistrationId(registrationId.value, 'registrationId');
+  if (registrationId !== undefined) {
+    const reg = checkRegistrationId(registrationId, 'registrationId');
     if (!reg.ok) return err({ field: 'registrationId', message: reg.error.message });
   }
-  const identity: IdentityConfig = { kind: 'dps', endpoint: endpoint.value ?? DEFAULT_DPS_ENDPOINT, idScope: idScope.value, credential };
-  if (registrationId.value !== undefined) identity.registrationId = registrationId.value;
-  if (groupKey.value !== undefined) identity.enrollmentGroup = true;
+  const identity: IdentityConfig = { kind: 'dps', endpoint: dpsEndpoint ?? DEFAULT_DPS_ENDPOINT, idScope: idScope, credential };
+  if (registrationId !== undefined) identity.registrationId = registrationId;
+  if (groupKey !== undefined) identity.enrollmentGroup = true;
   return ok(identity);
 }
 
@@ -212,18 +226,16 @@ export function parseAppConfig(raw: unknown): ConfigResult {
   const seed = readInteger(input, 'sensorSeed');
   if (!seed.ok) return seed;
 
-  const manufacturer = readString(input, 'manufacturer');
-  if (!manufacturer.ok) return manufacturer;
-  const model = readString(input, 'model');
-  if (!model.ok) return model;
+  const names = readFields(input, { manufacturer: readString, model: readString });
+  if (!names.ok) return names;
 
   const endpointText = readString(input, 'hubEndpoint');
   if (!endpointText.ok) return endpointText;
   let hubEndpoint: HostPort | undefined;
   if (endpointText.value !== undefined) {
     const parsed = parseHostPort(endpointText.value, HUB_DEFAULT_PORT);
-    if (typeof parsed === 'string') return invalid('hubEndpoint', parsed);
-    hubEndpoint = parsed;
+    if (!parsed.ok) return invalid('hubEndpoint', parsed.error);
+    hubEndpoint = parsed.value;
   }
 
   const config: AppConfig = {
@@ -232,8 +244,8 @@ export function parseAppConfig(raw: unknown): ConfigResult {
     modelId: modelId.value ?? DEFAULT_MODEL_ID,
     logLevel: (logLevel.value as LogLevel | undefined) ?? 'info',
     sensorSeed: seed.value ?? DEFAULT_SENSOR_SEED,
-    manufacturer: manufacturer.value ?? 'azure-iot-xs',
-    model: model.value ?? 'xs-thermostat',
+    manufacturer: names.value.manufacturer ?? 'azure-iot-xs',
+    model: names.value.model ?? 'xs-thermostat',
   };
   if (hubEndpoint !== undefined) config.hubEndpoint = hubEndpoint;
   return ok(config);
@@ -251,11 +263,11 @@ function checkDpsEndpointText(text: string): string | undefined {
 }
 
 /** `host` or `host:port` as TLS target; what is wrong as text when it does not parse. */
-export function parseHostPort(text: string, defaultPort: number): HostPort | string {
+function parseHostPort(text: string, defaultPort: number): Result<HostPort, string> {
   const checked = checkHostName(text, 'host');
-  if (!checked.ok) return checked.error.message;
+  if (!checked.ok) return err(checked.error.message);
   const { host, port } = splitHostPort(text);
-  return { host, port: port ?? defaultPort };
+  return ok({ host, port: port ?? defaultPort });
 }
 
 /** DTMI shape: `dtmi:` + colon-separated segments (letter first; letters, digits, `_`) + `;` + a version number. */
