@@ -7,9 +7,9 @@
 import { checkDeviceId, checkHostName, checkIdScope, checkRegistrationId } from '../azure/identifiers';
 import { CREDENTIAL_KINDS, type CredentialKind } from '../identity';
 import type { KeyValueStore } from '../ports';
-import { encodeJsonRecord, isNonEmptyString, isObject, readJsonRecord } from './json-record';
+import { isNonEmptyString, isObject, JsonRecordSlot } from './json-record';
 import { RecordKind, type RecordFaultCode } from './record';
-import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
+import { invalidField, type StorageWrite } from './storage-result';
 
 
 /** The inputs of a DPS registration; an assignment is valid only for the inputs it was obtained with. */
@@ -37,14 +37,13 @@ export type AssignmentLoad =
   | { status: 'absent'; code: AssignmentAbsenceCode; message: string };
 
 export const ASSIGNMENT_KEY = 'dps.assignment';
-const VERSION = 1;
-const EXPECT = { kind: RecordKind.assignment, versions: [VERSION] };
 
 export class AssignmentStore {
-  constructor(
-    private readonly store: KeyValueStore,
-    private readonly key: string = ASSIGNMENT_KEY,
-  ) {}
+  private readonly record: JsonRecordSlot;
+
+  constructor(store: KeyValueStore, key: string = ASSIGNMENT_KEY) {
+    this.record = new JsonRecordSlot(store, key, RecordKind.assignment, 1);
+  }
 
   /** The stored assignment if it is intact and was obtained with `current`; otherwise why it counts as absent. */
   load(current: DpsInputs): AssignmentLoad {
@@ -60,12 +59,12 @@ export class AssignmentStore {
 
   /** The stored assignment whatever DPS inputs it was obtained with (for listing); damaged records are absent. */
   peek(): AssignmentLoad {
-    const read = readJsonRecord(this.store, this.key, EXPECT);
+    const read = this.record.read();
     if (!read.ok) return { status: 'absent', code: read.error.code, message: read.error.message };
     const assignment = parseAssignment(read.value);
-    if (!assignment) return { status: 'absent', code: 'bad-body', message: `${this.key} does not hold a complete assignment` };
+    if (!assignment) return { status: 'absent', code: 'bad-body', message: `${this.record.key} does not hold a complete assignment` };
     const malformed = checkIdentity(assignment);
-    if (malformed) return { status: 'absent', code: 'bad-body', message: `${this.key} holds a malformed assignment: ${malformed.message}` };
+    if (malformed) return { status: 'absent', code: 'bad-body', message: `${this.record.key} holds a malformed assignment: ${malformed.message}` };
     return { status: 'assigned', assignment };
   }
 
@@ -76,12 +75,12 @@ export class AssignmentStore {
     const body: Assignment = { hubHost: assignment.hubHost, deviceId: assignment.deviceId, dps: copyInputs(assignment.dps) };
     if (assignment.assignedAt !== undefined) body.assignedAt = assignment.assignedAt;
     if (assignment.substatus !== undefined) body.substatus = assignment.substatus;
-    return guardedSet(this.store, this.key, encodeJsonRecord(RecordKind.assignment, VERSION, body));
+    return this.record.write(body);
   }
 
   /** Forgets the assignment: the next boot provisions again. */
   reset(): StorageWrite {
-    return guardedDelete(this.store, this.key);
+    return this.record.remove();
   }
 }
 

@@ -7,10 +7,10 @@ import type { CredentialKind } from '../identity';
 import type { KeyValueStore } from '../ports';
 import type { TrustMode } from '../trust/trust-store';
 import { checkDpsInputs, parseDpsInputs, type DpsInputs } from './assignment-store';
-import { encodeJsonRecord, isNonEmptyString, isObject, readJsonRecord } from './json-record';
+import { isNonEmptyString, isObject, JsonRecordSlot } from './json-record';
 import { RecordKind, type RecordFault } from './record';
 import { isTagNumber, MAX_TAG, type TagSelection } from './security-tags';
-import { guardedDelete, guardedSet, invalidField, type StorageWrite } from './storage-result';
+import { invalidField, type StorageWrite } from './storage-result';
 import { err, ok, type Result } from '../result';
 
 /** A hub identity without its key (the key is in the primary tag). */
@@ -35,30 +35,29 @@ export interface DeviceConfig {
 export type DeviceConfigLoad = Result<DeviceConfig, RecordFault>;
 
 export const DEVICE_CONFIG_KEY = 'device.config';
-const VERSION = 1;
-const EXPECT = { kind: RecordKind.deviceConfig, versions: [VERSION] };
 
 export class DeviceConfigStore {
-  constructor(
-    private readonly store: KeyValueStore,
-    private readonly key: string = DEVICE_CONFIG_KEY,
-  ) {}
+  private readonly record: JsonRecordSlot;
+
+  constructor(store: KeyValueStore, key: string = DEVICE_CONFIG_KEY) {
+    this.record = new JsonRecordSlot(store, key, RecordKind.deviceConfig, 1);
+  }
 
   load(): DeviceConfigLoad {
-    const read = readJsonRecord(this.store, this.key, EXPECT);
+    const read = this.record.read();
     if (!read.ok) return read;
     const config = parseDeviceConfig(read.value);
-    return config ? ok(config) : err({ code: 'bad-body', message: `${this.key} does not hold a valid configuration` });
+    return config ? ok(config) : err({ code: 'bad-body', message: `${this.record.key} does not hold a valid configuration` });
   }
 
   save(config: DeviceConfig): StorageWrite {
     const problem = checkDeviceConfig(config);
     if (problem) return problem;
-    return guardedSet(this.store, this.key, encodeJsonRecord(RecordKind.deviceConfig, VERSION, copyConfig(config)));
+    return this.record.write(copyConfig(config));
   }
 
   reset(): StorageWrite {
-    return guardedDelete(this.store, this.key);
+    return this.record.remove();
   }
 }
 

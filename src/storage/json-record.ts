@@ -5,14 +5,15 @@ import { utf8Decode, utf8Encode } from '../encoding/utf8';
 import { decodeRecord, encodeRecord, recordFault, type RecordExpectation, type RecordFault } from './record';
 import { errorText } from '../errors';
 import { ok, type Result } from '../result';
+import { guardedDelete, guardedSet, type StorageWrite } from './storage-result';
 
 export type JsonRecordRead = Result<unknown, RecordFault>;
 
-export function encodeJsonRecord(kind: number, version: number, value: unknown): Uint8Array {
+function encodeJsonRecord(kind: number, version: number, value: unknown): Uint8Array {
   return encodeRecord(kind, version, utf8Encode(JSON.stringify(value)));
 }
 
-export function readJsonRecord(store: KeyValueStore, key: string, expect: RecordExpectation): JsonRecordRead {
+function readJsonRecord(store: KeyValueStore, key: string, expect: RecordExpectation): JsonRecordRead {
   let stored: Uint8Array | undefined;
   try {
     stored = store.get(key);
@@ -27,6 +28,33 @@ export function readJsonRecord(store: KeyValueStore, key: string, expect: Record
     return ok(JSON.parse(text) as unknown);
   } catch {
     return recordFault('bad-body', `${key} is not JSON`);
+  }
+}
+
+/** One JSON record under one key at one format version: what the assignment and configuration stores share. */
+export class JsonRecordSlot {
+  private readonly expect: RecordExpectation;
+
+  constructor(
+    private readonly store: KeyValueStore,
+    readonly key: string,
+    private readonly kind: number,
+    private readonly version: number,
+  ) {
+    this.expect = { kind, versions: [version] };
+  }
+
+  read(): JsonRecordRead {
+    return readJsonRecord(this.store, this.key, this.expect);
+  }
+
+  /** Replaces the record in one write. */
+  write(value: unknown): StorageWrite {
+    return guardedSet(this.store, this.key, encodeJsonRecord(this.kind, this.version, value));
+  }
+
+  remove(): StorageWrite {
+    return guardedDelete(this.store, this.key);
   }
 }
 
