@@ -21,6 +21,8 @@ export interface C2dChannelDeps {
   onSettled(): void;
 }
 
+const NAMED_PROPERTIES = ['messageId', 'correlationId', 'contentType', 'contentEncoding'] as const;
+
 export class C2dChannel {
   private handler: C2dHandler | undefined;
   private running = 0;
@@ -50,16 +52,12 @@ export class C2dChannel {
       this.deps.log('warn', 'C2D message arrived with no onC2D handler; completing it unread');
       return;
     }
-    const c2d: C2dMessage = {
-      payload: message.payload,
-      properties: topic.applicationProperties,
-      allProperties: topic.properties,
-      redelivered: message.dup,
-    };
-    if (topic.messageId !== undefined) c2d.messageId = topic.messageId;
-    if (topic.correlationId !== undefined) c2d.correlationId = topic.correlationId;
-    if (topic.contentType !== undefined) c2d.contentType = topic.contentType;
-    if (topic.contentEncoding !== undefined) c2d.contentEncoding = topic.contentEncoding;
+    const c2d: C2dMessage = { payload: message.payload, properties: topic.applicationProperties, allProperties: topic.properties, redelivered: message.dup };
+    // Only the system properties the topic carried become fields: a handler can tell absent from empty.
+    for (const name of NAMED_PROPERTIES) {
+      const value = topic[name];
+      if (value !== undefined) c2d[name] = value;
+    }
     const failed = (error: unknown): void => this.deps.report(new HubError('handler-failed', `C2D handler failed: ${errorText(error)}`, { cause: error }));
     let result: void | Promise<void>;
     try {

@@ -56,11 +56,9 @@ export function buildConnectPlan(
   nowUnixMs: number | undefined,
   hmac: CryptoPort['hmacSha256'],
 ): Result<ConnectPlan, HubError> {
-  const idInput: Parameters<typeof hubMqttIdentity>[0] = { hostName: identity.hostName, deviceId: identity.deviceId };
-  if (identity.moduleId !== undefined) idInput.moduleId = identity.moduleId;
-  if (settings.userAgent !== undefined) idInput.userAgent = settings.userAgent;
-  if (settings.modelId !== undefined) idInput.modelId = settings.modelId;
-  const mqttId = hubMqttIdentity(idInput);
+  const { hostName, deviceId, moduleId } = identity;
+  // Absent optional names stay undefined: the azure builders leave them out.
+  const mqttId = hubMqttIdentity({ hostName, deviceId, moduleId, userAgent: settings.userAgent, modelId: settings.modelId });
   if (!mqttId.ok) {
     return err(new HubError('invalid-config', mqttId.error.message, { field: mqttId.error.field, cause: mqttId.error }));
   }
@@ -82,14 +80,7 @@ export function buildConnectPlan(
       code === 'clock-not-set' ? 'the wall clock is not set (no SNTP yet): refusing to sign a SAS token' : expiry.error.message;
     return err(new HubError(code, message, { cause: expiry.error }));
   }
-  const tokenInput: HubSasTokenInput = {
-    hostName: identity.hostName,
-    deviceId: identity.deviceId,
-    key: credential.key,
-    expiryUnixSeconds: expiry.value,
-  };
-  if (identity.moduleId !== undefined) tokenInput.moduleId = identity.moduleId;
-  if (identity.keyName !== undefined) tokenInput.keyName = identity.keyName;
+  const tokenInput: HubSasTokenInput = { hostName, deviceId, moduleId, keyName: identity.keyName, key: credential.key, expiryUnixSeconds: expiry.value };
   const token = buildHubSasToken(tokenInput, hmac);
   if (!token.ok) {
     return err(new HubError('invalid-config', token.error.message, { field: token.error.field, cause: token.error }));

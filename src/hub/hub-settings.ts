@@ -188,14 +188,7 @@ function checkEndpoint(endpoint: HubClientConfig['endpoint']): HubError | undefi
 
 /** What every connection attempt's plan is built from (src/hub/connect-plan.ts). */
 export function connectSettingsFor(config: HubClientConfig, settings: HubSettings): ConnectSettings {
-  const connect: ConnectSettings = {
-    trustedCAs: config.trustedCAs,
-    keepAliveSeconds: settings.keepAliveSeconds,
-    connectTimeoutMs: settings.connectTimeoutMs,
-    sasTtlSeconds: settings.sasTtlSeconds,
-  };
-  if (config.endpoint !== undefined) connect.endpoint = config.endpoint;
-  if (config.modelId !== undefined) connect.modelId = config.modelId;
-  if (config.userAgent !== undefined) connect.userAgent = config.userAgent;
-  return connect;
+  const { trustedCAs, endpoint, modelId, userAgent } = config;
+  const { keepAliveSeconds, connectTimeoutMs, sasTtlSeconds } = settings;
+  return { trustedCAs, endpoint, modelId, userAgent, keepAliveSeconds, connectTimeoutMs, sasTtlSeconds };
 }
