@@ -6,7 +6,7 @@
 // fragment of the key could sit in either.
 
 import { base64Decode } from '../encoding/base64';
-import { checkDeviceId, checkHostName, checkModuleId } from './identifiers';
+import { checkHostName, checkHubDevice, checkModuleId } from './identifiers';
 import { ok, type Result } from '../result';
 import { fail, type AzureError } from './azure-error';
 
@@ -66,10 +66,8 @@ export function parseConnectionString(text: string): Result<DeviceConnectionStri
 
   if (values.HostName === undefined) return fail('missing-field', 'HostName', 'is required');
   if (values.DeviceId === undefined) return fail('missing-field', 'DeviceId', 'is required');
-  const host = checkHostName(values.HostName, 'HostName');
-  if (!host.ok) return host;
-  const device = checkDeviceId(values.DeviceId, 'DeviceId');
-  if (!device.ok) return device;
+  const ids = checkHubDevice(values.HostName, 'HostName', values.DeviceId, 'DeviceId');
+  if (!ids.ok) return ids;
   if (values.ModuleId !== undefined) {
     const mod = checkModuleId(values.ModuleId, 'ModuleId');
     if (!mod.ok) return mod;

@@ -2,7 +2,7 @@
 // still pending (poll again), assigned (hub and device id to connect with), failed or disabled (final), or a
 // service error. DPS error bodies carry `errorCode` such as 401002, whose first three digits are the status.
 
-import { checkDeviceId, checkHostName, checkRegistrationId } from './identifiers';
+import { checkHubDevice, checkRegistrationId } from './identifiers';
 import { isJsonObject, parseJson, type JsonObject, type JsonValue } from './json';
 import { ok, type Result } from '../result';
 import { fail, type AzureError } from './azure-error';
@@ -145,10 +145,8 @@ export function parseDpsResponse(status: number, body: Uint8Array | string): Res
     if (state === undefined) return fail('invalid-payload', 'dps response.registrationState', 'is missing');
     if (state.assignedHub === undefined) return fail('invalid-payload', 'registrationState.assignedHub', 'is missing');
     if (state.deviceId === undefined) return fail('invalid-payload', 'registrationState.deviceId', 'is missing');
-    const hub = checkHostName(state.assignedHub, 'registrationState.assignedHub');
-    if (!hub.ok) return hub;
-    const device = checkDeviceId(state.deviceId, 'registrationState.deviceId');
-    if (!device.ok) return device;
+    const ids = checkHubDevice(state.assignedHub, 'registrationState.assignedHub', state.deviceId, 'registrationState.deviceId');
+    if (!ids.ok) return ids;
     return ok({ kind: 'assigned', operationId, assignedHub: state.assignedHub, deviceId: state.deviceId, registrationState: state });
   }
   const final: DpsOutcome = { kind: opStatus, operationId };

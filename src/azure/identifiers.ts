@@ -68,3 +68,11 @@ export function splitHostPort(text: string): { host: string; port?: number } {
   if (!/^[0-9]{1,5}$/.test(digits)) return { host: text };
   return { host: text.slice(0, colon), port: Number(digits) };
 }
+
+/** A hub host name and a device id, checked together (a connection string, a DPS assignment). */
+export function checkHubDevice(hostName: string, hostField: string, deviceId: string, deviceField: string): Result<true, AzureError> {
+  const host = checkHostName(hostName, hostField);
+  if (!host.ok) return host;
+  const device = checkDeviceId(deviceId, deviceField);
+  return device.ok ? ok(true) : device;
+}

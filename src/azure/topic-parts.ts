@@ -53,3 +53,33 @@ export function optionalParam(query: readonly Property[], name: string, field: s
   if (count === 0) return ok(undefined);
   return requiredParam(query, name, field);
 }
+
+/**
+ * A `{prefix}{status}/?$rid=...` response topic (DPS, twin) with its one optional count parameter `countName`
+ * (DPS `retry-after`, twin `$version`), returned under `countKey`.
+ */
+export function parseStatusTopic<K extends string>(
+  topic: string,
+  prefix: string,
+  field: string,
+  countName: string,
+  countKey: K,
+  countProblem: string,
+): Result<{ status: number; rid: string } & { [P in K]?: number }, AzureError> {
+  const parts = splitTopic(topic, prefix, field);
+  if (!parts.ok) return parts;
+  const status = parseStatus(parts.value.head, field);
+  if (!status.ok) return status;
+  const rid = requiredParam(parts.value.query, '$rid', field);
+  if (!rid.ok) return rid;
+  const countText = optionalParam(parts.value.query, countName, field);
+  if (!countText.ok) return countText;
+  const parsed: Record<string, number | string> = { status: status.value, rid: rid.value };
+  if (countText.value !== undefined) {
+    const count = parseCount(countText.value);
+    if (count === undefined) return fail('invalid-topic', field, `${countName} ${countProblem}`);
+    parsed[countKey] = count;
+  }
+  // The fields set above are exactly that type: status, rid and at most countKey.
+  return ok(parsed as { status: number; rid: string } & { [P in K]?: number });
+}

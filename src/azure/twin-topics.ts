@@ -4,7 +4,7 @@
 import { percentEncode } from '../encoding/percent';
 import { ok, type Result } from '../result';
 import { fail, type AzureError } from './azure-error';
-import { optionalParam, parseCount, parseStatus, requiredParam, splitTopic } from './topic-parts';
+import { parseCount, parseStatusTopic, requiredParam, splitTopic } from './topic-parts';
 
 export const TWIN_RESPONSE_FILTER = '$iothub/twin/res/#';
 export const TWIN_DESIRED_FILTER = '$iothub/twin/PATCH/properties/desired/#';
@@ -30,21 +30,7 @@ export interface TwinResponse {
 }
 
 export function parseTwinResponseTopic(topic: string): Result<TwinResponse, AzureError> {
-  const parts = splitTopic(topic, RESPONSE_PREFIX, 'twin response topic');
-  if (!parts.ok) return parts;
-  const status = parseStatus(parts.value.head, 'twin response topic');
-  if (!status.ok) return status;
-  const rid = requiredParam(parts.value.query, '$rid', 'twin response topic');
-  if (!rid.ok) return rid;
-  const versionText = optionalParam(parts.value.query, '$version', 'twin response topic');
-  if (!versionText.ok) return versionText;
-  const response: TwinResponse = { status: status.value, rid: rid.value };
-  if (versionText.value !== undefined) {
-    const version = parseCount(versionText.value);
-    if (version === undefined) return fail('invalid-topic', 'twin response topic', '$version is not a non-negative integer');
-    response.version = version;
-  }
-  return ok(response);
+  return parseStatusTopic(topic, RESPONSE_PREFIX, 'twin response topic', '$version', 'version', 'is not a non-negative integer');
 }
 
 export interface TwinDesiredUpdate {

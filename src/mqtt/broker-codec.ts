@@ -5,7 +5,7 @@
 // and encode.ts, so both sides follow the same rules.
 
 import { err } from '../result';
-import { checkFixedHeader, decodeBody, expectEmpty, Reader, readIdOnly, readPublish, readWith, refusedType, TYPE_NAMES, type BodyDecoder, type DecodeResult } from './decode';
+import { checkFixedHeader, decodeBody, expectEmpty, Reader, readSharedPacket, readWith, TYPE_NAMES, type BodyDecoder, type DecodeResult } from './decode';
 import { allocate, checkPacketId, encodeIdOnly, encodePacket, writeHeader, writeU16 } from './encode';
 import type { ConnackPacket, ConnectPacket, Packet, QoS, SubackPacket, Subscription, Will } from './packets';
 import { MqttProtocolError, type MqttProtocolErrorCode } from './protocol-error';
@@ -96,24 +96,16 @@ export function encodeBrokerPacket(packet: Packet): Uint8Array {
 
 function readClientPacket(first: number, body: Uint8Array): Packet {
   switch (first >> 4) {
-    case 1:
-      return readConnect(new Reader(body, 'CONNECT'));
-    case 3:
-      return readPublish(first, new Reader(body, 'PUBLISH'));
-    case 4:
-      return { type: 'puback', packetId: readIdOnly(body, 'PUBACK') };
-    case 8:
-      return readSubscribe(new Reader(body, 'SUBSCRIBE'));
-    case 10:
-      return readUnsubscribe(new Reader(body, 'UNSUBSCRIBE'));
+    case 1: return readConnect(new Reader(body, 'CONNECT'));
+    case 8: return readSubscribe(new Reader(body, 'SUBSCRIBE'));
+    case 10: return readUnsubscribe(new Reader(body, 'UNSUBSCRIBE'));
     case 12:
       expectEmpty(body, 'PINGREQ');
       return { type: 'pingreq' };
     case 14:
       expectEmpty(body, 'DISCONNECT');
       return { type: 'disconnect' };
-    default:
-      throw refusedType(first, 'a client');
+    default: return readSharedPacket(first, body, 'a client');
   }
 }
 

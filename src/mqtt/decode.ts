@@ -93,22 +93,22 @@ export function readWith(read: (first: number, body: Uint8Array) => Packet, firs
 
 function readBrokerPacket(first: number, body: Uint8Array): Packet {
   switch (first >> 4) {
-    case 2:
-      return readConnack(body);
-    case 3:
-      return readPublish(first, new Reader(body, 'PUBLISH'));
-    case 4:
-      return { type: 'puback', packetId: readIdOnly(body, 'PUBACK') };
-    case 9:
-      return readSuback(new Reader(body, 'SUBACK'));
-    case 11:
-      return { type: 'unsuback', packetId: readIdOnly(body, 'UNSUBACK') };
+    case 2: return readConnack(body);
+    case 9: return readSuback(new Reader(body, 'SUBACK'));
+    case 11: return { type: 'unsuback', packetId: readIdOnly(body, 'UNSUBACK') };
     case 13:
       expectEmpty(body, 'PINGRESP');
       return { type: 'pingresp' };
-    default:
-      throw refusedType(first, 'a broker');
+    default: return readSharedPacket(first, body, 'a broker');
   }
+}
+
+/** The packets both sides send (PUBLISH, PUBACK); any other type is one `sender` must not send. */
+export function readSharedPacket(first: number, body: Uint8Array, sender: string): Packet {
+  const type = first >> 4;
+  if (type === 3) return readPublish(first, new Reader(body, 'PUBLISH'));
+  if (type === 4) return { type: 'puback', packetId: readIdOnly(body, 'PUBACK') };
+  throw refusedType(first, sender);
 }
 
 /** The error for a packet type `sender` (the other side) never sends, or one checkFixedHeader refuses. */
@@ -131,7 +131,7 @@ function readConnack(body: Uint8Array): Packet {
   return { type: 'connack', sessionPresent: flags === 1, returnCode };
 }
 
-export function readPublish(first: number, reader: Reader): Packet {
+function readPublish(first: number, reader: Reader): Packet {
   const qos = ((first >> 1) & 3) as QoS;
   const topic = reader.topicName('topic');
   if (qos === 1) {
@@ -141,7 +141,7 @@ export function readPublish(first: number, reader: Reader): Packet {
   return { type: 'publish', topic, payload: reader.rest(), qos, dup: false, retain: (first & 0x01) !== 0 };
 }
 
-export function readIdOnly(body: Uint8Array, name: string): number {
+function readIdOnly(body: Uint8Array, name: string): number {
   if (body.length !== 2) throw new MqttProtocolError('length-mismatch', `${name} body is ${body.length} bytes, not 2`);
   return new Reader(body, name).packetId();
 }

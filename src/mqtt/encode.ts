@@ -5,7 +5,7 @@
 // PINGRESP) is written by broker-codec.ts, which only tests, soak and benchmarks import.
 
 import { isWellFormedUtf16, utf8Length, utf8Write } from '../encoding/utf8';
-import type { ClientPacket, ConnectPacket, QoS, SubscribePacket, UnsubscribePacket } from './packets';
+import type { ClientPacket, ConnectPacket, QoS, SubscribePacket, Subscription, UnsubscribePacket } from './packets';
 import { MqttProtocolError } from './protocol-error';
 import { topicFilterProblem, topicNameProblem } from './topic-rules';
 
@@ -58,14 +58,7 @@ export function encodePublish(
  * stands, so it is checked while it is copied, instead of being measured, scanned and then written. Any other
  * topic gives undefined and the checked path, which reports errors in their usual order.
  */
-function encodePlainPublish(
-  topic: string,
-  payload: Uint8Array,
-  qos: QoS,
-  dup: boolean,
-  retain: boolean,
-  packetId: number | undefined,
-): Uint8Array | undefined {
+function encodePlainPublish(topic: string, payload: Uint8Array, qos: QoS, dup: boolean, retain: boolean, packetId: number | undefined): Uint8Array | undefined {
   if (typeof topic !== 'string' || !(payload instanceof Uint8Array)) return undefined;
   const n = topic.length;
   if (n === 0 || n > MAX_U16) return undefined;
@@ -98,14 +91,7 @@ function checkPublishQos(qos: QoS, dup: boolean, packetId: number | undefined): 
   return level;
 }
 
-function encodeCheckedPublish(
-  topic: string,
-  payload: Uint8Array,
-  qos: QoS,
-  dup: boolean,
-  retain: boolean,
-  packetId: number | undefined,
-): Uint8Array {
+function encodeCheckedPublish(topic: string, payload: Uint8Array, qos: QoS, dup: boolean, retain: boolean, packetId: number | undefined): Uint8Array {
   const topicLength = topicNameLength(topic, 'PUBLISH topic');
   const level = checkPublishQos(qos, dup, packetId);
   if (!(payload instanceof Uint8Array)) {
@@ -188,47 +174,45 @@ export function encodeIdOnly(firstByte: number, packetId: number, name: string):
 }
 
 function encodeSubscribe(packet: SubscribePacket): Uint8Array {
-  checkPacketId(packet.packetId, 'SUBSCRIBE');
   const subscriptions = packet.subscriptions;
-  if (!Array.isArray(subscriptions) || subscriptions.length === 0) {
-    throw new MqttProtocolError('invalid-field', 'SUBSCRIBE subscriptions must hold at least one filter');
-  }
-  const lengths: number[] = [];
-  let remaining = 2;
-  for (let i = 0; i < subscriptions.length; i++) {
-    const field = `SUBSCRIBE subscriptions[${i}]`;
-    const length = topicFilterLength(subscriptions[i].topic, `${field}.topic`);
-    checkQos(subscriptions[i].qos, `${field}.qos`);
-    lengths.push(length);
-    remaining += 2 + length + 1;
-  }
-  const bytes = allocate(remaining, 'SUBSCRIBE');
-  let at = writeHeader(bytes, 0x82, remaining);
-  at = writeU16(bytes, at, packet.packetId);
-  for (let i = 0; i < subscriptions.length; i++) {
-    at = writeString(bytes, at, subscriptions[i].topic, lengths[i]);
-    bytes[at++] = subscriptions[i].qos;
-  }
-  return bytes;
+  const topics = Array.isArray(subscriptions) ? subscriptions.map((s) => s.topic) : subscriptions;
+  return encodeFilters(0x82, 'SUBSCRIBE', packet.packetId, 'subscriptions', topics, subscriptions);
 }
 
 function encodeUnsubscribe(packet: UnsubscribePacket): Uint8Array {
-  checkPacketId(packet.packetId, 'UNSUBSCRIBE');
-  const topics = packet.topics;
-  if (!Array.isArray(topics) || topics.length === 0) {
-    throw new MqttProtocolError('invalid-field', 'UNSUBSCRIBE topics must hold at least one filter');
+  return encodeFilters(0xa2, 'UNSUBSCRIBE', packet.packetId, 'topics', packet.topics, undefined);
+}
+
+/**
+ * SUBSCRIBE and UNSUBSCRIBE: the packet id, then each topic filter, followed by its requested QoS when
+ * `subscriptions` is given. `list` names the packet field in errors.
+ */
+function encodeFilters(
+  firstByte: number,
+  name: string,
+  packetId: number,
+  list: string,
+  filters: readonly string[],
+  subscriptions: readonly Subscription[] | undefined,
+): Uint8Array {
+  checkPacketId(packetId, name);
+  if (!Array.isArray(filters) || filters.length === 0) {
+    throw new MqttProtocolError('invalid-field', `${name} ${list} must hold at least one filter`);
   }
   const lengths: number[] = [];
   let remaining = 2;
-  for (let i = 0; i < topics.length; i++) {
-    const length = topicFilterLength(topics[i], `UNSUBSCRIBE topics[${i}]`);
-    lengths.push(length);
-    remaining += 2 + length;
+  for (let i = 0; i < filters.length; i++) {
+    const field = subscriptions === undefined ? `${name} ${list}[${i}]` : `${name} ${list}[${i}].topic`;
+    lengths.push(topicFilterLength(filters[i], field));
+    if (subscriptions !== undefined) checkQos(subscriptions[i].qos, `${name} ${list}[${i}].qos`);
+    remaining += 2 + lengths[i] + (subscriptions === undefined ? 0 : 1);
   }
-  const bytes = allocate(remaining, 'UNSUBSCRIBE');
-  let at = writeHeader(bytes, 0xa2, remaining);
-  at = writeU16(bytes, at, packet.packetId);
-  for (let i = 0; i < topics.length; i++) at = writeString(bytes, at, topics[i], lengths[i]);
+  const bytes = allocate(remaining, name);
+  let at = writeU16(bytes, writeHeader(bytes, firstByte, remaining), packetId);
+  for (let i = 0; i < filters.length; i++) {
+    at = writeString(bytes, at, filters[i], lengths[i]);
+    if (subscriptions !== undefined) bytes[at++] = subscriptions[i].qos;
+  }
   return bytes;
 }
 

@@ -1,22 +1,17 @@
 // The MQTT session's public vocabulary: what connect() takes, the session's tuning, its events and close reasons.
 
 import type { Logger, TimerHandle, Timers, TlsConnectOptions, TransportError, TransportFactory } from '../ports';
-import type { QoS, Will } from './packets';
+import type { ConnectPacket, QoS } from './packets';
 import type { SessionState } from './session-state';
 import type { MqttSessionError } from './session-errors';
 
 export type { TimerHandle };
 
-export interface MqttConnectOptions {
+/** The CONNECT's fields (client id, keepalive, credentials, will), plus where and how long to try. */
+export interface MqttConnectOptions extends Omit<ConnectPacket, 'type'> {
   tls: TlsConnectOptions;
-  clientId: string;
   /** false keeps the broker-side session and this client's QoS 1 in-flight table across reconnects. */
   cleanSession: boolean;
-  /** Seconds, 0..65535; 0 disables keepalive. */
-  keepAlive: number;
-  username?: string;
-  password?: Uint8Array;
-  will?: Will;
   /** Limit from connect() to CONNACK, transport set-up included. Default 30 000 ms. */
   connectTimeoutMs?: number;
 }

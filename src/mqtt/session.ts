@@ -563,18 +563,10 @@ export class MqttSession extends Emitter<MqttSessionEvents> {
       return;
     }
     switch (packet.type) {
-      case 'publish':
-        this.onIncomingPublish(conn, packet);
-        return;
-      case 'puback':
-        this.onPuback(conn, packet.packetId);
-        return;
-      case 'suback':
-        this.onSuback(conn, packet);
-        return;
-      case 'unsuback':
-        this.onUnsuback(conn, packet.packetId);
-        return;
+      case 'publish': return this.onIncomingPublish(conn, packet);
+      case 'puback': return this.onPuback(conn, packet.packetId);
+      case 'suback': return this.onSuback(conn, packet);
+      case 'unsuback': return this.onUnsuback(conn, packet.packetId);
       case 'pingresp':
         return;
       case 'connack':
@@ -653,13 +645,7 @@ export class MqttSession extends Emitter<MqttSessionEvents> {
       this.protocolError(conn, 'QoS 1 PUBLISH without a packet id');
       return;
     }
-    const message: IncomingMessage = {
-      topic: packet.topic,
-      payload: packet.payload,
-      qos: packet.qos,
-      retain: packet.retain,
-      dup: packet.dup,
-    };
+    const message: IncomingMessage = { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup };
     if (packet.packetId !== undefined) message.packetId = packet.packetId;
     const ticket = packet.qos === 1 ? conn.acks.expect(packet.packetId as number) : undefined;
     const done = (): void => {
