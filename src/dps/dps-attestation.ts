@@ -12,7 +12,7 @@ import { utf8Encode } from '../encoding/utf8';
 import type { DpsIdentity } from '../identity';
 import { err, ok, type Result } from '../result';
 import { readCertificateInfo } from '../trust/x509-validity';
-import { DpsError } from './dps-errors';
+import { clockNotSetError, DpsError } from './dps-errors';
 
 /** The identity as the device signs with it: the registration id known, a group key replaced by the derived key. */
 export type SigningIdentity = DpsIdentity & { registrationId: string; enrollmentGroup?: false };
@@ -71,7 +71,7 @@ export function dpsPassword(
   const expiry = expiryFromClock(nowUnixMs, ttlSeconds);
   if (!expiry.ok) {
     if (expiry.error.code === 'clock-not-set') {
-      return err(new DpsError('clock-not-set', 'the wall clock is not set (no SNTP yet): cannot sign the DPS token', { retryable: true }));
+      return err(clockNotSetError());
     }
     return err(configError(expiry.error.message));
   }

@@ -22,7 +22,7 @@ import type { IncomingMessage, MqttConnectOptions, SessionCloseReason } from '..
 import type { CryptoPort, LogLevel, Logger, TimerHandle, Timers, TransportFactory, WallClock } from '../ports';
 import { dpsPassword, signingIdentity } from './dps-attestation';
 import { parseDpsEndpoint } from './dps-endpoint';
-import { DpsError } from './dps-errors';
+import { clockNotSetError, DpsError } from './dps-errors';
 import { checkLimits, resolveLimits, type DpsLimits, type DpsRegisterOptions, type DpsRegistrationResult } from './dps-options';
 import { err, ok, type Result } from '../result';
 import type { StateMachine } from '../state-machine';
@@ -145,7 +145,7 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     const nowUnixMs = this.deps.clock.unixMs();
     if (nowUnixMs === undefined) {
       // Checked for X.509 too: without real time the TLS stack cannot judge certificate validity either.
-      return err(new DpsError('clock-not-set', 'the wall clock is not set (no SNTP yet): cannot sign or check certificates', { retryable: true }));
+      return err(clockNotSetError());
     }
     const password = dpsPassword(device, nowUnixMs, limits.sasTtlSeconds, this.deps.crypto.hmacSha256);
     if (!password.ok) return password;

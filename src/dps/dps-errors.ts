@@ -61,3 +61,8 @@ export class DpsError extends Error {
 export function isDpsError(value: unknown): value is DpsError {
   return value instanceof DpsError;
 }
+
+/** The one wording for a registration refused before it starts because nothing can be signed or date-checked yet. */
+export function clockNotSetError(): DpsError {
+  return new DpsError('clock-not-set', 'the wall clock is not set (no SNTP yet): cannot sign or check certificates', { retryable: true });
+}
