@@ -112,7 +112,7 @@ export function readSharedPacket(first: number, body: Uint8Array, sender: string
 }
 
 /** The error for a packet type `sender` (the other side) never sends, or one checkFixedHeader refuses. */
-export function refusedType(first: number, sender: string): MqttProtocolError {
+function refusedType(first: number, sender: string): MqttProtocolError {
   const type = first >> 4;
   const header = checkFixedHeader(first);
   if (header !== undefined) return header;
