@@ -3,6 +3,7 @@
 // Nothing here decides; the twin channel's view (retryable or not, throttled or not) is read off the table too.
 
 import { AzureError } from '../azure/azure-error';
+import { errorText } from '../errors';
 import { decideFailure, statusCause, connackCause, type FailureDecision, type SharedFailureCause } from '../failure/failure-policy';
 import { mqttErrorCause } from '../failure/mqtt-cause';
 import { MqttSessionError } from '../mqtt/session-errors';
@@ -69,7 +70,7 @@ function inWords(ms: number): string {
 /** The error a stop reports: 'auth-failed' for refused credentials, else the configuration problem. */
 export function stoppedError(error: unknown, retryInMs: number): HubError {
   const cause = hubFailureCause(error);
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorText(error);
   if (cause === 'connack-2' || cause === 'connack-4' || cause === 'connack-5' || cause === 'status-401' || cause === 'status-403') {
     const returnCode = (error as { returnCode?: unknown } | undefined)?.returnCode;
     return new HubError('auth-failed', `the hub refused the credentials: ${text}; trying again in ${inWords(retryInMs)}, or at once on updateCredentials()`, {
