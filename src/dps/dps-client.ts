@@ -23,7 +23,7 @@ import type { CryptoPort, LogLevel, Logger, TimerHandle, Timers, TransportFactor
 import { dpsPassword, signingIdentity } from './dps-attestation';
 import { parseDpsEndpoint } from './dps-endpoint';
 import { clockNotSetError, DpsError } from './dps-errors';
-import { checkLimits, resolveLimits, type DpsLimits, type DpsRegisterOptions, type DpsRegistrationResult } from './dps-options';
+import { resolveLimits, type DpsLimits, type DpsRegisterOptions, type DpsRegistrationResult } from './dps-options';
 import { err, ok, type Result } from '../result';
 import type { StateMachine } from '../state-machine';
 import { dpsMachine, isRunning, type DpsState } from './dps-state';
@@ -122,9 +122,9 @@ export class DpsClient extends Emitter<DpsClientEvents> {
   // ---- Preparation (no I/O) ----------------------------------------------------------------------------------
 
   private prepare(options: DpsRegisterOptions): Result<Plan, DpsError> {
-    const limitsProblem = checkLimits(options.limits);
-    if (limitsProblem !== undefined) return err(new DpsError('invalid-config', limitsProblem, { retryable: false }));
-    const limits = resolveLimits(options.limits);
+    const resolved = resolveLimits(options.limits);
+    if (!resolved.ok) return err(new DpsError('invalid-config', resolved.error, { retryable: false }));
+    const limits = resolved.value;
     const endpoint = parseDpsEndpoint(options.endpoint);
     if (!endpoint.ok) return endpoint;
     if (!Array.isArray(options.trustedCAs) || options.trustedCAs.length === 0) {

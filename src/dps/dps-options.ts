@@ -2,6 +2,7 @@
 
 import type { JsonValue } from '../azure/json';
 import type { DpsIdentity } from '../identity';
+import { err, ok, type Result } from '../result';
 
 export interface DpsLimits {
   /** Wait before polling when a 202 carries no retry-after. */
@@ -65,29 +66,20 @@ export interface DpsRegistrationResult {
 
 const ZERO_ALLOWED: readonly (keyof DpsLimits)[] = ['pollFallbackMs', 'retryFallbackMs', 'keepAliveSeconds'];
 
-/** Defaults for what is not given; call checkLimits first. */
-export function resolveLimits(given: Partial<DpsLimits> | undefined): DpsLimits {
+/** The limits with defaults for what is not given, or the first one out of range, named. */
+export function resolveLimits(given: Partial<DpsLimits> | undefined): Result<DpsLimits, string> {
   const limits: DpsLimits = { ...DEFAULT_DPS_LIMITS };
-  if (given === undefined) return limits;
-  for (const name of Object.keys(DEFAULT_DPS_LIMITS) as (keyof DpsLimits)[]) {
-    const value = given[name];
-    if (value !== undefined) limits[name] = value;
-  }
-  return limits;
-}
-
-/** Names the first limit that is out of range, or undefined when all are usable. */
-export function checkLimits(given: Partial<DpsLimits> | undefined): string | undefined {
-  if (given === undefined) return undefined;
+  if (given === undefined) return ok(limits);
   for (const name of Object.keys(given) as (keyof DpsLimits)[]) {
-    if (!(name in DEFAULT_DPS_LIMITS)) return `limits.${name} is not a known limit`;
+    if (!(name in DEFAULT_DPS_LIMITS)) return err(`limits.${name} is not a known limit`);
     const value = given[name];
     if (value === undefined) continue;
     const zeroAllowed = ZERO_ALLOWED.includes(name);
     if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && !zeroAllowed)) {
-      return `limits.${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} whole number`;
+      return err(`limits.${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} whole number`);
     }
+    limits[name] = value;
   }
-  if (given.keepAliveSeconds !== undefined && given.keepAliveSeconds > 65535) return 'limits.keepAliveSeconds must be at most 65535';
-  return undefined;
+  if (limits.keepAliveSeconds > 65535) return err('limits.keepAliveSeconds must be at most 65535');
+  return ok(limits);
 }

@@ -1,7 +1,7 @@
 // The pure decision function and the endpoint parser, without any I/O.
 import { parseDpsEndpoint } from '../../src/dps/dps-endpoint';
 import { DpsError } from '../../src/dps/dps-errors';
-import { DEFAULT_DPS_LIMITS, checkLimits, resolveLimits } from '../../src/dps/dps-options';
+import { DEFAULT_DPS_LIMITS, resolveLimits } from '../../src/dps/dps-options';
 import { decideStep, type DpsProgress } from '../../src/dps/dps-steps';
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text));
@@ -67,11 +67,11 @@ describe('parseDpsEndpoint', () => {
 
 describe('limits', () => {
   test('defaults fill what is not given; zero waits are allowed, zero counts are not', () => {
-    expect(resolveLimits({ maxRequests: 5 })).toEqual({ ...DEFAULT_DPS_LIMITS, maxRequests: 5 });
-    expect(checkLimits({ pollFallbackMs: 0 })).toBeUndefined();
-    expect(checkLimits({ totalTimeoutMs: 0 })).toBe('limits.totalTimeoutMs must be a positive whole number');
-    expect(checkLimits({ pollFallbackMs: 1.5 })).toBe('limits.pollFallbackMs must be a non-negative whole number');
-    expect(checkLimits({ keepAliveSeconds: 70000 })).toBe('limits.keepAliveSeconds must be at most 65535');
-    expect(checkLimits({ bogus: 1 } as never)).toBe('limits.bogus is not a known limit');
+    expect(resolveLimits({ maxRequests: 5 })).toEqual({ ok: true, value: { ...DEFAULT_DPS_LIMITS, maxRequests: 5 } });
+    expect(resolveLimits({ pollFallbackMs: 0 })).toEqual({ ok: true, value: { ...DEFAULT_DPS_LIMITS, pollFallbackMs: 0 } });
+    expect(resolveLimits({ totalTimeoutMs: 0 })).toEqual({ ok: false, error: 'limits.totalTimeoutMs must be a positive whole number' });
+    expect(resolveLimits({ pollFallbackMs: 1.5 })).toEqual({ ok: false, error: 'limits.pollFallbackMs must be a non-negative whole number' });
+    expect(resolveLimits({ keepAliveSeconds: 70000 })).toEqual({ ok: false, error: 'limits.keepAliveSeconds must be at most 65535' });
+    expect(resolveLimits({ bogus: 1 } as never)).toEqual({ ok: false, error: 'limits.bogus is not a known limit' });
   });
 });
