@@ -217,7 +217,7 @@ export class BootFlow<Client> extends Emitter<BootEvents<Client>> {
     // The failure policy's `dps` path decides (src/failure/failure-policy.ts); a stop is left by the firmware's slow retry.
     const decision = error instanceof DpsError ? decideDpsFailure(error) : 'stop-until-new-credentials';
     if (!(error instanceof DpsError) || !isRetry(decision)) {
-      this.fail(error instanceof Error ? error : new Error(errorText(error)), 'provisioning stopped until the enrollment or credentials change');
+      this.fail(error, 'provisioning stopped until the enrollment or credentials change');
       return;
     }
     const delay = this.dpsDelay(spentMs, decision === 'retry-throttled', error.retryAfterSeconds);
@@ -261,7 +261,7 @@ export class BootFlow<Client> extends Emitter<BootEvents<Client>> {
         },
       );
     } catch (error) {
-      this.fail(error instanceof Error ? error : new Error(errorText(error)), `the hub connection could not be set up`);
+      this.fail(error, 'the hub connection could not be set up');
       return;
     }
     // The link may have reported synchronously from open(); only a link that is still current is kept.
@@ -345,8 +345,10 @@ export class BootFlow<Client> extends Emitter<BootEvents<Client>> {
     }
   }
 
-  private fail(error: Error, context?: string): void {
+  /** Ends in 'failed'; whatever was thrown is reported as an Error. */
+  private fail(thrown: unknown, context?: string): void {
     if (this.machine.state === 'failed' || this.machine.state === 'stopped') return;
+    const error = thrown instanceof Error ? thrown : new Error(errorText(thrown));
     this.nextEpoch();
     this.log('error', `${context === undefined ? 'boot failed' : context}: ${error.message}`);
     this.move('failed');
