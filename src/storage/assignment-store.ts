@@ -6,6 +6,7 @@
 
 import { checkDeviceId, checkHostName, checkIdScope, checkRegistrationId } from '../azure/identifiers';
 import { CREDENTIAL_KINDS, type CredentialKind } from '../identity';
+import { err } from '../result';
 import type { KeyValueStore } from '../ports';
 import { isNonEmptyString, isObject, JsonRecordSlot } from './json-record';
 import { RecordKind, type RecordFaultCode } from './record';
@@ -107,7 +108,7 @@ export function checkDpsInputs(dps: DpsInputs | undefined, prefix = 'dps'): Stor
     ['registrationId', checkRegistrationId],
   ] as const) {
     const checked = check(dps[field], `${prefix}.${field}`);
-    if (!checked.ok) return { ok: false, error: { code: 'invalid-field', field: `${prefix}.${field}`, message: checked.error.message } };
+    if (!checked.ok) return err({ code: 'invalid-field', field: `${prefix}.${field}`, message: checked.error.message });
   }
   return undefined;
 }
@@ -137,7 +138,7 @@ function checkAssignment(a: Assignment): StorageWrite | undefined {
   if (!isNonEmptyString(a.hubHost)) return invalidField('hubHost', 'must be a non-empty string');
   if (!isNonEmptyString(a.deviceId)) return invalidField('deviceId', 'must be a non-empty string');
   const malformed = checkIdentity(a);
-  if (malformed) return { ok: false, error: { code: 'invalid-field', ...malformed } };
+  if (malformed) return err({ code: 'invalid-field', ...malformed });
   const dps = checkDpsInputs(a.dps);
   if (dps) return dps;
   if (a.assignedAt !== undefined && !(Number.isFinite(a.assignedAt) && a.assignedAt >= 0)) {

@@ -74,7 +74,7 @@ export function checkDeviceConfig(config: DeviceConfig): StorageWrite | undefine
     }
     if (hub.auth !== 'symmetric-key' && hub.auth !== 'x509') return invalidField('hub.auth', 'must be symmetric-key or x509');
     // The rules the hub client applies when it connects: a stored value that passes here never fails there.
-    const checks: Array<[string, string | undefined, (text: string, field: string) => { ok: true } | { ok: false; error: { message: string } }]> = [
+    const checks: Array<[string, string | undefined, (text: string, field: string) => Result<unknown, { message: string }>]> = [
       ['hub.hostName', hub.hostName, checkHostName],
       ['hub.deviceId', hub.deviceId, checkDeviceId],
       ['hub.moduleId', hub.moduleId, checkModuleId],
@@ -83,7 +83,7 @@ export function checkDeviceConfig(config: DeviceConfig): StorageWrite | undefine
     for (const [field, value, check] of checks) {
       if (value === undefined) continue;
       const checked = check(value, field);
-      if (!checked.ok) return { ok: false, error: { code: 'invalid-field', field, message: checked.error.message } };
+      if (!checked.ok) return err({ code: 'invalid-field', field, message: checked.error.message });
     }
   }
   if (config.dps !== undefined) {
