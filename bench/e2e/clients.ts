@@ -73,7 +73,7 @@ export function oursClient(endpoint: Endpoint, tap?: PacketTap): BenchClient {
   const client = new HubClient(
     { transport, timers: host.timers, clock: host.clock, crypto: host.crypto },
     {
-      credentials: { type: 'symmetric-key', hostName: endpoint.hubHostName, deviceId: endpoint.deviceId, key: endpoint.key },
+      credentials: { kind: 'hub', hostName: endpoint.hubHostName, deviceId: endpoint.deviceId, credential: { kind: 'sas', key: endpoint.key } },
       trustedCAs: [pemToDer(endpoint.caPem)],
       endpoint: { host: '127.0.0.1', port: endpoint.port, serverName: 'localhost' },
       // The SDK has no cap of its own; ours must not be the one refusing work in a 16-deep window.

@@ -58,7 +58,7 @@ async function setup(): Promise<Reply> {
       clock: { unixMs: () => NOW_MS },
       crypto: { hmacSha256, randomBytes: (n) => Uint8Array.from({ length: n }, () => (random() * 256) | 0) },
     },
-    { credentials: { type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: KEY }, trustedCAs: [new Uint8Array([0x30, 0])] },
+    { credentials: { kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'sas', key: KEY } }, trustedCAs: [new Uint8Array([0x30, 0])] },
   );
   client.onMethod('reboot', (call) => ({ status: 200, payload: { accepted: true, rid: call.rid } }));
   await client.connect();

@@ -157,9 +157,9 @@ export class SoakDevice {
   private credentialsFor(assignment: DpsRegistrationResult): HubCredentials {
     const key = this.deviceKey();
     if (this.options.useConnectionString) {
-      return { type: 'connection-string', connectionString: `HostName=${assignment.assignedHub};DeviceId=${assignment.deviceId};SharedAccessKey=${key}` };
+      return { kind: 'connection-string', connectionString: `HostName=${assignment.assignedHub};DeviceId=${assignment.deviceId};SharedAccessKey=${key}` };
     }
-    return { type: 'symmetric-key', hostName: assignment.assignedHub, deviceId: assignment.deviceId, key };
+    return { kind: 'hub', hostName: assignment.assignedHub, deviceId: assignment.deviceId, credential: { kind: 'sas', key } };
   }
 
   private reprovision(): void {

@@ -19,7 +19,7 @@ export interface EmulatorClientOptions {
 export function emulatorHubClient(emulator: Emulator, options: EmulatorClientOptions): HubClient {
   const ports: HubClientPorts = soakNodePorts(options.onLog, options.ports);
   return new HubClient(ports, {
-    credentials: { type: 'symmetric-key', hostName: emulator.hubHostName, deviceId: options.deviceId, key: options.key },
+    credentials: { kind: 'hub', hostName: emulator.hubHostName, deviceId: options.deviceId, credential: { kind: 'sas', key: options.key } },
     trustedCAs: [emulator.caDer],
     endpoint: { host: '127.0.0.1', port: emulator.hubPort, serverName: 'localhost' },
     backoff: SOAK_BACKOFF,

@@ -101,7 +101,7 @@ export class VirtualSoak {
         crypto: { hmacSha256, randomBytes: (n) => random.bytes(n) },
       },
       {
-        credentials: { type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key },
+        credentials: { kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'sas', key } },
         trustedCAs: [],
         sasTtlSeconds: options.sasTtlSeconds ?? 3600,
         random: () => random.next(),

@@ -6,7 +6,7 @@
 import type { HmacSha256 } from '../azure/sas-token';
 import { signingIdentity } from '../dps/dps-attestation';
 import type { HubCredentials } from '../hub/credentials';
-import { credentialKind, type CredentialKind, type DeviceCredential, type DpsIdentity } from '../identity';
+import { credentialKind, type CredentialKind, type DeviceCredential, type DpsIdentity, type HubIdentity } from '../identity';
 import type { KeyValueStore } from '../ports';
 import { err, ok, type Result } from '../result';
 import type { DpsInputs } from '../storage/assignment-store';
@@ -68,11 +68,11 @@ export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, 
   const tags = new SecurityTagStore(store);
   switch (identity.kind) {
     case 'connection-string': {
-      const credentials: HubCredentials = { type: 'connection-string', connectionString: identity.connectionString };
+      const credentials: HubCredentials = { kind: 'connection-string', connectionString: identity.connectionString };
       if (identity.securityTag !== undefined) {
         const certificate = credentialFromTag(tags, identity.securityTag, 'x509');
         if (!certificate.ok) return certificate;
-        if (certificate.value.kind === 'x509') credentials.certificate = { chain: certificate.value.chain, privateKey: certificate.value.privateKey };
+        if (certificate.value.kind === 'x509') credentials.certificate = certificate.value;
       }
       return ok({ identity: { kind: 'hub', credentials }, tagCAs: [], trust: 'extend' });
     }
@@ -110,12 +110,7 @@ function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacS
     const hub = config.hub;
     const credential = credentialFromTag(tags, primary, hub.auth);
     if (!credential.ok) return credential;
-    const { hostName, deviceId } = hub;
-    const value = credential.value;
-    const credentials: HubCredentials =
-      value.kind === 'x509'
-        ? { type: 'x509', hostName, deviceId, certificate: { chain: value.chain, privateKey: value.privateKey } }
-        : { type: 'symmetric-key', hostName, deviceId, key: value.key };
+    const credentials: HubIdentity = { kind: 'hub', hostName: hub.hostName, deviceId: hub.deviceId, credential: credential.value };
     if (hub.moduleId !== undefined) credentials.moduleId = hub.moduleId;
     if (hub.gatewayHostName !== undefined) credentials.gatewayHostName = hub.gatewayHostName;
     return ok({ identity: { kind: 'hub', credentials }, tagCAs, trust: config.trust });

@@ -32,10 +32,7 @@ function disconnectFailure(reason: HubDisconnectReason): HubFailure | undefined 
 }
 
 export function hubCredentialsFor(target: HubTarget): HubCredentials {
-  const credential = target.credential;
-  return credential.kind === 'sas'
-    ? { type: 'symmetric-key', hostName: target.hubHost, deviceId: target.deviceId, key: credential.key }
-    : { type: 'x509', hostName: target.hubHost, deviceId: target.deviceId, certificate: { chain: credential.chain, privateKey: credential.privateKey } };
+  return { kind: 'hub', hostName: target.hubHost, deviceId: target.deviceId, credential: target.credential };
 }
 
 /** A HubConnector that opens a HubClient per assignment; `open` throws HubError 'invalid-config' for a bad target. */

@@ -3,7 +3,7 @@ export { HubClient } from './hub-client';
 export { HubError } from './hub-error';
 export type { HubErrorCode, HubErrorDetails } from './hub-error';
 export type { HubClientConfig, HubSettings } from './hub-settings';
-export type { HubCredentials, ClientCertificate } from './credentials';
+export type { HubCredentials, ConnectionStringCredentials, X509Credential } from './credentials';
 export type { HubState } from './hub-state';
 export type {
   C2dHandler,

@@ -33,7 +33,7 @@ describe('identity from the configuration', () => {
     const cs = 'HostName=hub.azure-devices.net;DeviceId=d1;SharedAccessKey=cGFzc3dvcmQ=';
     expect(resolveIdentity(identity({ connectionString: cs }), createMemoryStore(), hmac)).toEqual({
       ok: true,
-      value: { identity: { kind: 'hub', credentials: { type: 'connection-string', connectionString: cs } }, tagCAs: [], trust: 'extend' },
+      value: { identity: { kind: 'hub', credentials: { kind: 'connection-string', connectionString: cs } }, tagCAs: [], trust: 'extend' },
     });
   });
 
@@ -47,7 +47,7 @@ describe('identity from the configuration', () => {
     const resolved = resolveIdentity(identity({ connectionString: cs, securityTag: 5 }), store, hmac);
     expect(resolved.ok && resolved.value.identity).toEqual({
       kind: 'hub',
-      credentials: { type: 'connection-string', connectionString: cs, certificate: { chain: [device.certDer], privateKey: device.keyDer } },
+      credentials: { kind: 'connection-string', connectionString: cs, certificate: { kind: 'x509', chain: [device.certDer], privateKey: device.keyDer } },
     });
   });
 
@@ -93,7 +93,7 @@ describe('identity stored on the device', () => {
     });
     const resolved = resolveIdentity({ kind: 'stored' }, store, hmac);
     expect(resolved.ok && resolved.value).toEqual({
-      identity: { kind: 'hub', credentials: { type: 'symmetric-key', hostName: 'hub.example.net', deviceId: 'd9', moduleId: 'm1', key: new Uint8Array(Buffer.from(KEY, 'base64')) } },
+      identity: { kind: 'hub', credentials: { kind: 'hub', hostName: 'hub.example.net', deviceId: 'd9', moduleId: 'm1', credential: { kind: 'sas', key: new Uint8Array(Buffer.from(KEY, 'base64')) } } },
       tagCAs: [ca],
       trust: 'override',
     });

@@ -44,14 +44,19 @@ describe('hubErrorFailure', () => {
 
 describe('credentials for the hub', () => {
   test('SAS and X.509 targets become HubClient credentials', () => {
-    expect(hubCredentialsFor({ hubHost: 'h:1', deviceId: 'd', credential: { kind: 'sas', key: 'AAAA' } })).toEqual({ type: 'symmetric-key', hostName: 'h:1', deviceId: 'd', key: 'AAAA' });
+    expect(hubCredentialsFor({ hubHost: 'h:1', deviceId: 'd', credential: { kind: 'sas', key: 'AAAA' } })).toEqual({
+      kind: 'hub',
+      hostName: 'h:1',
+      deviceId: 'd',
+      credential: { kind: 'sas', key: 'AAAA' },
+    });
     const chain = [new Uint8Array([1])];
     const key = new Uint8Array([2]);
     expect(hubCredentialsFor({ hubHost: 'h', deviceId: 'd', credential: { kind: 'x509', chain, privateKey: key } })).toEqual({
-      type: 'x509',
+      kind: 'hub',
       hostName: 'h',
       deviceId: 'd',
-      certificate: { chain, privateKey: key },
+      credential: { kind: 'x509', chain, privateKey: key },
     });
   });
 });

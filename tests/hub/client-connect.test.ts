@@ -44,7 +44,7 @@ describe('CONNECT for a device with a SAS key', () => {
   it('connects as a module from a connection string, through a gateway, signing for the hub', async () => {
     const fx = setupHub({
       credentials: {
-        type: 'connection-string',
+        kind: 'connection-string',
         connectionString: `HostName=${HOST};DeviceId=${DEVICE};ModuleId=mod1;SharedAccessKey=${KEY};GatewayHostName=edge.local`,
       },
     });
@@ -66,7 +66,7 @@ describe('CONNECT for a device with a SAS key', () => {
   it('sends no password for X.509 and hands the certificate to TLS', async () => {
     const chain = [new Uint8Array([1, 2, 3])];
     const privateKey = new Uint8Array([4, 5, 6]);
-    const fx = setupHub({ credentials: { type: 'x509', hostName: HOST, deviceId: DEVICE, certificate: { chain, privateKey } } });
+    const fx = setupHub({ credentials: { kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'x509', chain, privateKey } } });
     track(fx.client.connect());
     expect(fx.link.options.clientCertificates).toEqual(chain);
     expect(fx.link.options.clientKey).toEqual(privateKey);
@@ -179,7 +179,7 @@ describe('configuration errors', () => {
     const secret = 'c2VjcmV0a2V5c2VjcmV0a2V5c2VjcmV0a2V5!!!';
     let caught: unknown;
     try {
-      setupHub({ credentials: { type: 'connection-string', connectionString: `HostName=${HOST};DeviceId=${DEVICE};SharedAccessKey=${secret}` } });
+      setupHub({ credentials: { kind: 'connection-string', connectionString: `HostName=${HOST};DeviceId=${DEVICE};SharedAccessKey=${secret}` } });
     } catch (error) {
       caught = error;
     }
@@ -192,7 +192,7 @@ describe('configuration errors', () => {
     expect(() => setupHub({ renewAtFraction: 1.2 })).toThrow(expect.objectContaining({ field: 'renewAtFraction' }));
     expect(() => setupHub({ endpoint: { port: 0 } })).toThrow(expect.objectContaining({ field: 'endpoint.port' }));
     expect(() =>
-      setupHub({ credentials: { type: 'connection-string', connectionString: `HostName=${HOST};DeviceId=${DEVICE};x509=true` } }),
+      setupHub({ credentials: { kind: 'connection-string', connectionString: `HostName=${HOST};DeviceId=${DEVICE};x509=true` } }),
     ).toThrow(expect.objectContaining({ code: 'invalid-config', field: 'certificate' }));
   });
 });

@@ -90,7 +90,7 @@ describe('authentication failures are not retried quickly', () => {
       await fx.clock.advanceSettled(899_999);
       expect(fx.transport.connections).toHaveLength(1);
 
-      fx.client.updateCredentials({ type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: KEY });
+      fx.client.updateCredentials({ kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'sas', key: KEY } });
       expect(fx.transport.connections).toHaveLength(2);
       await acceptConnection(fx);
       expect(fx.client.state).toBe('connected');
@@ -169,7 +169,7 @@ describe('authentication failures are not retried quickly', () => {
   it('tries new credentials given while an attempt with the old ones was under way', async () => {
     const fx = setupHub();
     track(fx.client.connect());
-    fx.client.updateCredentials({ type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: KEY });
+    fx.client.updateCredentials({ kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'sas', key: KEY } });
     await acceptConnection(fx, connackRefused(4));
     expect(fx.client.state).toBe('waiting');
     await fx.clock.advanceSettled(1000);
@@ -181,7 +181,7 @@ describe('authentication failures are not retried quickly', () => {
 
   it('rejects unusable new credentials and keeps the old ones', async () => {
     const fx = setupHub();
-    expect(() => fx.client.updateCredentials({ type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: 'not base64!' })).toThrow(
+    expect(() => fx.client.updateCredentials({ kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'sas', key: 'not base64!' } })).toThrow(
       expect.objectContaining({ code: 'invalid-config' }),
     );
     await fx.client.close();
@@ -282,7 +282,7 @@ describe('SAS renewal at 80 % of the token life', () => {
 
   it('schedules no renewal for X.509', async () => {
     const fx = setupHub({
-      credentials: { type: 'x509', hostName: HOST, deviceId: DEVICE, certificate: { chain: [new Uint8Array([1])], privateKey: new Uint8Array([2]) } },
+      credentials: { kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'x509', chain: [new Uint8Array([1])], privateKey: new Uint8Array([2]) } },
       sasTtlSeconds: 100,
     });
     await connectFully(fx);

@@ -48,7 +48,7 @@ export function clientFor(emulator: Emulator, deviceId: string, config: Partial<
       logger: { log: (level: LogLevel, message: string) => void logs.push(`[${level}] ${message}`) },
     },
     {
-      credentials: { type: 'connection-string', connectionString: emulator.connectionString(deviceId, moduleId) },
+      credentials: { kind: 'connection-string', connectionString: emulator.connectionString(deviceId, moduleId) },
       trustedCAs: [emulator.caDer],
       endpoint: { host: '127.0.0.1', port: emulator.hubPort, serverName: 'localhost' },
       backoff: FAST_BACKOFF,

@@ -133,7 +133,7 @@ describe('other identities', () => {
     // The emulator plays the gateway too: reached as 127.0.0.1:{port}, while the hub's name stays `localhost`.
     const gateway = `127.0.0.1:${emulator.hubPort}`;
     const viaGateway = clientFor(emulator, 'gw-dev', {
-      credentials: { type: 'connection-string', connectionString: `${emulator.connectionString('gw-dev')};GatewayHostName=${gateway}` },
+      credentials: { kind: 'connection-string', connectionString: `${emulator.connectionString('gw-dev')};GatewayHostName=${gateway}` },
       endpoint: undefined,
     });
     try {
@@ -152,10 +152,10 @@ describe('other identities', () => {
     emulator.addDevice('x509-dev', { type: 'x509-thumbprint', primaryThumbprint: thumbprint(cert.certDer) });
     const x509 = clientFor(emulator, 'x509-dev', {
       credentials: {
-        type: 'x509',
+        kind: 'hub',
         hostName: emulator.hubHostName,
         deviceId: 'x509-dev',
-        certificate: { chain: [cert.certDer], privateKey: cert.keyDer },
+        credential: { kind: 'x509', chain: [cert.certDer], privateKey: cert.keyDer },
       },
     });
     try {

@@ -141,7 +141,7 @@ describe('auth error', () => {
       // Sends made meanwhile wait; new credentials (after the fault window) bring the device back.
       const waiting = device.client.sendTelemetry('after-auth');
       await delay(Math.max(0, 2200 - (Date.now() - refusedAt)));
-      device.client.updateCredentials({ type: 'connection-string', connectionString: emulator.connectionString(id) });
+      device.client.updateCredentials({ kind: 'connection-string', connectionString: emulator.connectionString(id) });
       await waiting;
       expect(device.opened).toBe(3);
       expect(bodiesOf(id).has('after-auth')).toBe(true);

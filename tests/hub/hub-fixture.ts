@@ -45,7 +45,7 @@ export function setupHub(config: Partial<HubClientConfig> = {}, options: { clock
       crypto: createNodeCrypto(),
     },
     {
-      credentials: { type: 'symmetric-key', hostName: HOST, deviceId: DEVICE, key: KEY },
+      credentials: { kind: 'hub', hostName: HOST, deviceId: DEVICE, credential: { kind: 'sas', key: KEY } },
       trustedCAs: [],
       random: () => 0,
       backoff: TEST_BACKOFF,

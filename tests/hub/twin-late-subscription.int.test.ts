@@ -78,7 +78,7 @@ function device(deviceId: string): { client: HubClient; wire: Wire; desired: str
   const client = new HubClient(
     { transport: tappedTransport(wire), timers: createNodeTimers(), clock: createNodeClock(), crypto: createNodeCrypto() },
     {
-      credentials: { type: 'connection-string', connectionString: emulator.connectionString(deviceId) },
+      credentials: { kind: 'connection-string', connectionString: emulator.connectionString(deviceId) },
       trustedCAs: [emulator.caDer],
       endpoint: { host: '127.0.0.1', port: emulator.hubPort, serverName: 'localhost' },
       backoff: FAST_BACKOFF,

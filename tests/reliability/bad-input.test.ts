@@ -55,7 +55,7 @@ describe('malformed connection strings: invalid-config naming the field, never t
   ];
 
   test.each(cases)('%s', (_name, connectionString, field, message) => {
-    const error = constructionError({ credentials: { type: 'connection-string', connectionString }, trustedCAs: [] });
+    const error = constructionError({ credentials: { kind: 'connection-string', connectionString }, trustedCAs: [] });
     expect({ code: error.code, field: error.field, message: error.message }).toEqual({ code: 'invalid-config', field, message });
     expect(leaksKey(error.message)).toBe(false);
   });
@@ -64,7 +64,7 @@ describe('malformed connection strings: invalid-config naming the field, never t
     ['the key pasted as a bare segment', `HostName=${HOST};DeviceId=d1;${KEY}`],
     ['an unknown field holding the key', `HostName=${HOST};DeviceId=d1;Secret=${KEY}`],
   ])('%s: the segment is named by position, its text is never quoted', (_name, connectionString) => {
-    const error = constructionError({ credentials: { type: 'connection-string', connectionString }, trustedCAs: [] });
+    const error = constructionError({ credentials: { kind: 'connection-string', connectionString }, trustedCAs: [] });
     expect(error.code).toBe('invalid-config');
     // The hub client prefixes "connection string: " to an Azure error whose field is also "connection string".
     expect(error.message).toMatch(/segment 3 has an unknown name \(expected one of HostName, DeviceId, ModuleId, SharedAccessKey, SharedAccessKeyName, GatewayHostName, x509\)$/);
@@ -80,7 +80,7 @@ describe('symmetric keys that are not base64: invalid-config on field key', () =
     ['empty text', '', 'key: is empty'],
     ['empty bytes', new Uint8Array(0), 'key: is empty'],
   ])('%s', (_name, key, message) => {
-    const error = constructionError({ credentials: { type: 'symmetric-key', hostName: HOST, deviceId: 'd1', key }, trustedCAs: [] });
+    const error = constructionError({ credentials: { kind: 'hub', hostName: HOST, deviceId: 'd1', credential: { kind: 'sas', key } }, trustedCAs: [] });
     expect({ code: error.code, field: error.field, message: error.message }).toEqual({ code: 'invalid-config', field: 'key', message });
   });
 });

@@ -15,7 +15,7 @@ import { connectRecorder } from '../../soak/lib/connect-recorder';
 import { emulatorHubClient } from '../../soak/lib/emulator-client';
 import { findLeaks, textOf, type Secret } from '../../soak/lib/secret-scan';
 import { SOAK_BACKOFF, SoakDevice } from '../../soak/fault/soak-device';
-import { parseSasToken } from '../../src/azure/sas-token';
+import { parseSasToken } from '../../src/azure/sas-verify';
 import { percentDecode } from '../../src/encoding/percent';
 import { utf8Decode } from '../../src/encoding/utf8';
 import { DpsClient } from '../../src/dps/dps-client';
@@ -137,7 +137,7 @@ describe('no secret leaves the device through logs, errors or events', () => {
       const cert = issueDeviceCertificate('x509-secret');
       emulator.addDevice('x509-secret', { type: 'x509-thumbprint', primaryThumbprint: thumbprint(cert.certDer) });
       const certificate = { chain: [cert.certDer], privateKey: cert.keyDer };
-      x509Client = emulatorHubClient(emulator, { deviceId: 'x509-secret', key: '', onLog, config: { credentials: { type: 'x509', hostName: emulator.hubHostName, deviceId: 'x509-secret', certificate } } });
+      x509Client = emulatorHubClient(emulator, { deviceId: 'x509-secret', key: '', onLog, config: { credentials: { kind: 'hub', hostName: emulator.hubHostName, deviceId: 'x509-secret', credential: { kind: 'x509', ...certificate } } } });
       x509Client.on('error', (e) => capture('x509 error', e));
       await x509Client.connect();
       await x509Client.sendTelemetry('from x509');
@@ -146,7 +146,7 @@ describe('no secret leaves the device through logs, errors or events', () => {
         deviceId: 'x509-secret',
         key: '',
         onLog,
-        config: { credentials: { type: 'x509', hostName: emulator.hubHostName, deviceId: 'x509-secret', certificate: { chain: [stranger.certDer], privateKey: stranger.keyDer } } },
+        config: { credentials: { kind: 'hub', hostName: emulator.hubHostName, deviceId: 'x509-secret', credential: { kind: 'x509', chain: [stranger.certDer], privateKey: stranger.keyDer } } },
       });
       refusedClient.on('error', (e) => capture('x509 refused error', e));
       capture('x509 refused connect', await refusedClient.connect().catch((e: unknown) => e));
@@ -154,7 +154,7 @@ describe('no secret leaves the device through logs, errors or events', () => {
       // Bad configurations: a damaged key in a connection string, a damaged group key for DPS.
       const deviceKey = device.deviceKey();
       try {
-        new HubClient(device.ports, { credentials: { type: 'connection-string', connectionString: `HostName=h.example;DeviceId=d;SharedAccessKey=${deviceKey.slice(0, 20)}!${deviceKey.slice(21)}` }, trustedCAs: [] });
+        new HubClient(device.ports, { credentials: { kind: 'connection-string', connectionString: `HostName=h.example;DeviceId=d;SharedAccessKey=${deviceKey.slice(0, 20)}!${deviceKey.slice(21)}` }, trustedCAs: [] });
       } catch (error) {
         capture('bad connection string', error);
       }

@@ -19,7 +19,7 @@ const failure = (error: unknown): BridgeValue => {
 host.onApp('hub-start', (data) => {
   const { port, ca, connectionString, sasTtlSeconds } = data as { port: number; ca: Uint8Array; connectionString: string; sasTtlSeconds: number };
   client = new HubClient(ports, {
-    credentials: { type: 'connection-string', connectionString },
+    credentials: { kind: 'connection-string', connectionString },
     trustedCAs: [ca],
     endpoint: { host: '127.0.0.1', port, serverName: 'localhost' },
     modelId: 'dtmi:com:example:Thermostat;1',
