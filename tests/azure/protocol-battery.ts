@@ -15,7 +15,8 @@ import { dpsMqttIdentity, hubMqttIdentity } from '../../src/azure/mqtt-identity'
 import { buildWritablePropertyAck } from '../../src/azure/pnp';
 import { createRequestIdGenerator } from '../../src/azure/request-id';
 import type { Result } from '../../src/result';
-import { buildDpsSasToken, buildHubSasToken, expiryFromClock, hmacBase64, parseSasToken, sasSignatureMatches } from '../../src/azure/sas-token';
+import { buildDpsSasToken, buildHubSasToken, expiryFromClock, hmacBase64 } from '../../src/azure/sas-token';
+import { parseSasToken, sasSignatureMatches } from '../../src/azure/sas-verify';
 import { telemetryTopic } from '../../src/azure/telemetry-topic';
 import { parseDesiredPatch, parseTwinDocument } from '../../src/azure/twin-json';
 import { parseTwinDesiredTopic, parseTwinResponseTopic, twinGetTopic } from '../../src/azure/twin-topics';
