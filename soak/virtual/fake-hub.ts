@@ -6,7 +6,7 @@
 // Bytes to the device are delivered after `latencyMs` of virtual time, in order.
 
 import { parsePropertyBag, findProperty } from '../../src/azure/property-bag';
-import { type HmacSha256 } from '../../src/azure/sas-token';
+import type { HmacSha256 } from '../../src/azure/sas-token';
 import { parseSasToken, sasSignatureMatches } from '../../src/azure/sas-verify';
 import { percentDecode, percentEncode } from '../../src/encoding/percent';
 import { utf8Decode, utf8Encode } from '../../src/encoding/utf8';
