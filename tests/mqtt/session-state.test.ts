@@ -39,4 +39,12 @@ describe('the session refuses an illegal move', () => {
     expect(() => machine.move('connack-accepted')).toThrow('mqtt: illegal move connack-accepted in state idle');
     expect(machine.state).toBe('idle');
   });
+
+  it('in production logs the refusal and stays where it was', () => {
+    const logged: string[] = [];
+    const machine = sessionMachine((message) => logged.push(message), false);
+    expect(machine.move('disconnect')).toBe(false);
+    expect(machine.state).toBe('idle');
+    expect(logged).toEqual(['mqtt: illegal move disconnect in state idle']);
+  });
 });
