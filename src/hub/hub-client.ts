@@ -22,7 +22,7 @@ import { randomFromCrypto } from '../failure/backoff';
 import { C2dChannel } from './c2d-channel';
 import { resolveCredentials, type HubCredentials } from './credentials';
 import { HubConnection } from './hub-connection';
-import { HubError } from './hub-error';
+import { HubError, closedError } from './hub-error';
 import { connectSettingsFor, resolveSettings, type HubClientConfig } from './hub-settings';
 import { isOnline, type HubState } from './hub-state';
 import type { C2dHandler, DesiredHandler, HubClientEvents, HubClientPorts, IncomingKind, TelemetryOptions } from './hub-types';
@@ -147,7 +147,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    * that is not set reject it (without a clock the client keeps checking it in the background, sending nothing).
    */
   connect(): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new HubError('closed', 'the client is closed'));
+    if (this.state === 'closed') return Promise.reject(closedError());
     if (this.state === 'connected') return Promise.resolve();
     return this.connection.connect();
   }
@@ -171,7 +171,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    * only the encoded PUBLISH is kept, not `body`.
    */
   sendTelemetry(body: Uint8Array | string, options: TelemetryOptions = {}): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new HubError('closed', 'the client is closed'));
+    if (this.state === 'closed') return Promise.reject(closedError());
     return this.telemetry.send(this.connection.identity, body, options);
   }
 
@@ -227,10 +227,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     if (this.closing !== undefined) return this.closing;
     const wasOnline = this.connection.close();
     this.methods.close();
-    const closed = (): HubError => new HubError('closed', 'the client was closed');
     this.twin.close();
-    this.telemetry.close(closed);
-    this.connection.failWaiters(closed);
+    this.telemetry.close(() => closedError());
+    this.connection.failWaiters(() => closedError());
     this.session.abandonPending('the hub client was closed');
     this.closing = this.session.disconnect().then(() => {
       if (wasOnline) this.emit('disconnected', { reason: { code: 'closed', message: 'close() was called' } });

@@ -47,3 +47,8 @@ export class HubError extends Error {
     if (details.cause !== undefined) this.cause = details.cause;
   }
 }
+
+/** The one wording for a call refused or abandoned by close(); `detail` says what was cut short. */
+export function closedError(detail?: string): HubError {
+  return new HubError('closed', detail === undefined ? 'the client was closed' : `the client was closed ${detail}`);
+}

@@ -10,7 +10,7 @@ import type { TelemetryTopicOptions } from '../azure/telemetry-topic';
 import { errorText } from '../errors';
 import { utf8Encode } from '../encoding/utf8';
 import { notWritten } from './failure-cause';
-import { HubError } from './hub-error';
+import { HubError, closedError } from './hub-error';
 import type { TelemetryOptions } from './hub-types';
 import { TelemetryOutbox, type OutgoingTelemetry } from './telemetry-outbox';
 import { TelemetryTopicCache } from './telemetry-topic-cache';
@@ -119,7 +119,7 @@ export class TelemetryChannel {
       (error: unknown) => {
         if (this.closed) {
           this.outbox.done(item);
-          item.reject(new HubError('closed', 'the client was closed before the message was acknowledged'));
+          item.reject(closedError('before the message was acknowledged'));
           return;
         }
         if (notWritten(error)) {

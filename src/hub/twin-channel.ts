@@ -17,7 +17,8 @@ import { backoffDelay, type BackoffPolicy, type RandomSource } from '../failure/
 import { DesiredReconciler, type DesiredAction } from './desired-reconciler';
 import { classifyStatus, classifyFailure } from './failure-cause';
 import { errorText, isThenable } from '../errors';
-import { HubError } from './hub-error';
+import { err, ok, type Result } from '../result';
+import { HubError, closedError } from './hub-error';
 import { PendingOps } from './pending-ops';
 import type { DesiredHandler } from './hub-types';
 
@@ -88,7 +89,7 @@ export class TwinChannel {
   getTwin(): Promise<TwinDocument> {
     return new Promise<TwinDocument>((resolve, reject) => {
       if (this.closed) {
-        reject(new HubError('closed', 'the client is closed'));
+        reject(closedError());
         return;
       }
       this.request(twinGetTopic, EMPTY, (answer) => this.acceptTwin(answer), resolve, reject);
@@ -99,7 +100,7 @@ export class TwinChannel {
   patchReported(patch: unknown): Promise<number | undefined> {
     return new Promise<number | undefined>((resolve, reject) => {
       if (this.closed) {
-        reject(new HubError('closed', 'the client is closed'));
+        reject(closedError());
         return;
       }
       const json = checkTwinPatch(patch);
@@ -108,7 +109,7 @@ export class TwinChannel {
         reject(new HubError(code, `reported patch: ${json.error.message}`, { field: json.error.field, cause: json.error }));
         return;
       }
-      this.request(twinPatchReportedTopic, utf8Encode(json.value), (answer) => answer.version, resolve, reject);
+      this.request(twinPatchReportedTopic, utf8Encode(json.value), (answer) => ok(answer.version), resolve, reject);
     });
   }
 
@@ -119,7 +120,7 @@ export class TwinChannel {
   private request<T>(
     topicFor: (rid: string) => string,
     payload: Uint8Array,
-    accept: (answer: TwinAnswer) => T | HubError,
+    accept: (answer: TwinAnswer) => Result<T, HubError>,
     resolve: (value: T) => void,
     reject: (error: HubError) => void,
   ): void {
@@ -132,8 +133,8 @@ export class TwinChannel {
         replay: true,
         resolve: (answer) => {
           const result = accept(answer);
-          if (result instanceof HubError) reject(result);
-          else resolve(result);
+          if (result.ok) resolve(result.value);
+          else reject(result.error);
         },
         reject: (error) => {
           reject(error);
@@ -179,7 +180,7 @@ export class TwinChannel {
   handleResponse(response: TwinResponse, payload: Uint8Array): void {
     const { status, rid, version } = response;
     if (!this.ops.has(rid)) {
-      this.deps.log('debug', `twin answer for unknown or expired $rid ${rid} ignored`);
+      this.deps.log('debug', `twin answer for unknown or expired $rid=${rid} ignored`);
       return;
     }
     if (!isSuccessStatus(status)) {
@@ -191,12 +192,12 @@ export class TwinChannel {
           { attempt: pending.retries, attemptDurationMs: 0, throttled: failure.throttled, random: this.deps.random() },
           this.deps.backoff,
         );
-        this.deps.log('info', `twin request $rid ${rid} answered ${status}; retrying in ${delay} ms`);
+        this.deps.log('info', `twin request $rid=${rid} answered ${status}; retrying in ${delay} ms`);
         this.ops.retryLater(rid, delay);
         this.deps.onSettled();
         return;
       }
-      this.ops.settle(rid)?.reject(new HubError('status', `the hub answered twin request $rid ${rid} with status ${status}`, { status, retryable }));
+      this.ops.settle(rid)?.reject(new HubError('status', `the hub answered twin request $rid=${rid} with status ${status}`, { status, retryable }));
       this.deps.onSettled();
       return;
     }
@@ -227,7 +228,7 @@ export class TwinChannel {
     this.closed = true;
     this.clearSyncTimer();
     this.syncRid = undefined;
-    this.ops.rejectAll(() => new HubError('closed', 'the client was closed before the twin request completed'));
+    this.ops.rejectAll(() => closedError('before the twin request completed'));
   }
 
   // ---- internals ----
@@ -255,8 +256,8 @@ export class TwinChannel {
         resolve: (answer) => {
           if (this.syncRid === rid) this.syncRid = undefined;
           const doc = this.acceptTwin(answer);
-          if (doc instanceof HubError) this.syncFailed(rid, doc);
-          else this.syncFailures = 0;
+          if (doc.ok) this.syncFailures = 0;
+          else this.syncFailed(rid, doc.error);
         },
         reject: (error) => {
           this.syncFailed(rid, error);
@@ -303,13 +304,13 @@ export class TwinChannel {
   }
 
   /** Parses a GET answer and lets the reconciler apply its desired section if it is newer. */
-  private acceptTwin(answer: TwinAnswer): TwinDocument | HubError {
+  private acceptTwin(answer: TwinAnswer): Result<TwinDocument, HubError> {
     const doc = parseTwinDocument(answer.payload);
-    if (!doc.ok) return new HubError('invalid-response', `twin document: ${doc.error.message}`, { cause: doc.error });
+    if (!doc.ok) return err(new HubError('invalid-response', `twin document: ${doc.error.message}`, { cause: doc.error }));
     const step = this.reconciler.onTwin(doc.value.desired, doc.value.desiredVersion);
     this.apply(step.apply);
     if (step.resync) this.startSync();
-    return doc.value;
+    return doc;
   }
 
   private apply(actions: DesiredAction[]): void {

@@ -183,7 +183,7 @@ describe('readings a closed client left unacknowledged', () => {
     const carry = new UnsentReadings(1);
     const lines: string[] = [];
     const hub = new FakeHub();
-    hub.autoSettle = new HubError('closed', 'the client is closed');
+    hub.autoSettle = new HubError('closed', 'the client was closed');
     const loop = loopWith(hub, clock, carry, lines);
     loop.start();
     await clock.advanceSettled(5000);
@@ -197,7 +197,7 @@ describe('readings a closed client left unacknowledged', () => {
 
   test('without a carry a closed client counts as a failure, as before', async () => {
     const { hub, loop } = setup();
-    hub.autoSettle = new HubError('closed', 'the client is closed');
+    hub.autoSettle = new HubError('closed', 'the client was closed');
     loop.start();
     await settle();
     expect(loop.stats).toEqual({ sent: 0, failed: 1, taken: 1 });
