@@ -148,7 +148,7 @@ export function buildDpsSasToken(input: DpsSasTokenInput, hmac: HmacSha256): Res
 
 /** Expiry in Unix seconds `ttlSeconds` from now; refuses to sign against a clock that was never set. */
 export function expiryFromClock(nowMs: number | undefined, ttlSeconds: number): Result<number, AzureError> {
-  if (nowMs === undefined) return fail('clock-not-set', 'clock', 'wall clock is not set (no SNTP yet); cannot sign');
+  if (nowMs === undefined) return fail('clock-not-set', 'clock', 'the wall clock is not set (no SNTP yet): cannot sign');
   if (!Number.isFinite(nowMs) || nowMs < 0) return fail('invalid-argument', 'nowMs', 'must be a non-negative Unix time in ms');
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
     return fail('invalid-argument', 'ttlSeconds', 'must be a positive integer');

@@ -45,7 +45,7 @@ describe('the Azure protocol functions run unchanged on XS', () => {
     expect(lines).toContain(
       'hub token: SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices%2Fdevice-1&sig=ocbX%2BoCwamWD0U%2BRlrXq6kar6aGprl7iKeA%2B5982AAI%3D&se=1700000000',
     );
-    expect(lines).toContain('clock unset: error clock-not-set [clock: wall clock is not set (no SNTP yet); cannot sign]');
+    expect(lines).toContain('clock unset: error clock-not-set [clock: the wall clock is not set (no SNTP yet): cannot sign]');
     expect(lines.filter((l) => l.includes('BADLY-SHAPED'))).toEqual([]);
   });
 

@@ -124,7 +124,7 @@ describe('expiryFromClock', () => {
     expect(errorOf(expiryFromClock(undefined, 3600))).toEqual({
       code: 'clock-not-set',
       field: 'clock',
-      message: 'clock: wall clock is not set (no SNTP yet); cannot sign',
+      message: 'clock: the wall clock is not set (no SNTP yet): cannot sign',
     });
   });
 
