@@ -167,12 +167,12 @@ function heapHeadlines(search: HeapSearch): Headline[] {
   if (peaks) {
     lines.push({
       section: 'footprint',
-      metric: 'XS heap peak during the flow (chunks + slots)',
+      metric: 'XS heap allocation peak in a roomy heap (chunks + slots; XS seldom collects there)',
       ours: `${(peaks.chunkBytes + peaks.slotBytes).toLocaleString('en-US')} B on lin; about ${(peaks.chunkBytes + peaks.slotBytes / 2).toLocaleString('en-US')} B at 16 B a slot`,
       peer: '94,208 B static XS arena of Moddable\'s ESP32-C3 targets',
       comparison: `connected at the end: ${(peaks.lastChunkBytes + peaks.lastSlotBytes).toLocaleString('en-US')} B on lin, about ${(peaks.lastChunkBytes + peaks.lastSlotBytes / 2).toLocaleString('en-US')} B at 16 B a slot`,
-      goal: `<= ${HEAP_BUDGET_BYTES.toLocaleString('en-US')} B on lin`,
-      verdict: peaks.chunkBytes + peaks.slotBytes <= HEAP_BUDGET_BYTES ? 'met' : 'short',
+      goal: 'the live need is the smallest fixed heap below',
+      verdict: 'info',
     });
     lines.push({
       section: 'footprint',
