@@ -16,8 +16,41 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEVICE_ENTRY = 'hosts/moddable/main-moddable.ts';
 const MANIFEST = join(REPO_ROOT, 'manifest.json');
 
+/**
+ * Moddable's Linux Preference (modules/files/preference/lin) fills a static cache when it loads; evaluated at build
+ * time by a preload, its saves then fail with "read only value" and the preference file is left empty. A preloaded
+ * module's imports are preloaded with it, so every module of ours that reaches `preference` loads at run time on
+ * the simulators. On ESP32 the SDK's Preference is native and preloaded by the SDK itself: there they are preloaded.
+ */
+export const LOAD_TIME_ONLY = ['preference'];
+
+function importGraph(metafile) {
+  const graph = new Map();
+  for (const [path, input] of Object.entries(metafile.inputs)) graph.set(path, input.imports);
+  return graph;
+}
+
+/** Modules of ours (paths without extension) that reach one of LOAD_TIME_ONLY through their imports. */
+function reachingLoadTimeOnly(graph) {
+  const memo = new Map();
+  const reaches = (path, seen = new Set()) => {
+    if (memo.has(path)) return memo.get(path);
+    if (seen.has(path)) return false;
+    seen.add(path);
+    const result = (graph.get(path) ?? []).some((imp) => (imp.external ? LOAD_TIME_ONLY.includes(imp.path) : reaches(imp.path, seen)));
+    memo.set(path, result);
+    return result;
+  };
+  return [...graph.keys()].filter((path) => reaches(path));
+}
+
 /** Repository paths (no extension) of every module of ours the device entry imports at run time, sorted. */
 export async function deviceModules() {
+  return (await deviceGraph()).modules;
+}
+
+/** The device's modules, and those of them that must not be preloaded on the simulators (see LOAD_TIME_ONLY). */
+export async function deviceGraph() {
   const result = await build({
     absWorkingDir: REPO_ROOT,
     entryPoints: [DEVICE_ENTRY],
@@ -37,18 +70,30 @@ export async function deviceModules() {
       },
     ],
   });
-  return Object.keys(result.metafile.inputs)
-    .filter((path) => /^(src|hosts\/moddable)\/.*\.ts$/.test(path))
-    .map((path) => path.replace(/\.ts$/, ''))
-    .sort();
+  const ours = (path) => /^(src|hosts\/moddable)\/.*\.ts$/.test(path);
+  const name = (path) => path.replace(/\.ts$/, '');
+  const modules = Object.keys(result.metafile.inputs).filter(ours).map(name).sort();
+  const boardOnly = reachingLoadTimeOnly(importGraph(result.metafile)).filter(ours).map(name).sort();
+  return { modules, boardOnly };
 }
 
-/** The manifest with its `modules` (our entries only; others kept) and `preload` set from `modules`. */
-export function withDeviceModules(manifest, modules) {
+/**
+ * The manifest with its `modules` (our entries only; others kept) and `preload` set from them: every module, less
+ * `boardOnly`, which the esp32 section preloads instead.
+ */
+export function withDeviceModules(manifest, modules, boardOnly = []) {
   const kept = Object.entries(manifest.modules ?? {}).filter(([name]) => !/^(src|hosts\/moddable)\//.test(name));
   const next = { ...manifest };
   next.modules = Object.fromEntries([...kept, ...modules.map((name) => [name, `./${name}`])]);
-  next.preload = [...modules];
+  next.preload = modules.filter((name) => !boardOnly.includes(name));
+  const platforms = { ...(manifest.platforms ?? {}) };
+  if (platforms.esp32) {
+    const esp32 = { ...platforms.esp32 };
+    if (boardOnly.length > 0) esp32.preload = [...boardOnly];
+    else delete esp32.preload;
+    platforms.esp32 = esp32;
+    next.platforms = platforms;
+  }
   return next;
 }
 
@@ -61,12 +106,12 @@ export function manifestText(manifest) {
 }
 
 async function main(argv) {
-  const modules = await deviceModules();
+  const { modules, boardOnly } = await deviceGraph();
   const current = readManifest();
-  const next = withDeviceModules(current, modules);
+  const next = withDeviceModules(current, modules, boardOnly);
   if (argv.includes('--write')) {
     writeFileSync(MANIFEST, manifestText(next));
-    process.stdout.write(`manifest.json: ${modules.length} modules, all preloaded\n`);
+    process.stdout.write(`manifest.json: ${modules.length} modules, ${next.preload.length} preloaded everywhere, ${boardOnly.length} on esp32 only (${boardOnly.join(', ')})\n`);
   } else if (argv.includes('--check')) {
     if (manifestText(current) !== manifestText(next)) {
       process.stderr.write('manifest.json lists other modules than the device imports: run `node scripts/moddable-manifest.mjs --write`\n');

@@ -1,13 +1,14 @@
 // manifest.json lists exactly the modules the device imports, each one preloaded (scripts/moddable-manifest.mjs
 // derives both lists from hosts/moddable/main-moddable.ts). Runs without the Moddable SDK.
-import { deviceModules, readManifest, type ModdableManifest } from '../../scripts/moddable-manifest.mjs';
+import { deviceGraph, readManifest, type ModdableManifest } from '../../scripts/moddable-manifest.mjs';
 
 describe('manifest.json module lists', () => {
   let imported: string[];
+  let boardOnly: string[];
   let manifest: ModdableManifest;
 
   beforeAll(async () => {
-    imported = await deviceModules();
+    ({ modules: imported, boardOnly } = await deviceGraph());
     manifest = readManifest();
   });
 
@@ -18,7 +19,13 @@ describe('manifest.json module lists', () => {
   });
 
   test('every one of them is preloaded, so its code and load-time objects live in flash', () => {
-    expect([...manifest.preload].sort()).toEqual(imported);
+    expect([...manifest.preload, ...(manifest.platforms?.esp32?.preload ?? [])].sort()).toEqual(imported);
+  });
+
+  test("the modules that reach Moddable's Preference are preloaded on esp32 only (the Linux Preference cannot be preloaded)", () => {
+    expect(boardOnly).toEqual(['hosts/moddable/host', 'hosts/moddable/main-moddable', 'hosts/moddable/preference-store']);
+    expect(manifest.platforms?.esp32?.preload).toEqual(boardOnly);
+    for (const name of boardOnly) expect(manifest.preload).not.toContain(name);
   });
 
   test('modules only tests, the soak and the emulator use stay out of the device image', () => {
