@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Emulator } from '../../emulator/src/emulator';
 import type { ConnectionEvent } from '../../emulator/src/hub/hub-events';
 import type { MethodResult } from '../../emulator/src/hub/methods';
+import { deviceGraph } from '../../scripts/moddable-manifest.mjs';
 import { buildForSimulator, groupAlive, listFiles, REPO, Simulator, sleep, waitUntil, type Built } from './mcsim-harness';
 
 export const REGISTRATION_ID = 'mcsim-heap-device';
@@ -153,8 +154,12 @@ export async function runDeviceFlow(options: FlowOptions): Promise<FlowRun> {
 
     for (const dir of ['app', 'prefs', 'build', 'tmp']) mkdirSync(join(work, dir));
     const { chunkBytes, slots, stack } = options.size;
+    // Preloaded as on an ESP32 (manifest.json's esp32 section): the modules that reach Preference too. Moddable's
+    // Linux Preference cannot save once preloaded, which this flow does not need; it measures the board's image.
+    const { boardOnly } = await deviceGraph();
     const manifest = {
       include: [join(REPO, 'manifest.json')],
+      preload: boardOnly,
       creation: {
         chunk: { initial: chunkBytes, incremental: 0 },
         heap: { initial: slots, incremental: 0 },
