@@ -2,6 +2,7 @@
 import { Emulator } from '../../emulator/src/emulator';
 import { createSasToken } from '../../emulator/src/sas-verify';
 import { createTlsMaterial, type TlsMaterial } from '../../emulator/src/tls-material';
+import type { FaultEvent } from '../../emulator/src/hub/faults';
 import { RawMqttClient } from '../helpers/raw-mqtt';
 
 let sharedTls: TlsMaterial | undefined;
@@ -60,6 +61,8 @@ export async function connectDevice(
 export interface SasDeviceTestBed {
   /** The running test's emulator (set by the bed's beforeEach). */
   readonly emulator: Emulator;
+  /** The fault events the running test's emulator reported, in order. */
+  readonly faults: FaultEvent[];
   /** A raw client connected as the device (CONNACK 0), closed after the test. */
   connect(options?: { clean?: boolean; subscribe?: string[] }): Promise<RawMqttClient>;
   /** The CONNACK return code a new connection as the device gets (-1 when it has none); closed after the test. */
@@ -72,6 +75,7 @@ export interface SasDeviceTestBed {
  */
 export function sasDeviceEachTest(deviceId: string): SasDeviceTestBed {
   let emulator: Emulator | undefined;
+  let faults: FaultEvent[] = [];
   const open: RawMqttClient[] = [];
   const current = (): Emulator => {
     if (!emulator) throw new Error('no emulator outside a test');
@@ -80,6 +84,9 @@ export function sasDeviceEachTest(deviceId: string): SasDeviceTestBed {
   beforeEach(async () => {
     emulator = await startTestEmulator();
     addSasDevice(emulator, deviceId);
+    const seen: FaultEvent[] = [];
+    faults = seen;
+    emulator.on('fault', (event) => seen.push(event));
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
@@ -89,6 +96,9 @@ export function sasDeviceEachTest(deviceId: string): SasDeviceTestBed {
   return {
     get emulator() {
       return current();
+    },
+    get faults() {
+      return faults;
     },
     async connect(options = {}) {
       const client = await connectDevice(current(), deviceId, options);

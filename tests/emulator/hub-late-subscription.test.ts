@@ -1,19 +1,18 @@
 // The late-subscription fault: the hub holds each SUBACK, and a publish to a filter whose SUBACK has not gone out
 // is lost, as the real hub may do (it does not promise delivery on a subscription it has not acknowledged).
 import type { Emulator } from '../../emulator/src/emulator';
-import type { FaultEvent } from '../../emulator/src/hub/faults';
 import { startControlServer } from '../../emulator/src/control/control-server';
 import { ControlClient, ControlError } from '../../emulator/src/control/control-client';
 import type { AnyPacket, RawMqttClient } from '../helpers/raw-mqtt';
 import { sasDeviceEachTest } from './hub-fixture';
+import type { FaultEvent } from '../../emulator/src/hub/faults';
 
 const bed = sasDeviceEachTest('d1');
 let emulator: Emulator;
 let faults: FaultEvent[];
 beforeEach(() => {
   emulator = bed.emulator;
-  faults = [];
-  emulator.on('fault', (event) => faults.push(event));
+  faults = bed.faults;
 });
 
 const TWIN_RES = '$iothub/twin/res/#';

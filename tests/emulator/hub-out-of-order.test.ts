@@ -2,19 +2,18 @@
 // cross topics (a twin answer after a later method request, C2D or twin answer). Nothing here depends on timing
 // except the deadline case: the order is fixed by what the hub sends next.
 import type { Emulator } from '../../emulator/src/emulator';
-import type { FaultEvent } from '../../emulator/src/hub/faults';
 import { startControlServer } from '../../emulator/src/control/control-server';
 import { ControlClient, ControlError } from '../../emulator/src/control/control-client';
 import type { RawMqttClient } from '../helpers/raw-mqtt';
 import { sasDeviceEachTest } from './hub-fixture';
+import type { FaultEvent } from '../../emulator/src/hub/faults';
 
 const bed = sasDeviceEachTest('d1');
 let emulator: Emulator;
 let faults: FaultEvent[];
 beforeEach(() => {
   emulator = bed.emulator;
-  faults = [];
-  emulator.on('fault', (event) => faults.push(event));
+  faults = bed.faults;
 });
 
 const ALL = ['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#', '$iothub/methods/POST/#', 'devices/d1/messages/devicebound/#'];
