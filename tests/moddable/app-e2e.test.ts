@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { Emulator } from '../../emulator/src/emulator';
 import type { DpsAssignedEvent } from '../../emulator/src/dps/dps-server';
 import type { TelemetryMessage } from '../../emulator/src/hub/telemetry';
-import { BUILD_TIMEOUT_MS, buildForSimulator, groupAlive, listFiles, MODDABLE, REPO, requireMcconfig, Simulator, waitUntil, type Built } from './mcsim-harness';
+import { BUILD_TIMEOUT_MS, buildForSimulator, emulatorSettings, groupAlive, listFiles, MODDABLE, REPO, requireMcconfig, Simulator, waitUntil, type Built } from './mcsim-harness';
 
 const REGISTRATION_ID = 'mcsim-e2e-device';
 const GROUP_ID = 'mcsim-e2e-fleet';
@@ -70,13 +70,8 @@ if (!MODDABLE) {
       writeFileSync(join(work, 'app/manifest.json'), JSON.stringify(manifest, null, 2));
 
       const settings = [
-        `idScope=${dps.idScope}`,
-        `registrationId=${REGISTRATION_ID}`,
-        `groupKey=${groupKey}`,
-        `dpsEndpoint=localhost:${dpsPort}`,
-        `hubEndpoint=localhost:${emulator.hubPort}`,
+        ...emulatorSettings({ idScope: dps.idScope, registrationId: REGISTRATION_ID, groupKey, dpsPort, hubPort: emulator.hubPort, caDer: emulator.caDer }),
         `telemetryIntervalMs=${TELEMETRY_INTERVAL_MS}`,
-        `extraCAs=${Buffer.from(emulator.caDer).toString('base64')}`,
       ];
       build = await buildForSimulator(work, ['-t', 'build', '-o', join(work, 'build'), join(work, 'app/manifest.json'), ...settings]);
       const library = build.library;

@@ -11,7 +11,7 @@ import { Emulator } from '../../emulator/src/emulator';
 import type { ConnectionEvent } from '../../emulator/src/hub/hub-events';
 import type { MethodResult } from '../../emulator/src/hub/methods';
 import { deviceGraph } from '../../scripts/moddable-manifest.mjs';
-import { buildForSimulator, groupAlive, listFiles, REPO, Simulator, sleep, waitUntil, type Built } from './mcsim-harness';
+import { buildForSimulator, emulatorSettings, groupAlive, listFiles, REPO, Simulator, sleep, waitUntil, type Built } from './mcsim-harness';
 
 export const REGISTRATION_ID = 'mcsim-heap-device';
 const GROUP_ID = 'mcsim-heap-fleet';
@@ -169,16 +169,11 @@ export async function runDeviceFlow(options: FlowOptions): Promise<FlowRun> {
     };
     writeFileSync(join(work, 'app/manifest.json'), JSON.stringify(manifest, null, 2));
     const settings = [
-      `idScope=${dps.idScope}`,
-      `registrationId=${REGISTRATION_ID}`,
-      `groupKey=${groupKey}`,
-      `dpsEndpoint=localhost:${dps.port}`,
-      `hubEndpoint=localhost:${emulator.hubPort}`,
+      ...emulatorSettings({ idScope: dps.idScope, registrationId: REGISTRATION_ID, groupKey, dpsPort: dps.port, hubPort: emulator.hubPort, caDer: emulator.caDer }),
       'telemetryIntervalMs=2000',
       `sasTtlSeconds=${FLOW_SAS_TTL_SECONDS}`,
       // The simulator defaults to the desktop budgets; a board's are what this heap is for.
       'deviceProfile=esp32',
-      `extraCAs=${Buffer.from(emulator.caDer).toString('base64')}`,
     ];
     const build = await buildForSimulator(work, ['-i', '-t', 'build', '-o', join(work, 'build'), join(work, 'app/manifest.json'), ...settings]);
     const xsbs = listFiles(join(work, 'build/tmp'), '.xsb');

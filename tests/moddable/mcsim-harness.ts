@@ -164,3 +164,25 @@ export async function waitUntil(condition: () => boolean, timeoutMs: number, giv
   }
   return condition();
 }
+
+/**
+ * The mcconfig `name=value` settings that point the firmware at a running emulator: DPS with a group enrollment key,
+ * the hub where it really listens (the name DPS assigns stays what is signed), and the emulator's CA.
+ */
+export function emulatorSettings(target: {
+  idScope: string;
+  registrationId: string;
+  groupKey: string;
+  dpsPort: number;
+  hubPort: number;
+  caDer: Uint8Array;
+}): string[] {
+  return [
+    `idScope=${target.idScope}`,
+    `registrationId=${target.registrationId}`,
+    `groupKey=${target.groupKey}`,
+    `dpsEndpoint=localhost:${target.dpsPort}`,
+    `hubEndpoint=localhost:${target.hubPort}`,
+    `extraCAs=${Buffer.from(target.caDer).toString('base64')}`,
+  ];
+}
