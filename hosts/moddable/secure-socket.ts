@@ -11,6 +11,7 @@
 // is what SecureSocket's "writable" message already gives, and on this SDK its TLS class is an example
 // (examples/io/tcp/tlssocket), not a module the device manifests ship. SecureSocket is the supported path.
 import SecureSocket from 'securesocket';
+import Timer from 'timer';
 import X509 from 'x509';
 import { altNamesCover, type AltName } from './server-name';
 
@@ -45,7 +46,20 @@ interface SessionInternals {
 
 interface SecureSocketInternals {
   ssl?: SessionInternals;
+  sock?: NativeSocketInternals;
 }
+
+/** The plain socket under SecureSocket (module "socket"), with the few fields lingerOnClose keeps on it. */
+interface NativeSocketInternals {
+  callback?: (message: number, value?: number) => void;
+  close?: () => void;
+  lingerRelay?: (message: number, value?: number) => void;
+  lingerClose?: () => void;
+  lingerInDisconnect?: boolean;
+}
+
+/** Longer than the lin socket's 20 ms service tick plus its 1 ms message delay. */
+const LINGER_MS = 50;
 
 export interface OpenOptions {
   host: string;
@@ -90,6 +104,7 @@ export function openSecureSocket(options: OpenOptions, observer: SessionObserver
   });
   const socket = raw as unknown as SecureSocketHandle;
   const session = (raw as unknown as SecureSocketInternals).ssl;
+  lingerOnClose((raw as unknown as SecureSocketInternals).sock);
   const manager = session?.certificateManager;
 
   let registered = 0;
@@ -143,6 +158,53 @@ export function openSecureSocket(options: OpenOptions, observer: SessionObserver
   }
 
   return { socket, registered, refused, alert: () => session?.alert?.description };
+}
+
+/**
+ * The simulator's socket (modules/network/socket/lin) queues its messages without holding the socket: closed
+ * while one is still queued (a readable posted during a slow TLS step, say), it is freed and the message then
+ * runs on freed memory, which has closed the next socket's descriptor and crashed mcsim. So the real close waits
+ * one service tick with the callback silenced, letting queued messages drain. A disconnect is the exception: the
+ * native side tears the socket down itself right after that message, and expects the close inside it.
+ */
+function lingerOnClose(sock: NativeSocketInternals | undefined): void {
+  if (!sock || typeof sock.close !== 'function' || typeof sock.callback !== 'function') return;
+  // Shared functions and three fields on the socket, not closures: an ESP32-sized heap has few slots to spare.
+  sock.lingerRelay = sock.callback;
+  sock.lingerClose = sock.close;
+  sock.lingerInDisconnect = false;
+  sock.callback = relayMessage;
+  Object.defineProperty(sock, 'close', { configurable: true, value: lingeringClose });
+}
+
+function relayMessage(this: NativeSocketInternals, message: number, value?: number): void {
+  this.lingerInDisconnect = message === SOCKET_DISCONNECTED;
+  try {
+    this.lingerRelay?.(message, value);
+  } finally {
+    this.lingerInDisconnect = false;
+  }
+}
+
+function lingeringClose(this: NativeSocketInternals): void {
+  if (this.lingerInDisconnect) {
+    closeNative(this);
+    return;
+  }
+  this.lingerRelay = (message) => {
+    if (message === SOCKET_DISCONNECTED) closeNative(this);
+  };
+  Timer.set(() => closeNative(this), LINGER_MS);
+}
+
+function closeNative(sock: NativeSocketInternals): void {
+  const close = sock.lingerClose;
+  sock.lingerClose = undefined;
+  try {
+    close?.call(sock);
+  } catch {
+    // The native side tore it down already.
+  }
 }
 
 function leafNames(leaf: Uint8Array | undefined, serverName: string): boolean {

@@ -103,6 +103,8 @@ if (!MODDABLE) {
       sim = await runSimulator(build.library, work);
       lines = sim.output.split('\n').filter((line) => line.startsWith('smoke:') || line.startsWith('host '));
       console.log(`mcconfig ${build.ms} ms, mcsim ${sim.ms} ms; the app printed:\n${lines.join('\n')}`);
+      // When the app stops short of its last line, the simulator's own last words (a crash, an XS abort) say why.
+      if (!sim.output.includes('smoke: done')) console.log(`mcsim exited ${sim.code} before 'smoke: done'; its last output:\n${sim.output.split('\n').slice(-25).join('\n')}`);
     }, BUILD_TIMEOUT_MS + RUN_TIMEOUT_MS + 30_000);
 
     afterAll(async () => {

@@ -295,10 +295,29 @@ describe('close', () => {
     expect(peer.closedByClient).toBe(false);
     await jobs();
     expect(peer.received()).toEqual([0x30, 0x01, 0xe0, 0x00]);
-    expect(peer.closedByClient).toBe(true);
     expect(seen).toEqual([]);
     runLoop.turn();
     expect(seen).toEqual([{ onClose: { by: 'local', message: 'closed by the application' } }]);
+    // The plain socket under TLS closes one simulator service tick (50 ms) later, so messages still queued for it
+    // land on a live socket instead of freed memory.
+    runLoop.advance(49);
+    expect(peer.closedByClient).toBe(false);
+    runLoop.advance(1);
+    expect(peer.closedByClient).toBe(true);
+  });
+
+  test('while the plain socket lingers, a message still queued for it is swallowed; a disconnect closes it at once', async () => {
+    const { transport, peer, seen } = await secured();
+    transport.close();
+    await jobs();
+    runLoop.turn();
+    peer.send(Uint8Array.of(0x30, 0x00)); // queued by the simulator before the close
+    expect(peer.closedByClient).toBe(false);
+    peer.disconnect();
+    expect(peer.closedByClient).toBe(true);
+    expect(seen).toEqual([{ onClose: { by: 'local', message: 'closed by the application' } }]);
+    runLoop.advance(50);
+    expect(runLoop.pending).toBe(0);
   });
 
   test('close twice is one close; writes after close are refused and sent nowhere', async () => {
@@ -351,8 +370,9 @@ describe('close', () => {
     peer.handshake([leaf.certDer]);
     peer.send(Uint8Array.of(1));
     expect(seen).toEqual(['connect', 'error other: onData handler threw: bad packet', 'close error']);
-    expect(peer.closedByClient).toBe(true);
     expect(transport.write(Uint8Array.of(1))).toBe(false);
+    runLoop.advance(50);
+    expect(peer.closedByClient).toBe(true);
   });
 });
 
