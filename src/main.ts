@@ -238,7 +238,14 @@ export class Firmware extends Emitter<FirmwareEvents> {
     const ports = { transport, timers, clock, crypto, logger };
     const flow = new BootFlow<HubClient>(
       { ...ports, store, hub: hubClientConnector(ports, settings) },
-      { dps: { identity: registration.identity, trustedCAs, endpoint: registration.endpoint } },
+      {
+        dps: {
+          identity: registration.identity,
+          trustedCAs,
+          endpoint: registration.endpoint,
+          ...(settings.maxIncomingPacketBytes === undefined ? {} : { limits: { maxPacketBytes: settings.maxIncomingPacketBytes } }),
+        },
+      },
     );
     this.flow = flow;
     const done = new Promise<void>((resolve) => {

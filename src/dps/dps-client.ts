@@ -178,10 +178,13 @@ export class DpsClient extends Emitter<DpsClientEvents> {
   private start(plan: Plan, resolve: (result: DpsRegistrationResult) => void, reject: (error: DpsError) => void): void {
     const { timers, logger } = this.deps;
     const watch = new TransportCloseWatch(this.deps.transport);
-    const session = new MqttSession({ transport: watch, timers, logger });
+    const session = new MqttSession({ transport: watch, timers, logger }, { maxPacketSize: plan.limits.maxPacketBytes });
     const run: Run = { plan, session, watch, startedAt: timers.now(), resolve, reject, requestsSent: 0, finished: false };
     this.run = run;
     session.setMessageHandler((message) => this.onMessage(run, message));
+    session.on('oversized', ({ size, limit }) => {
+      this.finish(run, err(new DpsError('bad-response', `DPS answer of ${size} bytes is over the ${limit}-byte limit`, { retryable: true })));
+    });
     session.on('close', ({ reason }) => this.onSessionClose(run, reason));
     run.deadlineTimer = timers.setTimeout(() => {
       run.deadlineTimer = undefined;

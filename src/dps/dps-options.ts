@@ -22,6 +22,8 @@ export interface DpsLimits {
   keepAliveSeconds: number;
   /** Lifetime of the SAS token used for the DPS connection. */
   sasTtlSeconds: number;
+  /** Largest DPS answer accepted; a bigger one is skipped unread and the registration fails (retryable). */
+  maxPacketBytes: number;
 }
 
 export const DEFAULT_DPS_LIMITS: DpsLimits = {
@@ -34,6 +36,7 @@ export const DEFAULT_DPS_LIMITS: DpsLimits = {
   closeTimeoutMs: 5_000,
   keepAliveSeconds: 60,
   sasTtlSeconds: 3_600,
+  maxPacketBytes: 16 * 1024,
 };
 
 export interface DpsRegisterOptions {

@@ -68,6 +68,14 @@ describe('final registration statuses', () => {
     expect(failure(result)).toMatchObject({ code: 'enrollment-disabled', retryable: false });
   });
 
+  test('an answer over maxPacketBytes is skipped unread and fails at once as a retryable bad-response', async () => {
+    const fx = setupDps();
+    const result = fx.register({ limits: { maxPacketBytes: 1024 } });
+    await answerRegister(fx, 200, JSON.stringify({ operationId: 'op-1', status: 'assigned', pad: 'x'.repeat(2000) }));
+    expect(failure(result)).toMatchObject({ code: 'bad-response', retryable: true });
+    expect(failure(result).message).toMatch(/^DPS answer of \d+ bytes is over the 1024-byte limit$/);
+  });
+
   test('an unreadable success body is a retryable bad-response', async () => {
     const fx = setupDps();
     const result = fx.register();
