@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator, type Emulator } from '../emulator/src/emulator';
-import type { EmulatorLogLevel } from '../emulator/src/log';
+import { LogFeed, type EmulatorLogLevel } from '../emulator/src/log';
+import { startControlServer, type ControlServer } from '../emulator/src/control/control-server';
+import { buildExplorerScript } from '../emulator/explorer/build';
 import { startNodeFirmware, type NodeFirmware } from '../hosts/node/main-node';
 import { handleStopSignals } from '../hosts/node/stop-signals';
 import { runDemoFlow } from './start/demo-flow';
@@ -65,16 +67,26 @@ async function main(): Promise<number> {
   const say = (line: string): void => out(`[emulator] ${line}`);
 
   say(`starting the local IoT Hub and DPS (state in ${stateDir})`);
+  // The explorer page's log pane shows the emulator's lines and the device's.
+  const logFeed = new LogFeed();
   let emulator: Emulator;
+  let control: ControlServer;
   try {
+    const script = await buildExplorerScript();
     emulator = await startEmulator({
       stateDir,
       hubPort: port(values['hub-port'], '--hub-port'),
       dpsPort: port(values['dps-port'], '--dps-port'),
-      log: (level, message) => {
+      log: logFeed.tee((level, message) => {
         if (RANK[level] >= RANK[verbose ? 'debug' : 'info']) say(`[${level}] ${message}`);
-      },
+      }),
     });
+    try {
+      control = await startControlServer(emulator, { explorer: { script }, logFeed });
+    } catch (error) {
+      await emulator.stop();
+      throw error;
+    }
   } catch (error) {
     say(`cannot start: ${(error as Error).message}`);
     return 1;
@@ -82,10 +94,12 @@ async function main(): Promise<number> {
   const dps = emulator.dps;
   if (dps === undefined) {
     say('DPS did not start');
+    await control.close();
     await emulator.stop();
     return 1;
   }
   say(`hub on 127.0.0.1:${emulator.hubPort} (named ${emulator.hubHostName}), DPS on 127.0.0.1:${dps.port} (ID scope ${dps.idScope})`);
+  say(`explorer page: ${control.explorerUrl ?? ''}  (open it in a browser on this machine; the token after # is the control token)`);
 
   // A fresh group key every run, replacing the one saved in the state folder: the device derives its key anew.
   const groupKey = randomBytes(32).toString('base64');
@@ -118,7 +132,13 @@ async function main(): Promise<number> {
       logLevel: verbose ? 'debug' : 'info',
     },
     extraCAs: [emulator.caDer],
-    logger: { prefix: '[device]', write: out },
+    logger: {
+      prefix: '[device]',
+      write: (line) => {
+        out(line);
+        logFeed.push('info', line);
+      },
+    },
   });
 
   const abort = { aborted: false };
@@ -133,6 +153,7 @@ async function main(): Promise<number> {
       : Promise.resolve(undefined);
     await device.stop();
     await gone;
+    await control.close();
     await emulator.stop();
     say('stopped');
     return code;

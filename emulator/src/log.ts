@@ -12,3 +12,41 @@ export function consoleLog(minimum: EmulatorLogLevel = 'info'): EmulatorLog {
     if (rank[level] >= rank[minimum]) process.stderr.write(`[${new Date().toISOString()}] ${level.padEnd(5)} ${message}\n`);
   };
 }
+
+export interface LogLine {
+  at: string;
+  level: EmulatorLogLevel;
+  message: string;
+}
+
+/** Keeps the last lines a log wrote and tells listeners (the explorer page's log pane); `tee` wraps a logger. */
+export class LogFeed {
+  private readonly lines: LogLine[] = [];
+  private readonly listeners = new Set<(line: LogLine) => void>();
+
+  constructor(private readonly keep = 300) {}
+
+  /** A logger that writes to `next` and records the line here. */
+  tee(next: EmulatorLog = silentLog): EmulatorLog {
+    return (level, message) => {
+      next(level, message);
+      this.push(level, message);
+    };
+  }
+
+  push(level: EmulatorLogLevel, message: string): void {
+    const line = { at: new Date().toISOString(), level, message };
+    this.lines.push(line);
+    if (this.lines.length > this.keep) this.lines.shift();
+    for (const listener of this.listeners) listener(line);
+  }
+
+  recent(): LogLine[] {
+    return this.lines.slice();
+  }
+
+  on(listener: (line: LogLine) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -3,7 +3,8 @@
 import { join, resolve } from 'node:path';
 import { Emulator } from '../emulator';
 import { Registry, type DeviceAuth, type DeviceRecord } from '../registry';
-import { consoleLog } from '../log';
+import { consoleLog, LogFeed } from '../log';
+import { buildExplorerScript } from '../../explorer/build';
 import { startControlServer, type DeviceView } from '../control/control-server';
 import { ControlClient, ControlError, readControlInfo, removeControlInfo, writeControlInfo, type ControlInfo } from '../control/control-client';
 import { DPS_COMMANDS_HELP, dpsCli, type DpsEnrollmentControl } from '../dps/cli-commands';
@@ -365,17 +366,19 @@ async function startCommand(args: ParsedArgs, io: CliIo, stateDir: string): Prom
   const hubPort = intValue(args, 'hub-port', 0, 65535) ?? 8883;
   const dpsPort = intValue(args, 'dps-port', 0, 65535) ?? 8884;
   const controlPort = intValue(args, 'control-port', 0, 65535) ?? 0;
+  const logFeed = new LogFeed();
+  const script = await buildExplorerScript();
   const emulator = await Emulator.start({
     stateDir,
     hubPort,
     dpsPort,
     dps: !args.flags.has('no-dps'),
     hubHostName: value(args, 'host-name'),
-    log: consoleLog(args.flags.has('verbose') ? 'debug' : args.flags.has('quiet') ? 'error' : 'info'),
+    log: logFeed.tee(consoleLog(args.flags.has('verbose') ? 'debug' : args.flags.has('quiet') ? 'error' : 'info')),
   });
   let control;
   try {
-    control = await startControlServer(emulator, { port: controlPort });
+    control = await startControlServer(emulator, { port: controlPort, explorer: { script }, logFeed });
   } catch (error) {
     await emulator.stop();
     throw error;
@@ -402,6 +405,7 @@ async function startCommand(args: ParsedArgs, io: CliIo, stateDir: string): Prom
       `  CA       ${emulator.caFile ?? '(in memory)'}   devices must trust this certificate`,
       `  state    ${stateDir}`,
       `  control  http://127.0.0.1:${control.port} (for the commands below, token in ${join(stateDir, 'control.json')})`,
+      `  explorer ${control.explorerUrl ?? ''}   (the hub explorer page; the part after # is the control token)`,
       '',
       'Next, in another terminal:',
       `  ${cli} add-device my-device      prints the device's connection string`,

@@ -1,6 +1,8 @@
 // The local control API of a running emulator (`cli.ts start`), so other CLI invocations can add devices,
 // send C2D, invoke methods, patch twins, inject faults and watch events. HTTP on 127.0.0.1 only, JSON bodies,
-// and a random token (kept in the state folder) so a web page in a browser cannot drive it.
+// and a random token (kept in the state folder) so a web page in a browser cannot drive it. The hub explorer page
+// (explorer.ts) is served here too: only its static shell and script go out without the token; the page sends the
+// token (from its URL fragment) in the same header as every other client.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Emulator } from '../emulator';
@@ -8,6 +10,9 @@ import type { DeviceAuth, DeviceRecord, DeviceStatus } from '../registry';
 import type { FaultWindow, OutOfOrderFault } from '../hub/faults';
 import type { IndividualEnrollmentInput, GroupEnrollmentInput } from '../dps/enrollment-types';
 import type { DpsFaults, FaultTarget } from '../dps/faults';
+import type { LogFeed } from '../log';
+import { DeviceActivity, openExplorerStream, serveExplorerPage, serveExplorerScript } from './explorer';
+import { EXPLORER_EVENTS_PATH, EXPLORER_PATH, EXPLORER_SCRIPT_PATH } from './explorer-protocol';
 
 export const TOKEN_HEADER = 'x-emulator-token';
 const MAX_BODY = 1024 * 1024;
@@ -17,7 +22,18 @@ const STREAMING = Symbol('streaming');
 export interface ControlServer {
   readonly port: number;
   readonly token: string;
+  /** `http://127.0.0.1:{port}/explorer#token={token}` when the page is served (the token stays in the fragment). */
+  readonly explorerUrl: string | undefined;
   close(): Promise<void>;
+}
+
+export interface ControlServerOptions {
+  port?: number;
+  token?: string;
+  /** The hub explorer's bundled script (emulator/explorer/build.ts); without it `/explorer` answers 404. */
+  explorer?: { script: string };
+  /** Emulator log lines for the explorer's log pane. */
+  logFeed?: LogFeed;
 }
 
 class HttpError extends Error {
@@ -108,10 +124,64 @@ function num(body: Json, name: string): number | undefined {
   return value;
 }
 
+/** An optional integer within [min, max]; the error names the field and the range. */
+function int(body: Json, name: string, min: number, max: number): number | undefined {
+  const value = num(body, name);
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min || value > max) throw new HttpError(400, `${name} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+/** A JSON value given as text (`{name}Json`, what the explorer page sends) or as JSON (`name`). */
+function jsonValue(body: Json, name: string): unknown {
+  const text = body[`${name}Json`];
+  if (text === undefined) return body[name];
+  if (typeof text !== 'string') throw new HttpError(400, `${name}Json must be a string of JSON`);
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HttpError(400, `${name} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+function c2dProperties(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'properties must be an object of name: text');
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value as Json)) {
+    if (name.length === 0 || CONTROL_CHARS.test(name)) throw new HttpError(400, `property name ${JSON.stringify(name)} must be non-empty, without control characters`);
+    if (name.startsWith('$') || name.startsWith('iothub-')) throw new HttpError(400, `property ${name}: names starting with $ or iothub- are the hub's own`);
+    if (typeof v !== 'string') throw new HttpError(400, `property ${name} must be text`);
+    out[name] = v;
+  }
+  return out;
+}
+
+function c2dOptions(value: unknown): Json {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'options must be an object');
+  const options = value as Json;
+  const out: Json = {};
+  for (const name of ['messageId', 'correlationId', 'contentType', 'contentEncoding']) {
+    const v = str(options, name, false);
+    if (v !== undefined) out[name] = v;
+  }
+  const ttlMs = int(options, 'ttlMs', 1, 2 * 24 * 3600 * 1000);
+  if (ttlMs !== undefined) out.ttlMs = ttlMs;
+  const unknown = Object.keys(options).filter((k) => !['messageId', 'correlationId', 'contentType', 'contentEncoding', 'ttlMs'].includes(k));
+  if (unknown.length > 0) throw new HttpError(400, `unknown C2D option ${unknown[0]}`);
+  return out;
+}
+
+const OUT_OF_ORDER_HOLDS = ['twin-response', 'desired-patch', 'method-request', 'c2d', 'any'];
+
 function windowOf(body: Json): FaultWindow {
   const window: FaultWindow = {};
-  const count = num(body, 'count');
-  const durationMs = num(body, 'durationMs');
+  const count = int(body, 'count', 1, 1_000_000);
+  const durationMs = int(body, 'durationMs', 1, 24 * 3600 * 1000);
   if (count !== undefined) window.count = count;
   if (durationMs !== undefined) window.durationMs = durationMs;
   return window;
@@ -125,7 +195,7 @@ function applyFault(emulator: Emulator, body: Json): Json {
     case 'drop':
       return { dropped: faults.dropConnection(target, { graceful: body.graceful === true }) };
     case 'drop-after-bytes':
-      faults.dropAfterBytes(target, num(body, 'bytes') ?? 0);
+      faults.dropAfterBytes(target, int(body, 'bytes', 0, 1 << 30) ?? 0);
       return {};
     case 'drop-mid-packet':
       faults.dropMidPacket(target);
@@ -134,26 +204,27 @@ function applyFault(emulator: Emulator, body: Json): Json {
       faults.withholdPubacks(target, windowOf(body));
       return {};
     case 'twin': {
-      const status = num(body, 'status');
-      const delayMs = num(body, 'delayMs');
+      const status = int(body, 'status', 100, 599);
+      const delayMs = int(body, 'delayMs', 0, 600_000);
       faults.twinResponses(target, { ...(status === undefined ? {} : { status }), ...(delayMs === undefined ? {} : { delayMs }), drop: body.drop === true }, windowOf(body));
       return {};
     }
     case 'method': {
-      const delayMs = num(body, 'delayMs');
+      const delayMs = int(body, 'delayMs', 0, 600_000);
       faults.methodResponses(target, { ...(delayMs === undefined ? {} : { delayMs }), drop: body.drop === true }, windowOf(body));
       return {};
     }
     case 'late-subscription': {
-      const holdMs = num(body, 'holdMs');
+      const holdMs = int(body, 'holdMs', 0, 600_000);
       if (holdMs === undefined) throw new HttpError(400, 'holdMs must be a number');
       faults.lateSubscription(target, { holdMs }, windowOf(body));
       return {};
     }
     case 'out-of-order': {
       const hold = str(body, 'hold', false);
-      const after = num(body, 'after');
-      const maxHoldMs = num(body, 'maxHoldMs');
+      if (hold !== undefined && !OUT_OF_ORDER_HOLDS.includes(hold)) throw new HttpError(400, `hold must be one of ${OUT_OF_ORDER_HOLDS.join(', ')}`);
+      const after = int(body, 'after', 1, 1000);
+      const maxHoldMs = int(body, 'maxHoldMs', 0, 600_000);
       faults.outOfOrder(
         target,
         {
@@ -166,10 +237,10 @@ function applyFault(emulator: Emulator, body: Json): Json {
       return {};
     }
     case 'refuse-connect':
-      faults.refuseConnect(target, num(body, 'returnCode') ?? 3, windowOf(body));
+      faults.refuseConnect(target, int(body, 'returnCode', 1, 5) ?? 3, windowOf(body));
       return {};
     case 'latency':
-      faults.latency(target, { inboundMs: num(body, 'inboundMs') ?? 0, outboundMs: num(body, 'outboundMs') ?? 0 });
+      faults.latency(target, { inboundMs: int(body, 'inboundMs', 0, 60_000) ?? 0, outboundMs: int(body, 'outboundMs', 0, 60_000) ?? 0 });
       return {};
     case 'clear':
       faults.clear(target === '*' ? undefined : target);
@@ -226,9 +297,14 @@ function applyDpsFault(faults: DpsFaults, body: Json): Json {
 
 type Handler = (match: string[], body: Json, req: IncomingMessage, res: ServerResponse) => Promise<unknown> | unknown;
 
-export async function startControlServer(emulator: Emulator, options: { port?: number; token?: string } = {}): Promise<ControlServer> {
+export async function startControlServer(emulator: Emulator, options: ControlServerOptions = {}): Promise<ControlServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
   const streams = new Set<ServerResponse>();
+  const activity = new DeviceActivity(emulator);
+  const explorerStreams = new Set<() => void>();
+  const requireDevice = (id: string): void => {
+    if (!emulator.registry.getDevice(id)) throw new HttpError(404, `device ${id} does not exist`);
+  };
 
   const requireDps = () => {
     const dps = emulator.dps;
@@ -266,17 +342,29 @@ export async function startControlServer(emulator: Emulator, options: { port?: n
       return deviceView(emulator, emulator.registry.getDevice(id)!);
     }],
     ['POST', /^\/devices\/([^/]+)\/c2d$/, ([id], body) => {
+      requireDevice(id);
       const text = typeof body.body === 'string' ? body.body : undefined;
       const base64 = typeof body.bodyBase64 === 'string' ? body.bodyBase64 : undefined;
       if (text === undefined && base64 === undefined) throw new HttpError(400, 'body (text) or bodyBase64 is required');
       const payload = text ?? new Uint8Array(Buffer.from(base64!, 'base64'));
-      return { messageId: emulator.sendC2D(id, payload, (body.properties ?? {}) as Record<string, string>, (body.options ?? {}) as Json) };
+      const properties = c2dProperties(jsonValue(body, 'properties'));
+      const messageId = emulator.sendC2D(id, payload, properties, c2dOptions(body.options));
+      activity.touch(id);
+      return { messageId };
     }],
-    ['POST', /^\/devices\/([^/]+)\/methods\/([^/]+)$/, ([id, method], body) =>
-      emulator.invokeMethod(id, method, body.payload, { moduleId: str(body, 'moduleId', false), timeoutMs: num(body, 'timeoutMs') })],
+    ['POST', /^\/devices\/([^/]+)\/methods\/([^/]*)$/, ([id, method], body) => {
+      requireDevice(id);
+      if (method.length === 0) throw new HttpError(400, 'method name is required');
+      if (method.length > 128 || CONTROL_CHARS.test(method)) throw new HttpError(400, 'method name must be at most 128 characters, without control characters');
+      const payload = jsonValue(body, 'payload');
+      const timeoutMs = int(body, 'timeoutMs', 1, 300_000);
+      activity.touch(id);
+      return emulator.invokeMethod(id, method, payload, { moduleId: str(body, 'moduleId', false), timeoutMs });
+    }],
     ['GET', /^\/devices\/([^/]+)\/twin$/, ([id], _b, req) => emulator.getTwin(id, moduleOf(req))],
     ['PATCH', /^\/devices\/([^/]+)\/twin$/, ([id], body, req) => {
-      const desired = body.desired;
+      requireDevice(id);
+      const desired = jsonValue(body, 'desired');
       if (desired === null || typeof desired !== 'object' || Array.isArray(desired)) throw new HttpError(400, 'desired must be a JSON object');
       return emulator.patchDesired(id, desired as Json, moduleOf(req));
     }],
@@ -298,6 +386,12 @@ export async function startControlServer(emulator: Emulator, options: { port?: n
       requireDps().enrollments.addGroup(body.input as GroupEnrollmentInput, { replace: body.replace === true })],
     ['DELETE', /^\/dps\/enrollments\/individual\/([^/]+)$/, ([id]) => ({ removed: requireDps().enrollments.removeIndividual(id) })],
     ['DELETE', /^\/dps\/enrollments\/group\/([^/]+)$/, ([id]) => ({ removed: requireDps().enrollments.removeGroup(id) })],
+    ['GET', new RegExp(`^${EXPLORER_EVENTS_PATH}$`), (_m, _b, _req, res) => {
+      const end = openExplorerStream(emulator, activity, options.logFeed, res);
+      explorerStreams.add(end);
+      res.on('close', () => explorerStreams.delete(end));
+      return STREAMING;
+    }],
     ['GET', /^\/events$/, (_m, _b, _req, res) => {
       // Newline-delimited JSON, one event per line, until the client goes away.
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -316,6 +410,14 @@ export async function startControlServer(emulator: Emulator, options: { port?: n
   const server: Server = createServer((req, res) => {
     void (async () => {
       try {
+        // The explorer's shell and script hold no state: the only answers given without the token.
+        const pagePath = req.method === 'GET' ? new URL(req.url ?? '/', 'http://x').pathname : '';
+        if (pagePath === EXPLORER_PATH || pagePath === EXPLORER_SCRIPT_PATH) {
+          if (!options.explorer) throw new HttpError(404, 'this control server does not serve the explorer page');
+          if (pagePath === EXPLORER_PATH) serveExplorerPage(res);
+          else serveExplorerScript(res, options.explorer.script);
+          return;
+        }
         const presented = Buffer.from(String(req.headers[TOKEN_HEADER] ?? ''));
         const expected = Buffer.from(token);
         if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw new HttpError(401, 'missing or wrong control token');
@@ -344,7 +446,10 @@ export async function startControlServer(emulator: Emulator, options: { port?: n
   return {
     port,
     token,
+    explorerUrl: options.explorer ? `http://127.0.0.1:${port}${EXPLORER_PATH}#token=${token}` : undefined,
     close: async () => {
+      activity.close();
+      for (const end of explorerStreams) end();
       for (const res of streams) res.end();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
