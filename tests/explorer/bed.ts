@@ -1,5 +1,5 @@
 // The explorer test bed: an in-memory emulator with its control server serving the page, the firmware on the
-// Node host as the device (a connection string, telemetry every second), and the device's log lines kept.
+// Node host as the device (provisioned through DPS, telemetry every second), and the device's log lines kept.
 import { Emulator } from '../../emulator/src/emulator';
 import { LogFeed } from '../../emulator/src/log';
 import { startControlServer, type ControlServer } from '../../emulator/src/control/control-server';
@@ -42,12 +42,27 @@ export interface TestDevice {
   stop(): Promise<void>;
 }
 
+export const GROUP_ID = 'explorer-group';
+const GROUP_KEY = Buffer.alloc(32, 0x5a).toString('base64');
+
+/**
+ * The firmware on the Node host, provisioned through DPS in a symmetric-key group enrollment (as in `npm start`),
+ * so the page has an enrollment and a registration to show; its registration id is its device id.
+ */
 export function startDevice(emulator: Emulator, deviceId: string, telemetryIntervalMs = 1000): TestDevice {
-  if (!emulator.registry.getDevice(deviceId)) emulator.addDevice(deviceId);
+  const dps = emulator.dps!;
+  if (!dps.enrollments.list().groups.some((g) => g.enrollmentGroupId === GROUP_ID)) {
+    dps.enrollments.addGroup({
+      enrollmentGroupId: GROUP_ID,
+      attestation: { type: 'symmetricKey', primaryKey: GROUP_KEY, secondaryKey: Buffer.alloc(32, 0xa5).toString('base64') },
+      pollsBeforeAssigned: 1,
+      retryAfterSeconds: 1,
+    });
+  }
   const lines: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve(line: string): void }>();
   const firmware = startNodeFirmware({
-    config: { connectionString: emulator.connectionString(deviceId), telemetryIntervalMs, logLevel: 'info' },
+    config: { idScope: dps.idScope, registrationId: deviceId, groupKey: GROUP_KEY, dpsEndpoint: `127.0.0.1:${dps.port}`, telemetryIntervalMs, logLevel: 'info' },
     extraCAs: [emulator.caDer],
     logger: {
       prefix: '[device]',

@@ -257,9 +257,7 @@ function C2D({ store, api, deviceId }: Props & { deviceId: string }) {
       } catch {
         // the server took it, so it was JSON
       }
-      store.c2d.unshift({ messageId: result.messageId, deviceId, body, properties: parsed, sentAt: new Date().toISOString() });
-      if (store.c2d.length > 30) store.c2d.length = 30;
-      store.changed();
+      store.addC2D({ messageId: result.messageId, deviceId, body, properties: parsed, sentAt: new Date().toISOString() });
     });
   const mine = store.c2d.filter((m) => m.deviceId === deviceId);
   return (

@@ -84,6 +84,8 @@ export class Store {
   registrations: ExplorerRegistration[] = [];
   log: Array<ExplorerLogLine & { seq: number }> = [];
   c2d: C2DSent[] = [];
+  /** Outcomes that came before the page knew the message id (its send request still waiting for its answer). */
+  private readonly c2dOutcomes = new Map<string, string>();
   faultKinds: string[] = [];
   selected: string | undefined;
   private seq = 0;
@@ -106,6 +108,18 @@ export class Store {
 
   select(deviceId: string): void {
     this.selected = deviceId;
+    this.changed();
+  }
+
+  /** A message the page sent, with its outcome if that already came. */
+  addC2D(message: C2DSent): void {
+    const outcome = this.c2dOutcomes.get(message.messageId);
+    if (outcome !== undefined) {
+      message.outcome = outcome;
+      this.c2dOutcomes.delete(message.messageId);
+    }
+    this.c2d.unshift(message);
+    if (this.c2d.length > 30) this.c2d.length = 30;
     this.changed();
   }
 
@@ -205,6 +219,11 @@ export class Store {
         const e = data as ExplorerEvents['c2d'];
         const sent = this.c2d.find((m) => m.messageId === e.messageId);
         if (sent) sent.outcome = e.outcome;
+        else {
+          // The device can complete a message before the page's send request has its answer.
+          this.c2dOutcomes.set(e.messageId, e.outcome);
+          if (this.c2dOutcomes.size > 100) this.c2dOutcomes.delete(this.c2dOutcomes.keys().next().value!);
+        }
         this.addLog('event', `C2D ${e.messageId} to ${e.deviceId}: ${e.outcome}`);
         break;
       }
