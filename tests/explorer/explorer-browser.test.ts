@@ -67,7 +67,7 @@ maybe('the explorer page (Chromium, firmware on the Node host as the device)', (
     const body = Buffer.from(message.body).toString('utf8');
     const points = bed.emulator.telemetry(DEVICE).length;
     await page.locator('[data-testid=telemetry-row]', { hasText: body }).first().waitFor({ timeout: 2000 });
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=chart]')?.getAttribute('data-points')) >= n, points, { timeout: 2000 });
+    await page.waitForFunction(`Number(document.querySelector('[data-testid=chart]')?.getAttribute('data-points')) >= ${points}`, undefined, { timeout: 2000 });
     const shownAfterMs = Date.now() - heardAt;
     console.log(`telemetry ${body} on the page ${shownAfterMs} ms after the hub received it (chart: ${points}+ points)`);
     expect(shownAfterMs).toBeLessThan(2000);
