@@ -55,3 +55,18 @@ export function artifactsDir(): string {
   const dir = process.env['EXPLORER_ARTIFACTS'] ?? mkdtempSync(join(tmpdir(), 'explorer-artifacts-'));
   return dir;
 }
+
+/**
+ * Polls an attribute until `accept` takes its number. (Not page.waitForFunction: its string predicates are
+ * eval'd in the page, which the page's content security policy rightly refuses.)
+ */
+export async function waitForNumber(page: Page, selector: string, attribute: string, accept: (n: number) => boolean, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const text = await page.locator(selector).getAttribute(attribute, { timeout: timeoutMs });
+    const value = Number(text);
+    if (accept(value)) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`${selector} ${attribute} is ${text} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { artifactsDir, CHROMIUM_MISSING, findChromium, openBrowser, type Browser } from './browser';
+import { artifactsDir, CHROMIUM_MISSING, findChromium, openBrowser, waitForNumber, type Browser } from './browser';
 import { startDevice, startExplorerBed, type ExplorerBed, type TestDevice } from './bed';
 
 const chromiumPath = findChromium();
@@ -67,7 +67,7 @@ maybe('the explorer page (Chromium, firmware on the Node host as the device)', (
     const body = Buffer.from(message.body).toString('utf8');
     const points = bed.emulator.telemetry(DEVICE).length;
     await page.locator('[data-testid=telemetry-row]', { hasText: body }).first().waitFor({ timeout: 2000 });
-    await page.waitForFunction(`Number(document.querySelector('[data-testid=chart]')?.getAttribute('data-points')) >= ${points}`, undefined, { timeout: 2000 });
+    await waitForNumber(page, '[data-testid=chart]', 'data-points', (n) => n >= points, 2000);
     const shownAfterMs = Date.now() - heardAt;
     console.log(`telemetry ${body} on the page ${shownAfterMs} ms after the hub received it (chart: ${points}+ points)`);
     expect(shownAfterMs).toBeLessThan(2000);
@@ -115,6 +115,9 @@ maybe('the explorer page (Chromium, firmware on the Node host as the device)', (
     await received;
     await page.locator('[data-testid=c2d-sent] li[data-outcome=completed]', { hasText: 'hello from the browser test' }).waitFor({ timeout: 5000 });
     await shot('4-c2d');
+    // docs/explorer.md's picture is this step's screenshot: EXPLORER_DOCS_SCREENSHOT=docs/explorer.png npm test -- tests/explorer
+    const docsShot = process.env['EXPLORER_DOCS_SCREENSHOT'];
+    if (docsShot) await page.screenshot({ path: docsShot });
   });
 
   test('bad input is refused by the server and its error shows beside the action', async () => {
@@ -169,5 +172,16 @@ maybe('the explorer page (Chromium, firmware on the Node host as the device)', (
     await page.locator('[data-testid=log]', { hasText: 'thermostat-1 disconnected (fault)' }).waitFor({ timeout: 2000 });
     await device.waitForLine(/connection closed|connection lost|disconnected/i, 5000, true);
     await shot('6-fault');
+  });
+
+  test('a device registered after the page opened is listed at once; choosing it shows its twin', async () => {
+    bed.emulator.addDevice('late-device');
+    bed.emulator.patchDesired('late-device', { colour: 'blue' });
+    const row = page.locator('[data-device="late-device"][data-state=disconnected]');
+    await row.waitFor({ timeout: 2000 });
+    await row.click();
+    await page.locator('[data-testid=selected-device]', { hasText: 'late-device' }).waitFor({ timeout: 2000 });
+    await page.locator('[data-testid=twin-desired]', { hasText: '"colour": "blue"' }).waitFor({ timeout: 2000 });
+    await expect(row.innerText()).resolves.toMatch(/late-device\s+disconnected\s+sas\s+\d+ s ago/);
   });
 });

@@ -113,6 +113,19 @@ describe('npm start shows the whole flow and stops cleanly on Ctrl-C', () => {
       ['demo done', /^\[demo\] all steps observed/],
     ];
     for (const [, pattern] of steps) await waitForLine(run, pattern, 40_000);
+    // The explorer page's address is printed; the page is served there and its event stream shows the demo device.
+    const urlLine = await waitForLine(run, /^\[emulator\] explorer page: http:\/\/127\.0\.0\.1:\d+\/explorer#token=[0-9a-f]{48} /, 1000);
+    const url = new URL(/(http:\S+)/.exec(urlLine)![1]!);
+    const page = await fetch(`${url.origin}${url.pathname}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script src="/explorer/app.js"></script>');
+    const stream = await fetch(`${url.origin}/explorer/events`, { headers: { 'x-emulator-token': url.hash.slice('#token='.length) } });
+    const reader = stream.body!.getReader();
+    let snapshot = '';
+    while (!snapshot.includes('\n\n')) snapshot += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(snapshot).toMatch(/^event: snapshot\ndata: .*"deviceId":"demo-thermostat-001","status":"enabled","authType":"sas","connected":true/);
+    expect(snapshot).toContain('"registrationId":"demo-thermostat-001","enrollment":"group demo-group","status":"assigned"');
     // Telemetry keeps flowing at the new interval until Ctrl-C.
     await waitForLine(run, /^\[device\] .*telemetry #3 sent/, 10_000);
 

@@ -150,6 +150,16 @@ function Twin({ store, api, deviceId }: Props & { deviceId: string }) {
   const [patch, setPatch] = useState('{"telemetryInterval": 2000}');
   const [error, busy, go] = useAction();
   const [result, setResult] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    if (twin.loaded) return;
+    twin.loaded = true;
+    go(async () => {
+      const read = await api.call<{ desired: Record<string, unknown>; reported: Record<string, unknown> }>('GET', `/devices/${encodeURIComponent(deviceId)}/twin`);
+      twin.desired = read.desired;
+      twin.reported = read.reported;
+      store.changed();
+    });
+  }, [deviceId]);
   const send = (): void =>
     go(async () => {
       setResult(undefined);
@@ -427,7 +437,7 @@ function Dps({ store }: { store: Store }) {
                 {r.errorCode === undefined ? '' : ` (${r.errorCode})`}
               </td>
               <td>{r.deviceId ?? '-'}</td>
-              <td>{time(r.lastUpdatedDateTimeUtc)}</td>
+              <td title={r.lastUpdatedDateTimeUtc}>{r.lastUpdatedDateTimeUtc.slice(11, 19)}</td>
             </tr>
           ))}
         </tbody>

@@ -29,7 +29,7 @@ export function Chart(props: { deviceId: string | undefined; series: Series | un
           width: Math.max(300, element.clientWidth),
           height: 220,
           series: [{}, ...names.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length]!, width: 1.5, spanGaps: true }))],
-          axes: [{}, { size: 50 }],
+          axes: [{}, { size: 70 }],
           legend: { live: false },
           cursor: { drag: { x: false, y: false } },
         },

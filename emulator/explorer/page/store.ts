@@ -21,6 +21,8 @@ const MAX_FIELDS = 8;
 export interface TwinState {
   desired: Record<string, unknown>;
   reported: Record<string, unknown>;
+  /** False for a device that appeared after the snapshot: the page reads its twin once (Twin panel). */
+  loaded: boolean;
   /** Newest first: desired patches sent and reported patches (the device's acknowledgements) as they arrive. */
   updates: Array<{ at: string; section: 'desired' | 'reported'; version: number; patch: Record<string, unknown> }>;
 }
@@ -111,6 +113,12 @@ export class Store {
     this.changed();
   }
 
+  /** Last activity as the events show it between device lists (the server's list carries its own). */
+  private touch(deviceId: string, at = new Date().toISOString()): void {
+    const device = this.devices.find((d) => d.deviceId === deviceId);
+    if (device) device.lastActivity = at;
+  }
+
   /** A message the page sent, with its outcome if that already came. */
   addC2D(message: C2DSent): void {
     const outcome = this.c2dOutcomes.get(message.messageId);
@@ -131,7 +139,7 @@ export class Store {
   twin(deviceId: string): TwinState {
     let twin = this.twins.get(deviceId);
     if (!twin) {
-      twin = { desired: {}, reported: {}, updates: [] };
+      twin = { desired: {}, reported: {}, updates: [], loaded: false };
       this.twins.set(deviceId, twin);
     }
     return twin;
@@ -181,7 +189,7 @@ export class Store {
         this.telemetryCount = 0;
         for (const message of snapshot.telemetry) this.addTelemetry(message);
         this.twins.clear();
-        for (const twin of snapshot.twins) this.twins.set(twin.deviceId, { desired: twin.desired, reported: twin.reported, updates: [] });
+        for (const twin of snapshot.twins) this.twins.set(twin.deviceId, { desired: twin.desired, reported: twin.reported, updates: [], loaded: true });
         this.enrollments = snapshot.enrollments;
         this.registrations = snapshot.registrations;
         this.faultKinds = snapshot.faultKinds;
@@ -194,9 +202,12 @@ export class Store {
         this.devices = data as ExplorerEvents['devices'];
         if (this.selected === undefined) this.selected = this.devices[0]?.deviceId;
         break;
-      case 'telemetry':
-        this.addTelemetry(data as ExplorerTelemetry);
+      case 'telemetry': {
+        const message = data as ExplorerTelemetry;
+        this.addTelemetry(message);
+        this.touch(message.deviceId, message.receivedAt);
         break;
+      }
       case 'connection': {
         const e = data as ExplorerEvents['connection'];
         if (e.type === 'connected') this.addLog('event', `${e.deviceId} connected (${e.authMethod ?? ''})`, e.at);
@@ -206,6 +217,7 @@ export class Store {
       }
       case 'twin': {
         const e = data as ExplorerEvents['twin'];
+        this.touch(e.deviceId);
         const twin = this.twin(e.deviceId);
         const section = e.section === 'desired' ? twin.desired : twin.reported;
         mergePatch(section, e.patch);
@@ -217,6 +229,7 @@ export class Store {
       }
       case 'c2d': {
         const e = data as ExplorerEvents['c2d'];
+        this.touch(e.deviceId);
         const sent = this.c2d.find((m) => m.messageId === e.messageId);
         if (sent) sent.outcome = e.outcome;
         else {
