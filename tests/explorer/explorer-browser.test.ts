@@ -174,6 +174,23 @@ maybe('the explorer page (Chromium, firmware on the Node host as the device)', (
     await shot('6-fault');
   });
 
+  test('a C2D message whose time to live runs out while the device is away shows expired; clearing the faults lets it back', async () => {
+    await page.fill('[data-testid=c2d-body]', 'too late');
+    await page.fill('[data-testid=c2d-properties]', '{}');
+    await page.fill('[data-testid=c2d-ttl]', '1');
+    await page.click('[data-testid=c2d-send]');
+    await page.locator('[data-testid=c2d-sent] li[data-outcome=pending]', { hasText: 'too late' }).waitFor({ timeout: 2000 });
+    await new Promise((r) => setTimeout(r, 1100));
+    await page.click('[data-testid=fault-clear]');
+    await page.locator('[data-testid=fault-result]', { hasText: 'faults cleared for thermostat-1' }).waitFor({ timeout: 2000 });
+    const startedAt = Date.now();
+    await page.locator(`[data-device="${DEVICE}"][data-state=connected]`).waitFor({ timeout: 40_000 });
+    console.log(`the device was back ${Date.now() - startedAt} ms after the faults were cleared`);
+    await page.locator('[data-testid=c2d-sent] li[data-outcome=expired]', { hasText: 'too late' }).waitFor({ timeout: 5000 });
+    expect(device.lines.some((l) => l.includes('too late'))).toBe(false);
+    await shot('7-expired');
+  }, 60_000);
+
   test('a device registered after the page opened is listed at once; choosing it shows its twin', async () => {
     bed.emulator.addDevice('late-device');
     bed.emulator.patchDesired('late-device', { colour: 'blue' });
