@@ -113,6 +113,7 @@ maybe(`the page at ${RATE} telemetry messages a second for ${SECONDS} s`, () => 
     const points = Number(await page.locator('[data-testid=chart]').getAttribute('data-points'));
     const rows = await page.locator('[data-testid=telemetry-row]').count();
     const activity = await page.locator(`[data-device="${DEVICE}"]`).innerText();
+    const newest = await page.locator('[data-testid=telemetry-row]').first().innerText();
     const logLines = await page.locator('[data-testid=log] .line').count();
     await page.screenshot({ path: join(artifactsDir(), 'load.png') });
     const mb = (n: number): string => (n / 1048576).toFixed(2);
@@ -127,6 +128,7 @@ maybe(`the page at ${RATE} telemetry messages a second for ${SECONDS} s`, () => 
     expect(failed).toBe(0);
     expect(shown).toBe(sent);
     expect(points).toBe(600);
+    expect(newest).toMatch(new RegExp(`^[\\d:.]+\\s+load-sensor\\s+\\{"seq":${sent},.*\\}\\s+source=load-test`));
     expect(activity).toMatch(/load-sensor\s+connected\s+sas\s+[0-2] s ago/);
     expect(rows).toBe(25);
     expect(endNodes).toBeLessThanOrEqual(warmNodes + 50);
