@@ -11,8 +11,10 @@ export type DeviceCredential =
       kind: 'x509';
       /** DER certificates, leaf first. The leaf's subject CN names the device (its registration id at DPS). */
       chain: Uint8Array[];
-      /** DER (PKCS#8) private key of the leaf. */
-      privateKey: Uint8Array;
+      /** DER (PKCS#8) private key of the leaf; absent when `secTag` names the modem tag that holds it. */
+      privateKey?: Uint8Array;
+      /** The key never leaves a cellular modem: it signs under this security tag (see TlsConnectOptions.secTag). */
+      secTag?: number;
     };
 
 /** A hub the device connects to as a known device (or module). */

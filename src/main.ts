@@ -46,6 +46,8 @@ export interface PlatformHooks {
   failedRetryMs?: number;
   /** Start again when the boot has not reached the hub after this long (a watchdog). Default 21 600 000 ms (6 h). */
   stuckBootMs?: number;
+  /** The transport is a cellular modem holding the X.509 keys: `securityTag` names its tag (src/modem). */
+  keysInModem?: boolean;
   /** Hub client tuning beyond the defaults (tests use short timeouts). */
   hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId'>>;
 }
@@ -206,7 +208,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
 
     const keys = safeKeyCount(this.host);
     this.log('info', `storage: ${keys === undefined ? 'not readable' : `${keys} key(s) on the device`}`);
-    const identity = resolveIdentity(config.identity, this.host.store, this.host.crypto.hmacSha256);
+    const identity = resolveIdentity(config.identity, this.host.store, this.host.crypto.hmacSha256, this.platform.keysInModem);
     if (!identity.ok) {
       this.fail(`cannot connect: ${identity.error}`);
       return;

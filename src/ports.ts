@@ -37,6 +37,11 @@ export interface TlsConnectOptions {
   clientKey?: Uint8Array;
   /** Give up on TCP + TLS set-up after this long. */
   connectTimeoutMs?: number;
+  /**
+   * The client credential is held by a cellular modem under this security tag (nRF `sec_tag`), not in JS:
+   * `clientKey` is then absent and only a modem transport can open the connection.
+   */
+  secTag?: number;
 }
 
 export interface TransportEvents {
@@ -67,6 +72,23 @@ export interface Transport {
 
 export interface TransportFactory {
   connect(options: TlsConnectOptions, events: TransportEvents): Transport;
+}
+
+/** A UART (or a stand-in for one): bytes both ways, no framing. */
+export interface SerialPortEvents {
+  onData(chunk: Uint8Array): void;
+  /** The port went away (device unplugged, peer closed): no more data either way. */
+  onClose(message: string): void;
+}
+
+export interface SerialPort {
+  /** Queues bytes; false when the host buffer is full (the bytes are still taken). */
+  write(bytes: Uint8Array): boolean;
+  close(): void;
+}
+
+export interface SerialPortFactory {
+  open(events: SerialPortEvents): SerialPort;
 }
 
 export type TimerHandle = object | number;

@@ -36,7 +36,12 @@ export interface IdentityPlan {
 export type IdentityResult = Result<IdentityPlan, string>;
 
 /** The credential of one kind that a security tag holds. */
-export function credentialFromTag(tags: SecurityTagStore, tag: number, kind: CredentialKind): Result<DeviceCredential, string> {
+export function credentialFromTag(tags: SecurityTagStore, tag: number, kind: CredentialKind, keysInModem = false): Result<DeviceCredential, string> {
+  if (keysInModem && kind === 'x509') {
+    // The modem signs with its own tag of that number; a certificate kept here too only tells the device its CN.
+    const read = tags.read(tag);
+    return ok({ kind: 'x509', chain: read.ok ? read.value.clientCertificates : [], secTag: tag });
+  }
   const read = tags.read(tag);
   if (!read.ok) return err(`security tag ${tag}: ${read.error.message}`);
   const content = read.value;
@@ -64,13 +69,14 @@ function dpsIdentity(idScope: string, registrationId: string | undefined, creden
   return identity;
 }
 
-export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, hmac: HmacSha256): IdentityResult {
+/** `keysInModem`: X.509 tags name the cellular modem's security tags (its key never reaches JS). */
+export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, hmac: HmacSha256, keysInModem = false): IdentityResult {
   const tags = new SecurityTagStore(store);
   switch (identity.kind) {
     case 'connection-string': {
       const credentials: HubCredentials = { kind: 'connection-string', connectionString: identity.connectionString };
       if (identity.securityTag !== undefined) {
-        const certificate = credentialFromTag(tags, identity.securityTag, 'x509');
+        const certificate = credentialFromTag(tags, identity.securityTag, 'x509', keysInModem);
         if (!certificate.ok) return certificate;
         if (certificate.value.kind === 'x509') credentials.certificate = certificate.value;
       }
@@ -81,7 +87,7 @@ export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, 
       let credential: DeviceCredential;
       if (source.kind !== 'security-tag') credential = source;
       else {
-        const fromTag = credentialFromTag(tags, source.tag, 'x509');
+        const fromTag = credentialFromTag(tags, source.tag, 'x509', keysInModem);
         if (!fromTag.ok) return fromTag;
         credential = fromTag.value;
       }
@@ -90,11 +96,11 @@ export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, 
       return ok({ identity: { kind: 'dps', registration: registration.value }, tagCAs: [], trust: 'extend' });
     }
     case 'stored':
-      return resolveStored(store, tags, hmac);
+      return resolveStored(store, tags, hmac, keysInModem);
   }
 }
 
-function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacSha256): IdentityResult {
+function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacSha256, keysInModem: boolean): IdentityResult {
   const loaded = new DeviceConfigStore(store).load();
   if (!loaded.ok) {
     return err(
@@ -108,7 +114,7 @@ function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacS
   const primary = config.tags.primary;
   if (config.hub !== undefined) {
     const hub = config.hub;
-    const credential = credentialFromTag(tags, primary, hub.auth);
+    const credential = credentialFromTag(tags, primary, hub.auth, keysInModem);
     if (!credential.ok) return credential;
     const credentials: HubIdentity = { kind: 'hub', hostName: hub.hostName, deviceId: hub.deviceId, credential: credential.value };
     if (hub.moduleId !== undefined) credentials.moduleId = hub.moduleId;
@@ -118,7 +124,7 @@ function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacS
   if (config.dps !== undefined) {
     const dps = config.dps;
     // iot-store stores the key derived from a group key, never the group key itself: it is an individual key here.
-    const credential = credentialFromTag(tags, primary, dps.attestation);
+    const credential = credentialFromTag(tags, primary, dps.attestation, keysInModem);
     if (!credential.ok) return credential;
     const registration = dpsRegistration(dps.globalEndpoint, dpsIdentity(dps.idScope, dps.registrationId, credential.value), hmac);
     if (!registration.ok) return registration;

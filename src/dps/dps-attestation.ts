@@ -45,8 +45,14 @@ export function signingIdentity(identity: DpsIdentity, hmac: HmacSha256): Result
     return ok(signingAs(identity, registrationId, { kind: 'sas', key: derived.value }));
   }
   const leaf = credential.chain[0];
+  if (leaf === undefined && credential.secTag !== undefined) {
+    // The modem holds certificate and key: the configuration names the registration id (the certificate's CN).
+    const reg = checkRegistrationId(identity.registrationId ?? '');
+    if (!reg.ok) return err(configError(`registrationId: required when the modem holds the certificate (${reg.error.message})`));
+    return ok(signingAs(identity, identity.registrationId!, credential));
+  }
   if (leaf === undefined) return err(credentialsError('chain: no client certificate'));
-  if (credential.privateKey.length === 0) return err(credentialsError('privateKey: no private key'));
+  if (credential.secTag === undefined && (credential.privateKey === undefined || credential.privateKey.length === 0)) return err(credentialsError('privateKey: no private key'));
   const info = readCertificateInfo(leaf);
   if (!info.ok) return err(credentialsError(`chain[0]: ${info.error.message}`));
   const cn = info.value.subjectCN;

@@ -162,7 +162,8 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     if (password.value !== undefined) connect.password = password.value;
     if (device.credential.kind === 'x509') {
       connect.tls.clientCertificates = device.credential.chain;
-      connect.tls.clientKey = device.credential.privateKey;
+      if (device.credential.privateKey !== undefined) connect.tls.clientKey = device.credential.privateKey;
+    if (device.credential.secTag !== undefined) connect.tls.secTag = device.credential.secTag;
     }
     return ok({
       connect,

@@ -45,7 +45,8 @@ export function tlsTarget(identity: HubIdentity, settings: ConnectSettings): Tls
   };
   if (identity.credential.kind === 'x509') {
     tls.clientCertificates = identity.credential.chain;
-    tls.clientKey = identity.credential.privateKey;
+    if (identity.credential.privateKey !== undefined) tls.clientKey = identity.credential.privateKey;
+    if (identity.credential.secTag !== undefined) tls.secTag = identity.credential.secTag;
   }
   return tls;
 }

@@ -35,8 +35,10 @@ function fromAzure(error: AzureError, prefix = ''): { ok: false; error: HubError
 
 function checkX509(credential: X509Credential | undefined): string | undefined {
   if (credential === undefined || typeof credential !== 'object') return 'is required for X.509 authentication';
-  if (!Array.isArray(credential.chain) || credential.chain.length === 0) return 'chain must hold at least the leaf certificate';
+  if (!Array.isArray(credential.chain)) return 'chain must be a list of DER certificates';
+  if (credential.chain.length === 0 && credential.secTag === undefined) return 'chain must hold at least the leaf certificate';
   if (credential.chain.some((der) => !(der instanceof Uint8Array) || der.length === 0)) return 'chain entries must be non-empty DER bytes';
+  if (credential.secTag !== undefined) return Number.isInteger(credential.secTag) && credential.secTag >= 0 && credential.secTag <= 0x7fffffff ? undefined : 'secTag must be an integer 0..2147483647';
   if (!(credential.privateKey instanceof Uint8Array) || credential.privateKey.length === 0) return 'privateKey must be non-empty DER bytes';
   return undefined;
 }
