@@ -210,6 +210,7 @@ class ModemSocket implements Transport {
   private triedSecondary = false;
   private tag: number;
   private finished = false;
+  private failing = false;
 
   constructor(
     private readonly modem: SlmModem,
@@ -249,7 +250,7 @@ class ModemSocket implements Transport {
 
   close(): void {
     const state = this.phase.state;
-    if (state === 'closing' || state === 'closed') return;
+    if (state === 'closing' || state === 'closed' || this.failing) return;
     if (state === 'registering') return this.finish({ by: 'local', message: 'connection closed by this device' });
     this.phase.move('closing');
     this.pump();
@@ -262,10 +263,12 @@ class ModemSocket implements Transport {
 
   /** Ends the connection with onError then onClose (once), closing the modem's socket when it has one. */
   fail(code: TransportErrorCode, message: string): void {
-    if (this.phase.state === 'closed') return;
+    if (this.phase.state === 'closed' || this.failing) return;
     const wasClosing = this.phase.state === 'closing';
     this.releaseSocket();
     if (wasClosing) return this.finish({ by: 'local', message: 'connection closed by this device' });
+    // The owner may call close() from onError: the close reason stays this failure.
+    this.failing = true;
     this.events.onError({ code, message });
     this.finish({ by: 'error', code, message });
   }

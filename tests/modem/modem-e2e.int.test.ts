@@ -85,7 +85,7 @@ describe('the full flow through the modem', () => {
     emulator.patchDesired('modem-dev', { telemetryInterval: 2 });
     await reported;
 
-    const answer = await emulator.invokeMethod('modem-dev', 'setTelemetryInterval', { seconds: 1 }, { timeoutMs: 10_000 });
+    const answer = await emulator.invokeMethod('modem-dev', 'setTelemetryInterval', { telemetryIntervalMs: 1000 }, { timeoutMs: 10_000 });
     expect(answer.status).toBe(200);
 
     const completed = emulator.waitFor('c2d', (e) => e.deviceId === 'modem-dev' && e.outcome === 'completed', 10_000);
@@ -131,8 +131,8 @@ describe('modem faults: the close reason, then recovery by the failure policy', 
 
   test('a UART too slow for the command timeout: timeout', async () => {
     const reason = await reconnectsAfter(() => {
-      modemEmulator.faults.slowUart(1, 50);
-      setTimeout(() => modemEmulator.faults.slowUart(), 2500);
+      modemEmulator.faults.slowUart(1, 400);
+      setTimeout(() => modemEmulator.faults.slowUart(), 3000);
     });
     expect(reason).toMatchObject({ by: 'error', code: 'timeout' });
   });
