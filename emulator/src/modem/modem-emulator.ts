@@ -19,6 +19,8 @@ export interface ModemEmulatorOptions {
   /** PSM timers to report in level-5 +CEREG lines, as 8-bit strings (e.g. '00100001' = 1 min, '00000110' = 60 min). */
   psm?: { activeTime: string; periodicTau: string };
   log?: (line: string) => void;
+  /** The first socket handle handed out (SLM numbers them by file descriptor); default 0. */
+  firstHandle?: number;
 }
 
 export interface ModemFaults {
@@ -96,6 +98,7 @@ export class ModemEmulator {
 
   private constructor(private readonly options: ModemEmulatorOptions) {
     this.network = options.network ?? true;
+    this.nextHandle = options.firstHandle ?? 0;
     this.log = options.log ?? (() => undefined);
     this.faults = {
       deregister: () => {
@@ -382,7 +385,7 @@ export class ModemEmulator {
     if (this.socket) return this.error(); // the emulator keeps one socket, as the firmware uses one
     const tag = Number(params[3]);
     const peerVerify = params[4] === undefined ? 2 : Number(params[4]);
-    this.socket = { handle: this.nextHandle++ % 8, tag, peerVerify, rx: [], rxBytes: 0, ended: false, failed: false };
+    this.socket = { handle: this.nextHandle++ % 16, tag, peerVerify, rx: [], rxBytes: 0, ended: false, failed: false };
     this.line(`#XSSOCKET: ${this.socket.handle},1,258`);
     this.ok();
   }
