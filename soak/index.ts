@@ -6,6 +6,7 @@ import { createNodeCrypto } from '../hosts/node/node-crypto';
 import { createTlsMaterial } from '../emulator/src/tls-material';
 import { fuzzAzureParsers } from './fuzz/azure-fuzz';
 import { fuzzMqttStreamParser } from './fuzz/mqtt-fuzz';
+import { fuzzAtParser } from './fuzz/at-fuzz';
 import type { FuzzFailure, FuzzStats } from './fuzz/fuzz-report';
 import { describeFaultSoak, runFaultSoak } from './fault-soak';
 import { parseSoakArgs, SOAK_USAGE } from './lib/args';
@@ -64,7 +65,9 @@ async function main(): Promise<number> {
     const hmac = createNodeCrypto().hmacSha256;
     const azure = fuzzInChunks('azure', Math.ceil(args.fuzz / 4), fuzzRng, (s, n) => fuzzAzureParsers({ seed: s, inputs: n, hmac }));
     say(`fuzz azure: ${azure.inputs} inputs, ${azure.accepted} accepted, slowest ${azure.slowest.toFixed(1)} ms, ${(azure.ms / 1000).toFixed(1)} s, ${azure.failures.length} failures`);
-    for (const f of [...mqtt.failures, ...azure.failures].slice(0, 10)) problems.push(`fuzz ${f.target} ${f.property}: ${f.detail} input ${f.input}`);
+    const at = fuzzInChunks('at', Math.ceil(args.fuzz / 4), fuzzRng, (s, n) => fuzzAtParser({ seed: s, inputs: n }));
+    say(`fuzz at (modem): ${at.inputs} inputs, ${at.accepted} gave lines, slowest ${at.slowest.toFixed(1)} ms, ${(at.ms / 1000).toFixed(1)} s, ${at.failures.length} failures`);
+    for (const f of [...mqtt.failures, ...azure.failures, ...at.failures].slice(0, 10)) problems.push(`fuzz ${f.target} ${f.property}: ${f.detail} input ${f.input}`);
   }
 
   if (args.only.has('faults') && args.messages > 0) {
