@@ -29,6 +29,7 @@ import { readCertificateInfo } from '../src/trust/x509-validity';
 import { CliError } from './iot-store/cli-error';
 import { checkKeyMatchesCertificate, readCertificates, readPrivateKey, readSecretText } from './iot-store/credential-files';
 import { viewAsJson, viewAsText } from './iot-store/list-view';
+import { runModemCommand } from './iot-store/modem';
 
 const USAGE = `usage: iot-store [--store FILE] <command>
 
@@ -49,6 +50,8 @@ const USAGE = `usage: iot-store [--store FILE] <command>
   derive-key --group-key BASE64 --registration-id R
   sas --resource R --key BASE64 [--key-name NAME] [--ttl SECONDS]
       R is URL-encoded unless it already contains '%'. --key-file FILE may replace --key.
+  modem (--tcp HOST:PORT | --device PATH) write N|delete N|list ...
+      Security tags in an nRF91 modem over AT%CMNG (see modem --help); the modem keeps the key.
 
   The store is --store FILE, else $IOT_STORE_PATH, else ~/.azure-iot-xs/store.bin. A file there that is not a
   device store is refused, never written over; a damaged store reads as empty and is kept aside, byte for
@@ -468,5 +471,20 @@ function sas(values: Values): number {
   return 0;
 }
 
+/** `modem ...` talks to a modem over a serial line (asynchronous); every other command is runIotStore's. */
+export async function runIotStoreCommand(argv: string[], target: IotStoreIo = PROCESS_IO): Promise<number> {
+  if (argv[0] !== 'modem') return runIotStore(argv, target);
+  try {
+    return await runModemCommand(argv.slice(1), (text) => target.stdout(`${text}\n`));
+  } catch (error) {
+    if (error instanceof CliError) {
+      target.stderr(`iot-store: ${error.message}\n`);
+      return error.exitCode;
+    }
+    target.stderr(`iot-store: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (invokedDirectly) process.exitCode = runIotStore(process.argv.slice(2));
+if (invokedDirectly) process.exitCode = await runIotStoreCommand(process.argv.slice(2));

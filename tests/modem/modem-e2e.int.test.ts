@@ -13,6 +13,12 @@ import { createTcpSerialPort } from '../../hosts/node/serial-ports';
 import { Firmware } from '../../src/main';
 import { SlmModem } from '../../src/modem/modem-transport';
 import type { TransportCloseReason, TransportFactory } from '../../src/ports';
+import { decideFailure } from '../../src/failure/failure-policy';
+import { transportCause } from '../../src/failure/mqtt-cause';
+import { runIotStoreCommand } from '../../scripts/iot-store';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const tls = createTlsMaterial();
 const device = issueDeviceCertificate('modem-dev');
@@ -23,6 +29,7 @@ let emulator: Emulator;
 let modemEmulator: ModemEmulator;
 let modem: SlmModem;
 let firmware: Firmware;
+let folder: string;
 const lines: string[] = [];
 const closes: TransportCloseReason[] = [];
 const registrations: boolean[] = [];
@@ -52,8 +59,14 @@ beforeAll(async () => {
   emulator = await Emulator.start({ persist: false, tls });
   emulator.dps!.enrollments.addIndividual({ registrationId: 'modem-dev', attestation: { type: 'x509', primaryThumbprint: thumbprint(device.certDer) }, retryAfterSeconds: 0 });
   modemEmulator = await ModemEmulator.start();
-  // What `npm run iot-store -- modem write` does: CA, client certificate and key into one tag, while offline.
-  modemEmulator.tags.set(TAG, new Map([[0, tls.ca.certPem], [1, device.certPem], [2, device.keyPem]]));
+  // The tag goes in as a user puts it there: `npm run iot-store -- modem --tcp ... write` (AT%CMNG, offline).
+  folder = mkdtempSync(join(tmpdir(), 'modem-e2e-'));
+  writeFileSync(join(folder, 'ca.pem'), tls.ca.certPem);
+  writeFileSync(join(folder, 'cert.pem'), device.certPem);
+  writeFileSync(join(folder, 'key.pem'), device.keyPem);
+  const quiet = { stdout: () => undefined, stderr: (t: string) => void lines.push(t) };
+  const files = ['--ca', join(folder, 'ca.pem'), '--cert', join(folder, 'cert.pem'), '--key', join(folder, 'key.pem')];
+  expect(await runIotStoreCommand(['modem', '--tcp', `127.0.0.1:${modemEmulator.port}`, 'write', String(TAG), ...files], quiet)).toBe(0);
 
   const host = createNodeHost({ logLevel: 'debug', logger: { write: (line) => void lines.push(line) } });
   modem = new SlmModem(createTcpSerialPort('127.0.0.1', modemEmulator.port), host.timers, { tags: { primary: TAG }, pollIntervalMs: 10, dataModeDelayMs: 2, commandTimeoutMs: 2000 });
@@ -72,6 +85,7 @@ afterAll(async () => {
   modem?.stop();
   await modemEmulator?.stop();
   await emulator?.stop();
+  rmSync(folder, { recursive: true, force: true });
 });
 
 describe('the full flow through the modem', () => {
@@ -105,7 +119,10 @@ describe('modem faults: the close reason, then recovery by the failure policy', 
     await until(() => closes.length > before, 'a close');
     await back;
     await emulator.waitFor('telemetry', (t) => t.deviceId === 'modem-dev', 10_000);
-    return closes[before]!;
+    const reason = closes[before]!;
+    // The one failure policy decides the retry: every modem fault is a network cause, retried with backoff.
+    expect(decideFailure('hub', transportCause(reason.code))).toBe('retry-backoff');
+    return reason;
   }
 
   test('network deregistration: reset (+CEREG), reconnect once registered again', async () => {

@@ -151,17 +151,16 @@ export class ModemEmulator {
   }
 
   private attach(socket: Socket): void {
-    if (this.uart) {
-      socket.destroy();
-      return;
-    }
+    // One UART: a new host connection takes it over (the last one may still be closing).
+    this.uart?.destroy();
     this.uart = socket;
     this.input = '';
     this.dataMode = undefined;
     socket.on('data', (chunk: Buffer) => this.onUart(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      if (this.uart === socket) this.uart = undefined;
+      if (this.uart !== socket) return;
+      this.uart = undefined;
       this.out = [];
     });
   }
