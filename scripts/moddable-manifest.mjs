@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEVICE_ENTRY = 'hosts/moddable/main-moddable.ts';
+/** The entry of boards that reach Azure through an nRF91 modem (the manifest's nrf52 section makes it main). */
+export const MODEM_ENTRY = 'hosts/moddable/main-modem.ts';
 const MANIFEST = join(REPO_ROOT, 'manifest.json');
 
 /**
@@ -50,10 +52,10 @@ export async function deviceModules() {
 }
 
 /** The device's modules, and those of them that must not be preloaded on the simulators (see LOAD_TIME_ONLY). */
-export async function deviceGraph() {
+export async function deviceGraph(entry = DEVICE_ENTRY) {
   const result = await build({
     absWorkingDir: REPO_ROOT,
-    entryPoints: [DEVICE_ENTRY],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     metafile: true,
@@ -77,11 +79,17 @@ export async function deviceGraph() {
   return { modules, boardOnly };
 }
 
+/** The modules the modem entry adds to the device's (the nrf52 section lists and preloads them). */
+export async function modemOnlyModules() {
+  const device = new Set((await deviceGraph()).modules);
+  return (await deviceGraph(MODEM_ENTRY)).modules.filter((name) => !device.has(name));
+}
+
 /**
  * The manifest with its `modules` (our entries only; others kept) and `preload` set from them: every module, less
- * `boardOnly`, which the esp32 section preloads instead.
+ * `boardOnly`, which the esp32 section preloads instead; and the nrf52 section's modem modules.
  */
-export function withDeviceModules(manifest, modules, boardOnly = []) {
+export function withDeviceModules(manifest, modules, boardOnly = [], modemOnly = undefined) {
   const kept = Object.entries(manifest.modules ?? {}).filter(([name]) => !/^(src|hosts\/moddable)\//.test(name));
   const next = { ...manifest };
   next.modules = Object.fromEntries([...kept, ...modules.map((name) => [name, `./${name}`])]);
@@ -92,6 +100,10 @@ export function withDeviceModules(manifest, modules, boardOnly = []) {
     if (boardOnly.length > 0) esp32.preload = [...boardOnly];
     else delete esp32.preload;
     platforms.esp32 = esp32;
+    next.platforms = platforms;
+  }
+  if (modemOnly !== undefined && platforms.nrf52) {
+    platforms.nrf52 = { ...platforms.nrf52, modules: Object.fromEntries(modemOnly.map((name) => [name, `./${name}`])), preload: [...modemOnly] };
     next.platforms = platforms;
   }
   return next;
@@ -108,7 +120,7 @@ export function manifestText(manifest) {
 async function main(argv) {
   const { modules, boardOnly } = await deviceGraph();
   const current = readManifest();
-  const next = withDeviceModules(current, modules, boardOnly);
+  const next = withDeviceModules(current, modules, boardOnly, await modemOnlyModules());
   if (argv.includes('--write')) {
     writeFileSync(MANIFEST, manifestText(next));
     process.stdout.write(`manifest.json: ${modules.length} modules, ${next.preload.length} preloaded everywhere, ${boardOnly.length} on esp32 only (${boardOnly.join(', ')})\n`);

@@ -45,7 +45,14 @@ function keepClockSet(host: HostPorts, sntpHosts: string[]): void {
   attempt();
 }
 
-export default function main(): Firmware | undefined {
+/**
+ * What an entry may change before the firmware starts: main-modem.ts puts the cellular modem's transport in
+ * place of SecureSocket and keeps the clock from the modem instead of SNTP. Returns the platform additions, or
+ * a problem that stops the start.
+ */
+export type HostWiring = (host: HostPorts, config: Readonly<Record<string, unknown>>) => { platform: Partial<PlatformHooks>; ownClock: boolean } | string;
+
+export function startOnModdable(wire?: HostWiring): Firmware | undefined {
   const settings = readModdableSettings(config as Readonly<Record<string, unknown>>);
   const host = createModdableHost({ logLevel: settings.logLevel });
   say(host, 'info', `starting on ${settings.hostKind}`);
@@ -56,12 +63,17 @@ export default function main(): Firmware | undefined {
   }
   const roots = loadCertificateResources();
   say(host, 'info', `${roots.length} built-in root certificate(s) (${roots.map((root) => root.name).join(', ')}), ${settings.extraCAs.length} extra CA(s) from the configuration`);
-  keepClockSet(host, settings.sntpHosts);
+  const wired = wire?.(host, config as Readonly<Record<string, unknown>>);
+  if (typeof wired === 'string') {
+    say(host, 'error', `configuration error: ${wired}`);
+    return undefined;
+  }
+  if (!wired?.ownClock) keepClockSet(host, settings.sntpHosts);
   // The `reboot` method, the slow retry from `failed` and the stuck-boot watchdog all restart the board when the
   // build can; otherwise the firmware restarts in place (src/main.ts).
   const restart = findBoardRestart();
   say(host, 'info', restart === undefined ? 'no board restart in this build (no System.restart): reboots restart the firmware in place' : 'reboots restart the board (System.restart)');
-  const platform: PlatformHooks = { hostKind: settings.hostKind, defaultRoots: roots, extraCAs: settings.extraCAs, hubClient: settings.hubClient };
+  const platform: PlatformHooks = { hostKind: settings.hostKind, defaultRoots: roots, extraCAs: settings.extraCAs, hubClient: settings.hubClient, ...wired?.platform };
   if (restart !== undefined) {
     platform.reboot = () => {
       say(host, 'warn', 'restarting the board');
@@ -69,4 +81,8 @@ export default function main(): Firmware | undefined {
     };
   }
   return startFirmware(host, settings.firmwareConfig, platform);
+}
+
+export default function main(): Firmware | undefined {
+  return startOnModdable();
 }

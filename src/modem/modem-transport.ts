@@ -68,6 +68,7 @@ export class SlmModem extends Emitter<ModemEvents> {
   readonly channel: AtChannel;
   private readonly settings: Required<ModemSettings>;
   private stat = 4;
+  private last: slm.Registration | undefined;
   private socket: ModemSocket | undefined;
   private waiting: (() => void)[] = [];
 
@@ -89,6 +90,7 @@ export class SlmModem extends Emitter<ModemEvents> {
         refused: (reason) => this.emit('refused', { reason }),
         closed: (message) => {
           this.stat = 4;
+          this.last = undefined;
           this.socket?.fail('reset', message);
         },
       },
@@ -171,6 +173,10 @@ export class SlmModem extends Emitter<ModemEvents> {
   }
 
   private registrationChanged(registration: slm.Registration): void {
+    // The read answer at start repeats what a URC may just have said: only a change is news.
+    const same = this.last !== undefined && this.last.stat === registration.stat && this.last.activeTimeS === registration.activeTimeS && this.last.periodicTauS === registration.periodicTauS;
+    this.last = registration;
+    if (same) return;
     this.stat = registration.stat;
     const registered = slm.isRegistered(registration.stat);
     this.emit('registration', { ...registration, registered });

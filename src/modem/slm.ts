@@ -153,3 +153,16 @@ export function psmPlan(configuredKeepAliveSeconds: number, registration: Regist
   if (needed <= HUB_MAX_KEEPALIVE_SECONDS) return { mode: 'stay-connected', keepAliveSeconds: Math.max(configuredKeepAliveSeconds, needed) };
   return { mode: 'reconnect-after-wake', sleepSeconds: tau };
 }
+
+/**
+ * Network time from `+CCLK: "yy/MM/dd,hh:mm:ss±zz"` (zz: quarter hours from UTC), as Unix ms; undefined when the
+ * modem has none yet. Where the board has no IP network for SNTP (nRF52 + modem), this sets the wall clock.
+ */
+export function parseCclk(lines: readonly string[]): number | undefined {
+  const line = lines.find((l) => l.startsWith('+CCLK: '));
+  const m = line === undefined ? null : /^\+CCLK: "(\d\d)\/(\d\d)\/(\d\d),(\d\d):(\d\d):(\d\d)([+-]\d\d)"$/.exec(line);
+  if (m === null) return undefined;
+  const n = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  if (n[1] < 1 || n[1] > 12 || n[2] < 1 || n[2] > 31 || n[3] > 23 || n[4] > 59 || n[5] > 59) return undefined;
+  return Date.UTC(2000 + n[0], n[1] - 1, n[2], n[3], n[4], n[5]) - n[6] * 15 * 60_000;
+}

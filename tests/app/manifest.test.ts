@@ -61,7 +61,7 @@ describe('modules', () => {
 });
 
 describe('platforms', () => {
-  test('esp32 and the simulators get the network, TLS, SNTP and the host; nrf52 is refused with the reason', () => {
+  test('esp32 and the simulators get the network, TLS, SNTP and the host; nrf52 gets ECMA-419 IO (the modem UART) and main-modem', () => {
     const network = [
       '$(MODDABLE)/examples/manifest_net.json',
       '$(MODDABLE)/modules/crypt/tls.json',
@@ -70,7 +70,8 @@ describe('platforms', () => {
     ];
     for (const platform of ['esp32', 'lin', 'mac', 'win']) expect(manifest.platforms[platform]?.include).toEqual(network);
     expect(manifest.platforms['esp32']?.config).toEqual({ ssid: '', password: '', hostKind: 'moddable-esp32', deviceProfile: 'esp32' });
-    expect(manifest.platforms['nrf52']?.error).toMatch(/no IP network on nRF52/);
+    expect(manifest.platforms['nrf52']?.include).toEqual(['$(MODDABLE)/modules/io/manifest.json', '$(MODDABLE)/modules/files/preference/manifest.json']);
+    expect(manifest.platforms['nrf52']?.config).toMatchObject({ hostKind: 'moddable-nrf52', deviceProfile: 'esp32' });
     expect(manifest.include).toEqual(['$(MODDABLE)/examples/manifest_base.json']);
   });
 });

@@ -1,6 +1,6 @@
 // manifest.json lists exactly the modules the device imports, each one preloaded (scripts/moddable-manifest.mjs
 // derives both lists from hosts/moddable/main-moddable.ts). Runs without the Moddable SDK.
-import { deviceGraph, readManifest, type ModdableManifest } from '../../scripts/moddable-manifest.mjs';
+import { deviceGraph, modemOnlyModules, readManifest, type ModdableManifest } from '../../scripts/moddable-manifest.mjs';
 
 describe('manifest.json module lists', () => {
   let imported: string[];
@@ -32,5 +32,16 @@ describe('manifest.json module lists', () => {
     expect(imported.length).toBeGreaterThan(50);
     expect(imported).toContain('src/mqtt/session');
     expect(imported).not.toContain('src/mqtt/broker-codec');
+  });
+
+  test('the nrf52 section: main-modem is main, and the modules it adds (the modem transport, the serial port) are listed and preloaded', async () => {
+    const modemOnly = await modemOnlyModules();
+    const nrf52 = manifest.platforms?.nrf52;
+    expect(nrf52?.['creation']).toEqual({ main: 'hosts/moddable/main-modem' });
+    expect(Object.keys(nrf52?.modules ?? {}).sort()).toEqual(modemOnly);
+    expect(nrf52?.preload).toEqual(modemOnly);
+    expect(modemOnly).toEqual(expect.arrayContaining(['hosts/moddable/main-modem', 'hosts/moddable/serial-port', 'src/modem/modem-transport', 'src/modem/at-reader']));
+    // The base image (esp32, the simulators) carries none of it.
+    for (const name of modemOnly) expect(imported).not.toContain(name);
   });
 });

@@ -96,7 +96,7 @@ describe('the full flow through the modem', () => {
     await emulator.waitFor('telemetry', (t) => t.deviceId === 'modem-dev', 10_000);
 
     const reported = emulator.waitFor('twin', (e) => e.deviceId === 'modem-dev' && e.section === 'reported' && 'telemetryInterval' in e.patch, 10_000);
-    emulator.patchDesired('modem-dev', { telemetryInterval: 2 });
+    emulator.patchDesired('modem-dev', { telemetryInterval: 2000 });
     await reported;
 
     const answer = await emulator.invokeMethod('modem-dev', 'setTelemetryInterval', { telemetryIntervalMs: 1000 }, { timeoutMs: 10_000 });
