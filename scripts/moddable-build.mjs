@@ -105,7 +105,7 @@ function checkEnvironment(options) {
     if (!existsSync(join(gccRoot, 'bin/arm-none-eabi-gcc'))) {
       problems.push(`the Arm GNU toolchain 12.2.rel1 is missing (${join(gccRoot, 'bin/arm-none-eabi-gcc')}): see $MODDABLE/documentation/devices/nrf52.md, or set NRF52_GCC_ROOT`);
     }
-    notes.push('the Moddable SDK has no network on nRF52 (manifest_net refuses it), so a manifest that includes hosts/moddable/manifest_host.json (TLS sockets, SNTP) cannot build for it');
+    notes.push('the Moddable SDK has no IP network on nRF52: the nrf52 section builds hosts/moddable/main-modem, which reaches Azure through an nRF91 modem (Serial LTE Modem) on a UART, set modemTransmit= and modemReceive= (pins); never built here (no nRF5 SDK), see docs/modem.md');
   }
 
   return { problems, notes, toolsDir, nodeBin };

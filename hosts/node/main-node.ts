@@ -22,6 +22,9 @@ import { createNodeHost } from './index';
 import { createMemoryStore } from './memory-store';
 import { createNodeLogger } from './node-logger';
 import { handleStopSignals } from './stop-signals';
+import { createDeviceSerialPort, createTcpSerialPort } from './serial-ports';
+import { SlmModem } from '../../src/modem/modem-transport';
+import type { SerialPortFactory } from '../../src/ports';
 
 export const USAGE = `usage: main-node [--config FILE] [options]
 
@@ -44,6 +47,9 @@ export const USAGE = `usage: main-node [--config FILE] [options]
   --device-profile NAME     memory budgets: desktop (default) or esp32 (src/device-profile.ts)
   --max-packet-bytes N      largest packet taken from the hub; a bigger message is skipped and reported
   --max-pending-telemetry-bytes N  telemetry waiting or in flight, in bytes; beyond it sends get queue-full
+  --modem-tcp HOST:PORT     reach Azure through an nRF91 Serial LTE Modem at this TCP stand-in for its UART (the
+                            modem emulator); TLS is the modem's, X.509 keys stay in its tag (--security-tag N)
+  --modem-device PATH       the same over a serial device (/dev/ttyACM0; stty -F PATH 115200 raw -echo first)
 
   Without an identity the store's configuration (written by 'npm run iot-store -- config set') is used.
   Keys given as flags are visible to other users of this machine (ps): prefer --config with a 0600 file.
@@ -72,6 +78,8 @@ const OPTIONS = {
   'device-profile': { type: 'string' },
   'max-packet-bytes': { type: 'string' },
   'max-pending-telemetry-bytes': { type: 'string' },
+  'modem-tcp': { type: 'string' },
+  'modem-device': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -92,6 +100,8 @@ const FLAG_FIELDS: ReadonlyArray<[keyof typeof OPTIONS, string, boolean]> = [
   ['device-profile', 'deviceProfile', false],
   ['max-packet-bytes', 'maxIncomingPacketBytes', true],
   ['max-pending-telemetry-bytes', 'maxPendingTelemetryBytes', true],
+  ['modem-tcp', 'modemTcp', false],
+  ['modem-device', 'modemDevice', false],
 ];
 
 export class NodeEntryError extends Error {
@@ -224,9 +234,41 @@ export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
   const host = createNodeHost({ store, logLevel, logger: options.logger ?? {} });
   const platform: PlatformHooks = { hostKind: 'node', defaultRoots: loadDefaultRoots(), extraCAs: options.extraCAs ?? [] };
   if (options.hubClient !== undefined) platform.hubClient = options.hubClient;
+  const modem = modemFor(options.config, host);
+  if (modem !== undefined) platform.keysInModem = true;
   const firmware = new Firmware(host, options.config, platform);
+  modem?.start();
   const started = firmware.start();
-  return { firmware, host, started, stop: () => firmware.stop() };
+  return {
+    firmware,
+    host,
+    started,
+    stop: async () => {
+      await firmware.stop();
+      modem?.stop();
+    },
+  };
+}
+
+/** The nRF91 modem named by modemTcp or modemDevice, put in place of node:tls; undefined without one. */
+function modemFor(config: Record<string, unknown>, host: HostPorts): SlmModem | undefined {
+  const tcp = config['modemTcp'];
+  const device = config['modemDevice'];
+  if (tcp === undefined && device === undefined) return undefined;
+  let serial: SerialPortFactory;
+  if (typeof device === 'string' && tcp === undefined) serial = createDeviceSerialPort(device);
+  else {
+    const match = typeof tcp === 'string' && device === undefined ? /^([^:]+):([0-9]{1,5})$/.exec(tcp) : null;
+    if (match === null) throw new NodeEntryError('give the modem as --modem-tcp HOST:PORT or --modem-device PATH, not both');
+    serial = createTcpSerialPort(match[1]!, Number(match[2]));
+  }
+  const tag = config['securityTag'];
+  const modem = new SlmModem(serial, host.timers, { tags: { primary: typeof tag === 'number' ? tag : 0 } }, (m) => host.logger.log('error', `modem: ${m}`));
+  modem.on('registration', (r) => host.logger.log('info', `modem: LTE ${r.registered ? 'registered' : 'not registered'} (+CEREG: ${r.stat})`));
+  modem.on('signal', (s) => host.logger.log('info', `modem: RSRP ${s.rsrpDbm} dBm`));
+  modem.on('refused', (r) => host.logger.log('warn', `modem: refused UART input (${r.reason})`));
+  host.transport = modem.transportFactory();
+  return modem;
 }
 
 export interface NodeMainIo {
@@ -265,7 +307,14 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
   const options: NodeFirmwareOptions = { config: settings.config, extraCAs, logger: { timestamps: true, ...(io.log ? { write: io.log } : {}) } };
   if (settings.storePath !== undefined) options.storePath = settings.storePath;
   options.hubClient = profileHubSettings(profile);
-  const node = startNodeFirmware(options);
+  let node: NodeFirmware;
+  try {
+    node = startNodeFirmware(options);
+  } catch (error) {
+    if (!(error instanceof NodeEntryError)) throw error;
+    io.stderr(`main-node: ${error.message}`);
+    return 2;
+  }
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

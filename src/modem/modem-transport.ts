@@ -106,10 +106,12 @@ export class SlmModem extends Emitter<ModemEvents> {
     return this.settings;
   }
 
-  /** Opens the UART, subscribes to registration URCs with PSM timers (level 5), goes online, reads the state. */
+  /** Opens the UART, closes a leftover socket, subscribes to registration URCs with PSM timers (level 5), goes online, reads the state. */
   start(): void {
     this.channel.open();
     const t = this.settings.commandTimeoutMs;
+    // A socket a previous run of the host left open still holds SLM's active slot (the modem outlives host resets).
+    this.channel.run({ line: slm.CLOSE_SOCKET, prefix: '#XSOCKET:', timeoutMs: t }, () => undefined);
     this.channel.run({ line: 'AT+CEREG=5', timeoutMs: t }, () => undefined);
     this.channel.run({ line: 'AT+CFUN=1', timeoutMs: t }, () => undefined);
     this.channel.run({ line: 'AT+CEREG?', prefix: '+CEREG:', timeoutMs: t }, (result) => {

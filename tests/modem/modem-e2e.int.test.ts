@@ -10,6 +10,7 @@ import { ModemEmulator } from '../../emulator/src/modem/modem-emulator';
 import { createNodeHost } from '../../hosts/node';
 import { loadDefaultRoots } from '../../hosts/node/default-roots';
 import { createTcpSerialPort } from '../../hosts/node/serial-ports';
+import { startNodeFirmware } from '../../hosts/node/main-node';
 import { Firmware } from '../../src/main';
 import { SlmModem } from '../../src/modem/modem-transport';
 import type { TransportCloseReason, TransportFactory } from '../../src/ports';
@@ -165,5 +166,25 @@ describe('modem faults: the close reason, then recovery by the failure policy', 
     modemEmulator.faults.slowUart();
     expect(modem.channel.refusedCount).toBeGreaterThanOrEqual(refusedBefore + 2);
     expect(closes.length).toBe(before);
+  });
+});
+
+describe('the Node host: --modem-tcp and --security-tag', () => {
+  test('an x509=true connection string with the modem tag connects through the modem and sends telemetry', async () => {
+    // The modem has one UART: the firmware above gives it up first.
+    await firmware.stop();
+    modem.stop();
+    // The device DPS registered above, now as a fixed hub: `HostName=...;DeviceId=modem-dev;x509=true`.
+    const config = { connectionString: emulator.connectionString('modem-dev'), securityTag: TAG, modemTcp: `127.0.0.1:${modemEmulator.port}`, telemetryIntervalMs: 1000, logLevel: 'debug' };
+    const node = startNodeFirmware({ config, extraCAs: [emulator.caDer], logger: { write: (line) => void lines.push(line) }, hubClient: FAST });
+    try {
+      const state = await Promise.race([node.started, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+      if (state !== 'running') console.log(lines.slice(-40).join('\n'));
+      expect(state).toBe('running');
+      await emulator.waitFor('telemetry', (t) => t.deviceId === 'modem-dev', 10_000);
+      expect(lines.some((l) => l.includes('modem: LTE registered (+CEREG: 1)'))).toBe(true);
+    } finally {
+      await node.stop();
+    }
   });
 });

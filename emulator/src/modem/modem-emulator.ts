@@ -21,6 +21,8 @@ export interface ModemEmulatorOptions {
   log?: (line: string) => void;
   /** The first socket handle handed out (SLM numbers them by file descriptor); default 0. */
   firstHandle?: number;
+  /** The TCP port of the UART stand-in; default any free one. */
+  port?: number;
 }
 
 export interface ModemFaults {
@@ -125,7 +127,10 @@ export class ModemEmulator {
   static async start(options: ModemEmulatorOptions = {}): Promise<ModemEmulator> {
     const modem = new ModemEmulator(options);
     modem.server = createServer((socket) => modem.attach(socket));
-    await new Promise<void>((resolve) => modem.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      modem.server.once('error', reject);
+      modem.server.listen(options.port ?? 0, '127.0.0.1', resolve);
+    });
     return modem;
   }
 
