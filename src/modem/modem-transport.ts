@@ -285,7 +285,12 @@ class ModemSocket implements Transport {
     this.phase.move('opening');
     const t = this.modem.config.commandTimeoutMs;
     this.modem.run({ line: slm.openSecureSocket(this.tag), prefix: '#XSSOCKET:', timeoutMs: t }, (result) => {
-      if (this.phase.state !== 'opening') return;
+      if (this.phase.state !== 'opening') {
+        // Closed while the modem was opening it: give the socket back rather than leave it in the modem.
+        const late = result.ok ? slm.socketHandle(result.value.lines) : undefined;
+        if (late !== undefined && late >= 0) this.modem.run({ line: slm.CLOSE_SOCKET, prefix: '#XSOCKET:', timeoutMs: t }, () => undefined);
+        return;
+      }
       if (!result.ok) return this.fail(failureCode(result.error, 'other'), `AT#XSSOCKET with tag ${this.tag}: ${failureText(result.error)}`);
       const handle = slm.socketHandle(result.value.lines);
       if (handle === undefined || handle < 0) return this.fail('other', `the modem opened no socket with tag ${this.tag} (${result.value.lines[0] ?? 'no answer'})`);
