@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4) in plain TypeScript. The CryptoPort only offers HMAC, yet certificate fingerprints and
-// thumbprints need a digest that is the same on every host; this one is small and fast enough for that.
+// SHA-256 (FIPS 180-4) in plain TypeScript. The CryptoPort only offers HMAC, yet certificate fingerprints,
+// thumbprints and firmware images need a digest that is the same on every host; this one is small and streams.
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -16,26 +16,91 @@ const INITIAL = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9
 
 /** The 32-byte SHA-256 digest of `data`. */
 export function sha256(data: Uint8Array): Uint8Array {
-  const h = new Uint32Array(INITIAL);
-  const w = new Uint32Array(64);
-  const fullBlocks = data.length >>> 6;
-  for (let b = 0; b < fullBlocks; b++) compress(h, w, data, b * 64);
+  return new Sha256().update(data).digest();
+}
 
-  // The tail: leftover bytes, the 0x80 marker, zero fill, and the bit length in the last 8 bytes.
-  const rest = data.length - fullBlocks * 64;
-  const tail = new Uint8Array(rest < 56 ? 64 : 128);
-  tail.set(data.subarray(fullBlocks * 64));
-  tail[rest] = 0x80;
-  const bitsHigh = Math.floor(data.length / 0x20000000);
-  const bitsLow = (data.length * 8) >>> 0;
-  const end = tail.length;
-  writeU32(tail, end - 8, bitsHigh);
-  writeU32(tail, end - 4, bitsLow);
-  for (let at = 0; at < end; at += 64) compress(h, w, tail, at);
+/**
+ * Streaming SHA-256: `update` with the bytes as they arrive (a firmware image, fragment by fragment), then `digest`
+ * once. Holds 64 bytes of pending input and the eight state words, never the data. `save`/`restore` carry that
+ * state across a power cut (a resumed download) in 105 bytes.
+ */
+export class Sha256 {
+  private readonly h = new Uint32Array(INITIAL);
+  private readonly w = new Uint32Array(64);
+  private readonly block = new Uint8Array(64);
+  private pending = 0;
+  private total = 0;
 
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) writeU32(out, i * 4, h[i]!);
-  return out;
+  /** Bytes hashed so far. */
+  get length(): number {
+    return this.total;
+  }
+
+  update(data: Uint8Array): this {
+    let at = 0;
+    const n = data.length;
+    this.total += n;
+    if (this.pending > 0) {
+      const take = Math.min(64 - this.pending, n);
+      this.block.set(data.subarray(0, take), this.pending);
+      this.pending += take;
+      at = take;
+      if (this.pending < 64) return this;
+      compress(this.h, this.w, this.block, 0);
+      this.pending = 0;
+    }
+    for (; at + 64 <= n; at += 64) compress(this.h, this.w, data, at);
+    if (at < n) {
+      this.block.set(data.subarray(at), 0);
+      this.pending = n - at;
+    }
+    return this;
+  }
+
+  /** The digest of everything given to `update`. The object is spent afterwards. */
+  digest(): Uint8Array {
+    // The tail: leftover bytes, the 0x80 marker, zero fill, and the bit length in the last 8 bytes.
+    const rest = this.pending;
+    const tail = new Uint8Array(rest < 56 ? 64 : 128);
+    tail.set(this.block.subarray(0, rest));
+    tail[rest] = 0x80;
+    const end = tail.length;
+    writeU32(tail, end - 8, Math.floor(this.total / 0x20000000));
+    writeU32(tail, end - 4, (this.total * 8) >>> 0);
+    for (let at = 0; at < end; at += 64) compress(this.h, this.w, tail, at);
+    const out = new Uint8Array(32);
+    for (let i = 0; i < 8; i++) writeU32(out, i * 4, this.h[i]!);
+    return out;
+  }
+
+  /** The state as bytes: 8 state words, the byte count (u64 as two u32), the pending count, the pending bytes. */
+  save(): Uint8Array {
+    const out = new Uint8Array(SHA256_STATE_BYTES);
+    for (let i = 0; i < 8; i++) writeU32(out, i * 4, this.h[i]!);
+    writeU32(out, 32, Math.floor(this.total / 0x100000000));
+    writeU32(out, 36, this.total >>> 0);
+    out[40] = this.pending;
+    out.set(this.block, 41);
+    return out;
+  }
+
+  /** A hash continuing from `save()`'s bytes; undefined when they are not a saved state. */
+  static restore(state: Uint8Array): Sha256 | undefined {
+    if (state.length !== SHA256_STATE_BYTES || state[40]! > 63) return undefined;
+    const hash = new Sha256();
+    for (let i = 0; i < 8; i++) hash.h[i] = readU32(state, i * 4);
+    hash.total = readU32(state, 32) * 0x100000000 + readU32(state, 36);
+    hash.pending = state[40]!;
+    if (hash.total % 64 !== hash.pending) return undefined;
+    hash.block.set(state.subarray(41, 105));
+    return hash;
+  }
+}
+
+export const SHA256_STATE_BYTES = 105;
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 function compress(h: Uint32Array, w: Uint32Array, block: Uint8Array, at: number): void {

@@ -25,10 +25,10 @@ export type FailureDecision =
 
 /**
  * Where the failure happened: a hub from a connection string (`hub`), a hub that DPS assigned (`assigned-hub`),
- * or DPS itself (`dps`). The hub client cannot tell the two hub paths apart and always decides as `hub`; the boot
- * flow decides as `assigned-hub`.
+ * DPS itself (`dps`), or fetching a firmware image over HTTPS (`fota`). The hub client cannot tell the two hub
+ * paths apart and always decides as `hub`; the boot flow decides as `assigned-hub`.
  */
-export type FailurePath = 'hub' | 'assigned-hub' | 'dps';
+export type FailurePath = 'hub' | 'assigned-hub' | 'dps' | 'fota';
 
 /** Causes that can happen on every path. */
 export type SharedFailureCause =
@@ -71,16 +71,32 @@ export type DpsOnlyFailureCause =
   /** DPS refused the subscription to its response topic. */
   | 'dps-subscribe-refused';
 
-export type FailureCause = SharedFailureCause | DpsOnlyFailureCause;
+/** Causes only an image download can give (src/http/https-client.ts). */
+export type FotaFailureCause =
+  /** The connection ended inside a response body. */
+  | 'http-short-read'
+  /** The file on the server is shorter than the range asked for. */
+  | 'http-short-file'
+  /** A 3xx: no redirect is followed. */
+  | 'http-redirect'
+  /** A response head that breaks HTTP or does not match the range asked for. */
+  | 'http-bad-response';
+
+export type FailureCause = SharedFailureCause | DpsOnlyFailureCause | FotaFailureCause;
 
 interface SharedRow {
   readonly hub: FailureDecision;
   readonly assignedHub: FailureDecision;
   readonly dps: FailureDecision;
+  readonly fota: FailureDecision;
 }
 
 interface DpsOnlyRow {
   readonly dps: FailureDecision;
+}
+
+interface FotaOnlyRow {
+  readonly fota: FailureDecision;
 }
 
 const BACKOFF: FailureDecision = 'retry-backoff';
@@ -90,14 +106,23 @@ const STOP: FailureDecision = 'stop-until-new-credentials';
 const CLOCK: FailureDecision = 'wait-for-clock';
 
 function same(decision: FailureDecision): SharedRow {
-  return { hub: decision, assignedHub: decision, dps: decision };
+  return { hub: decision, assignedHub: decision, dps: decision, fota: decision };
 }
 
-/** Refused identity or credentials: DPS may know better for an assigned hub; elsewhere only new credentials help. */
-const REFUSED: SharedRow = { hub: STOP, assignedHub: REPROVISION, dps: STOP };
+/**
+ * Refused identity or credentials: DPS may know better for an assigned hub; elsewhere only new credentials help.
+ * An image server that refuses (401, 403) needs a new manifest (another location): the update stops.
+ */
+const REFUSED: SharedRow = { hub: STOP, assignedHub: REPROVISION, dps: STOP, fota: STOP };
 
-/** THE table. tests/failure/failure-policy.test.ts pins every row; RELIABILITY.md describes it. */
-export const FAILURE_POLICY: { readonly [C in SharedFailureCause]: SharedRow } & { readonly [C in DpsOnlyFailureCause]: DpsOnlyRow } = {
+/**
+ * THE table. tests/failure/failure-policy.test.ts pins every row; RELIABILITY.md describes it. On the `fota` path
+ * "stop" ends that location (the next one in the manifest is tried, then the update fails); a retry continues
+ * from the last fragment stored.
+ */
+export const FAILURE_POLICY: { readonly [C in SharedFailureCause]: SharedRow } & { readonly [C in DpsOnlyFailureCause]: DpsOnlyRow } & {
+  readonly [C in FotaFailureCause]: FotaOnlyRow;
+} = {
   network: same(BACKOFF),
   'tls-verify': same(THROTTLED),
   'tls-hostname': same(THROTTLED),
@@ -122,13 +147,18 @@ export const FAILURE_POLICY: { readonly [C in SharedFailureCause]: SharedRow } &
   'dps-failed': { dps: STOP },
   'dps-unreadable': { dps: BACKOFF },
   'dps-subscribe-refused': { dps: STOP },
+  'http-short-read': { fota: BACKOFF },
+  'http-short-file': { fota: STOP },
+  'http-redirect': { fota: STOP },
+  'http-bad-response': { fota: BACKOFF },
 };
 
 export function decideFailure(path: 'dps', cause: FailureCause): FailureDecision;
+export function decideFailure(path: 'fota', cause: SharedFailureCause | FotaFailureCause): FailureDecision;
 export function decideFailure(path: FailurePath, cause: SharedFailureCause): FailureDecision;
 export function decideFailure(path: FailurePath, cause: FailureCause): FailureDecision {
   const row: Partial<SharedRow> = FAILURE_POLICY[cause];
-  const decision = path === 'dps' ? row.dps : path === 'hub' ? row.hub : row.assignedHub;
+  const decision = path === 'dps' ? row.dps : path === 'hub' ? row.hub : path === 'fota' ? row.fota : row.assignedHub;
   // Unreachable through the types (a DPS-only cause on a hub path); stopping the fast loop is the safe reading.
   return decision ?? STOP;
 }

@@ -21,38 +21,42 @@ const S: FailureDecision = 'stop-until-new-credentials';
 const C: FailureDecision = 'wait-for-clock';
 
 describe('the table', () => {
-  test('every cause has exactly these decisions (hub | assigned hub | DPS)', () => {
+  test('every cause has exactly these decisions (hub | assigned hub | DPS | firmware download)', () => {
     expect(FAILURE_POLICY).toEqual({
-      network: { hub: B, assignedHub: B, dps: B },
-      'tls-verify': { hub: T, assignedHub: T, dps: T },
-      'tls-hostname': { hub: T, assignedHub: T, dps: T },
-      'tls-handshake': { hub: B, assignedHub: B, dps: B },
-      protocol: { hub: B, assignedHub: B, dps: B },
-      'connack-1': { hub: S, assignedHub: S, dps: S },
-      'connack-2': { hub: S, assignedHub: R, dps: S },
-      'connack-3': { hub: B, assignedHub: B, dps: B },
-      'connack-4': { hub: S, assignedHub: R, dps: S },
-      'connack-5': { hub: S, assignedHub: R, dps: S },
-      'connack-other': { hub: S, assignedHub: S, dps: S },
-      'status-401': { hub: S, assignedHub: R, dps: S },
-      'status-403': { hub: S, assignedHub: R, dps: S },
-      'status-404': { hub: S, assignedHub: S, dps: S },
-      'status-429': { hub: T, assignedHub: T, dps: T },
-      'status-5xx': { hub: B, assignedHub: B, dps: B },
-      'status-4xx': { hub: S, assignedHub: S, dps: S },
-      'clock-not-set': { hub: C, assignedHub: C, dps: C },
-      'local-config': { hub: S, assignedHub: S, dps: S },
+      network: { hub: B, assignedHub: B, dps: B, fota: B },
+      'tls-verify': { hub: T, assignedHub: T, dps: T, fota: T },
+      'tls-hostname': { hub: T, assignedHub: T, dps: T, fota: T },
+      'tls-handshake': { hub: B, assignedHub: B, dps: B, fota: B },
+      protocol: { hub: B, assignedHub: B, dps: B, fota: B },
+      'connack-1': { hub: S, assignedHub: S, dps: S, fota: S },
+      'connack-2': { hub: S, assignedHub: R, dps: S, fota: S },
+      'connack-3': { hub: B, assignedHub: B, dps: B, fota: B },
+      'connack-4': { hub: S, assignedHub: R, dps: S, fota: S },
+      'connack-5': { hub: S, assignedHub: R, dps: S, fota: S },
+      'connack-other': { hub: S, assignedHub: S, dps: S, fota: S },
+      'status-401': { hub: S, assignedHub: R, dps: S, fota: S },
+      'status-403': { hub: S, assignedHub: R, dps: S, fota: S },
+      'status-404': { hub: S, assignedHub: S, dps: S, fota: S },
+      'status-429': { hub: T, assignedHub: T, dps: T, fota: T },
+      'status-5xx': { hub: B, assignedHub: B, dps: B, fota: B },
+      'status-4xx': { hub: S, assignedHub: S, dps: S, fota: S },
+      'clock-not-set': { hub: C, assignedHub: C, dps: C, fota: C },
+      'local-config': { hub: S, assignedHub: S, dps: S, fota: S },
       'dps-disabled': { dps: S },
       'dps-failed': { dps: S },
       'dps-unreadable': { dps: B },
       'dps-subscribe-refused': { dps: S },
+      'http-short-read': { fota: B },
+      'http-short-file': { fota: S },
+      'http-redirect': { fota: S },
+      'http-bad-response': { fota: B },
     });
   });
 
   test('nothing that time can cure is final: every network, TLS, throttling and server cause retries on every path', () => {
     const transient = ['network', 'tls-verify', 'tls-hostname', 'tls-handshake', 'protocol', 'connack-3', 'status-429', 'status-5xx', 'clock-not-set'] as const;
     for (const cause of transient) {
-      for (const path of ['hub', 'assigned-hub', 'dps'] as const) expect([cause, path, isRetry(decideFailure(path, cause))]).toEqual([cause, path, true]);
+      for (const path of ['hub', 'assigned-hub', 'dps', 'fota'] as const) expect([cause, path, isRetry(decideFailure(path, cause))]).toEqual([cause, path, true]);
     }
   });
 });
