@@ -71,7 +71,7 @@ export class MemorySlot implements UpdateSlot {
     this.finished = false;
   }
 
-  /** A reboot: the version that runs now. A trial image that reboots again without confirming is rolled back. */
+  /** A reboot: the version that runs now (the activated image, confirmed or still on trial). */
   reboot(): string {
     return this.boot.version;
   }

@@ -173,6 +173,12 @@ export class FotaAgent {
     }
     this.lastError = null;
     if (verified && kept === m.size) {
+      // Verified before a power cut: every byte is still in the slot; close it again and go on installing.
+      try {
+        this.options.slot.finish();
+      } catch (error) {
+        return this.fail(fotaProblem('storage', `slot finish failed: ${errorText(error)}`), 500);
+      }
       this.move('applying');
       return this.activate(m, record!);
     }
