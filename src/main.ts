@@ -24,6 +24,7 @@ import type { StateMachine } from './state-machine';
 import { UnsentReadings } from './app/unsent-readings';
 import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
+import type { AppModule } from './app/app-module';
 import { BootWatchdog, DEFAULT_FAILED_RETRY_MS, DEFAULT_STUCK_BOOT_MS, checkWatchdogDelay, type WatchedPhase } from './app/boot-watchdog';
 
 export { FIRMWARE_VERSION };
@@ -48,6 +49,10 @@ export interface PlatformHooks {
   stuckBootMs?: number;
   /** The transport is a cellular modem holding the X.509 keys: `securityTag` names its tag (src/modem). */
   keysInModem?: boolean;
+  /** Optional device behaviour started with the app on every client (FOTA: src/fota/fota-module.ts). */
+  modules?: AppModule[];
+  /** The version running, when it is not the built-in FIRMWARE_VERSION (a host that installs updates). */
+  firmwareVersion?(): string;
   /** Hub client tuning beyond the defaults (tests use short timeouts). */
   hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId'>>;
 }
@@ -72,6 +77,8 @@ export class Firmware extends Emitter<FirmwareEvents> {
   private hub: HubClient | undefined;
   private settle: ((state: FirmwareState) => void) | undefined;
   private app: FirmwareApp | undefined;
+  private moduleStops: Array<() => void> = [];
+  private trustedCAs: Uint8Array[] = [];
   private failureText: string | undefined;
   /** Bumped by stop(): a boot still running from before must not touch anything afterwards. */
   private generation = 0;
@@ -145,8 +152,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
     this.log('info', 'stopping');
     this.clockWait?.cancel();
     this.clockWait = undefined;
-    this.app?.stop();
-    this.app = undefined;
+    this.stopApp();
     const flow = this.flow;
     const hub = this.hub;
     this.flow = undefined;
@@ -222,6 +228,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
       logger: this.prefixed(),
     });
     this.log('info', `trust: ${trustedCAs.length} trusted root certificate(s)`);
+    this.trustedCAs = trustedCAs;
 
     const settings: HubLinkSettings = {
       ...(this.platform.hubClient ?? {}),
@@ -277,8 +284,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
         if (this.app !== undefined) {
           // The old client is being closed: nothing the app would send could arrive.
           this.log('info', 'device behaviour paused while DPS is asked again');
-          this.app.stop();
-          this.app = undefined;
+          this.stopApp();
         }
         this.move('provisioning');
         return;
@@ -327,7 +333,8 @@ export class Firmware extends Emitter<FirmwareEvents> {
   /** Runs the device behaviour on `client` (once per client: reconnects of the same client change nothing). */
   private attach(client: HubClient): void {
     if (this.app !== undefined && this.attachedTo === client) return;
-    this.app?.stop();
+    const intervalMs = this.app?.telemetryIntervalMs;
+    this.stopApp();
     const config = this.config as AppConfig;
     this.log('info', `connected to the hub as device ${client.deviceId}`);
     const app = new FirmwareApp({
@@ -336,32 +343,49 @@ export class Firmware extends Emitter<FirmwareEvents> {
       clock: this.host.clock,
       logger: this.host.logger,
       sensor: this.sensor ?? (this.sensor = this.platform.sensor ?? createSimulatedSensor(config.sensorSeed)),
-      telemetryIntervalMs: this.app?.telemetryIntervalMs ?? config.telemetryIntervalMs,
+      telemetryIntervalMs: intervalMs ?? config.telemetryIntervalMs,
       manufacturer: config.manufacturer,
       model: config.model,
       hostKind: this.platform.hostKind,
       connected: true,
       carry: this.carry,
-      reboot: () => {
-        if (this.platform.reboot !== undefined) this.platform.reboot();
-        else void this.restart();
-      },
+      reboot: () => this.rebootDevice(),
+      ...(this.platform.firmwareVersion === undefined ? {} : { firmwareVersion: this.platform.firmwareVersion() }),
     });
     this.app = app;
     this.attachedTo = client;
     this.move('running');
     app.start();
+    for (const module of this.platform.modules ?? []) {
+      try {
+        this.moduleStops.push(
+          module.start({ hub: client, host: this.host, trustedCAs: this.trustedCAs, reboot: () => this.rebootDevice(), log: (level, message) => this.logger.log(level, message) }),
+        );
+      } catch (error) {
+        this.log('error', `a module did not start: ${errorText(error)}`);
+      }
+    }
     this.settle?.('running');
     this.settle = undefined;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
 
+  private rebootDevice(): void {
+    if (this.platform.reboot !== undefined) this.platform.reboot();
+    else void this.restart();
+  }
+
+  private stopApp(): void {
+    for (const stop of this.moduleStops.splice(0)) stop();
+    this.app?.stop();
+    this.app = undefined;
+  }
+
   private fail(message: string): void {
     this.failureText = message;
     this.log('error', message);
-    this.app?.stop();
-    this.app = undefined;
+    this.stopApp();
     // Callers of an abandoned boot check the generation first, so 'stopped' here is a restart failing at once.
     if (this.machine.state !== 'failed' && this.machine.state !== 'stopping') this.move('failed');
     this.settle?.('failed');

@@ -128,7 +128,7 @@ export class FotaAgent {
     if (record !== undefined && sameJob(record, job) && (record.phase === 'current' || record.phase === 'failed')) {
       this.job = job;
       if (record.phase === 'failed' && record.error !== undefined) this.lastError = record.error;
-      return this.report(record.phase, record.phase === 'current' ? 200 : 500, record.phase === 'current' ? 'current' : (record.error?.message ?? 'failed'));
+      return this.report(record.phase, record.phase === 'current' ? 200 : 500, record.phase === 'current' ? `updated to ${record.version}` : (record.error?.message ?? 'failed'));
     }
     this.cancelDownload();
     this.job = job;

@@ -6,11 +6,13 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TlsMaterial } from '../tls-material';
 
+// `at` (drop, status): only the request with that number counts (1 = the first request in `requests`), so a test
+// places a fault in the middle of a download without racing it.
 export type ImageFault =
   /** Ends the connection after `afterBytes` body bytes of the next matching response. */
-  | { kind: 'drop'; afterBytes: number }
+  | { kind: 'drop'; afterBytes: number; at?: number }
   /** Answers the next `times` requests with `status` and no image. */
-  | { kind: 'status'; status: number; times?: number }
+  | { kind: 'status'; status: number; times?: number; at?: number }
   /** Serves only the first `bytes` bytes of every image from now on (a truncated upload). */
   | { kind: 'truncate'; bytes: number }
   /** Sends each response in pieces of `chunkBytes` with `delayMs` between them. */
@@ -69,7 +71,7 @@ export class ImageServer {
   }
 
   private take<K extends ImageFault['kind']>(kind: K): Extract<ImageFault, { kind: K }> | undefined {
-    const at = this.faults.findIndex((f) => f.kind === kind);
+    const at = this.faults.findIndex((f) => f.kind === kind && (!('at' in f) || f.at === undefined || f.at === this.requests.length));
     return at < 0 ? undefined : (this.faults[at] as Extract<ImageFault, { kind: K }>);
   }
 
