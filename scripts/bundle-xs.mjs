@@ -5,7 +5,7 @@
 // (default entry hosts/xsnap/main.ts, default outdir dist/xs) and prints each size.
 import { build } from 'esbuild';
 import { builtinModules } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -15,13 +15,29 @@ const DEFAULT_OUTDIR = join(REPO_ROOT, 'dist/xs');
 
 const NODE_BUILTINS = new Set(builtinModules);
 
-// XS has no Node modules: fail the bundle naming the import, rather than produce a script that dies in XS.
+/** True when the package holding `importer` maps `name` to false in its package.json `browser` field. */
+function browserOmits(importer, name) {
+  const match = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(importer ?? '');
+  if (match === null) return false;
+  try {
+    const browser = JSON.parse(readFileSync(join(match[1], 'package.json'), 'utf8')).browser;
+    return typeof browser === 'object' && browser !== null && browser[name] === false;
+  } catch {
+    return false;
+  }
+}
+
+// XS has no Node modules: fail the bundle naming the import, rather than produce a script that dies in XS. A
+// package that declares it can do without one (`"browser": {"crypto": false}`, as tweetnacl does for its optional
+// random source) gets an empty module instead.
 const refuseNodeBuiltins = {
   name: 'refuse-node-builtins',
   setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'omitted-builtin' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
     pluginBuild.onResolve({ filter: /.*/ }, (args) => {
       const bare = args.path.replace(/^node:/, '');
       if (!args.path.startsWith('node:') && !NODE_BUILTINS.has(bare.split('/')[0])) return undefined;
+      if (browserOmits(args.importer, bare)) return { path: bare, namespace: 'omitted-builtin' };
       return {
         errors: [{ text: `"${args.path}" is a Node built-in module; XS has none (imported from ${args.importer || 'the entry'})` }],
       };

@@ -23,9 +23,9 @@ async function call(xs: XsnapDriver, request: object): Promise<{ reply: Reply; m
 }
 
 /** Compute of one operation: (run of 1 + n) minus (run of 1), divided by n. */
-async function perOperation(xs: XsnapDriver, request: object, n: number): Promise<{ compute: number; one: Reply; many: Reply }> {
-  const one = await call(xs, { ...request, count: 1 });
-  const many = await call(xs, { ...request, count: 1 + n });
+async function perOperation(xs: XsnapDriver, request: object, n: number, field = 'count'): Promise<{ compute: number; one: Reply; many: Reply }> {
+  const one = await call(xs, { ...request, [field]: 1 });
+  const many = await call(xs, { ...request, [field]: 1 + n });
   return { compute: (many.meter.compute - one.meter.compute) / n, one: one.reply, many: many.reply };
 }
 
@@ -78,6 +78,9 @@ export async function runXsBench(config: BenchConfig): Promise<SectionResult> {
     await compute.close();
   }
 
+  const fota = await runFotaCompute(config);
+  rows.push(...fota.rows);
+
   const heap = startXsnap({ name: 'bench-xs-heap', meteringLimit: 0 });
   const heapRows: string[][] = [];
   let growthPercent = Number.NaN;
@@ -128,6 +131,7 @@ export async function runXsBench(config: BenchConfig): Promise<SectionResult> {
       goal: '',
       verdict: 'info',
     },
+    fota.headline,
     { section: 'xs', metric: 'XS compute per method call / per SAS token (JS HMAC)', ours: `${formatCount(methodCompute)} / ${formatCount(sasJs)}`, peer: '', comparison: '', goal: '', verdict: 'info' },
   ];
   return {
@@ -160,4 +164,42 @@ export async function runXsBench(config: BenchConfig): Promise<SectionResult> {
       },
     ],
   };
+}
+
+/**
+ * FOTA's image check on XS: the streaming SHA-256 per KB (1 KB updates, as fragments arrive) beside the core's
+ * one-shot sha256() per KB, and one tweetnacl Ed25519 verify of a manifest (tests/fota/fota-xs-entry.ts).
+ */
+async function runFotaCompute(config: BenchConfig): Promise<{ rows: string[][]; headline: Headline }> {
+  const { signedFirmware, VENDOR_A, VENDOR_B, image } = await import('../../tests/fota/fota-fixture');
+  const xs = startXsnap({ name: 'bench-xs-fota', meteringLimit: 0 });
+  const smoke = config.profile === 'smoke';
+  const kb = smoke ? 16 : 256;
+  const verifies = smoke ? 1 : 3;
+  try {
+    await xs.evaluate(await bundleForXs('tests/fota/fota-xs-entry.ts'));
+    const firmware = signedFirmware(image(1000), { version: '1.2.0' });
+    const keys = [VENDOR_A.publicKey, VENDOR_B.publicKey].map((k) => Buffer.from(k).toString('base64'));
+    const streaming = (await perOperation(xs, { op: 'hash', kb: 1 }, kb, 'kb')).compute;
+    const oneShot = (await perOperation(xs, { op: 'oneshot', kb: 1 }, kb, 'kb')).compute;
+    const verify = (await perOperation(xs, { op: 'verify', firmware, keys }, verifies)).compute;
+    return {
+      rows: [
+        [`FOTA: SHA-256 per KB, streaming (1 KB updates; ${kb} KB measured)`, formatCount(streaming), '', ''],
+        ['core: SHA-256 per KB, one-shot sha256() (fingerprints)', formatCount(oneShot), '', ''],
+        [`FOTA: Ed25519 manifest verify (tweetnacl nacl.sign.detached.verify; ${verifies} measured)`, formatCount(verify), '', ''],
+      ],
+      headline: {
+        section: 'xs',
+        metric: 'XS compute, FOTA: SHA-256 per KB streaming vs one-shot / per Ed25519 verify',
+        ours: `${formatCount(streaming)} vs ${formatCount(oneShot)} / ${formatCount(verify)}`,
+        peer: '',
+        comparison: `${(streaming / oneShot).toFixed(2)}x the one-shot per KB`,
+        goal: '',
+        verdict: 'info',
+      },
+    };
+  } finally {
+    await xs.close();
+  }
 }
