@@ -30,6 +30,7 @@ import { CliError } from './iot-store/cli-error';
 import { checkKeyMatchesCertificate, readCertificates, readPrivateKey, readSecretText } from './iot-store/credential-files';
 import { viewAsJson, viewAsText } from './iot-store/list-view';
 import { runModemCommand } from './iot-store/modem';
+import { fotaKeygen, fotaSign, fotaVerify } from './iot-store/fota-commands';
 
 const USAGE = `usage: iot-store [--store FILE] <command>
 
@@ -52,6 +53,14 @@ const USAGE = `usage: iot-store [--store FILE] <command>
       R is URL-encoded unless it already contains '%'. --key-file FILE may replace --key.
   modem (--tcp HOST:PORT | --device PATH) write N|delete N|list ...
       Security tags in an nRF91 modem over AT%CMNG (see modem --help); the modem keeps the key.
+  fota keygen --private-key FILE [--public-key FILE]
+      A vendor Ed25519 key pair for signed firmware updates; the private key goes only to FILE (mode 0600, never
+      over an existing file). Prints the public key and its key id.
+  fota sign --private-key FILE --image FILE --version V --host H --path /P [--port N] [--job-id J]
+            [--fragment-size N] [--allow-downgrade]
+      Prints the desired \`firmware\` object (manifest and signature) to put in the device twin.
+  fota verify --public-key FILE [--public-key FILE] --manifest FILE [--image FILE]
+      Checks a manifest's signature against one or two key slots, and the image's size and SHA-256.
 
   The store is --store FILE, else $IOT_STORE_PATH, else ~/.azure-iot-xs/store.bin. A file there that is not a
   device store is refused, never written over; a damaged store reads as empty and is kept aside, byte for
@@ -88,6 +97,17 @@ const OPTIONS = {
   resource: { type: 'string' },
   'key-name': { type: 'string' },
   ttl: { type: 'string' },
+  'private-key': { type: 'string' },
+  'public-key': { type: 'string', multiple: true },
+  image: { type: 'string' },
+  version: { type: 'string' },
+  'job-id': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  path: { type: 'string' },
+  'fragment-size': { type: 'string' },
+  'allow-downgrade': { type: 'boolean' },
+  manifest: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -105,6 +125,9 @@ const ALLOWED: Record<string, OptionName[]> = {
   'assignment reset': [],
   'derive-key': ['group-key', 'group-key-file', 'registration-id'],
   sas: ['resource', 'key', 'key-file', 'key-name', 'ttl'],
+  'fota keygen': ['private-key', 'public-key'],
+  'fota sign': ['private-key', 'image', 'version', 'job-id', 'host', 'port', 'path', 'fragment-size', 'allow-downgrade'],
+  'fota verify': ['public-key', 'manifest', 'image'],
 };
 
 /** Where the CLI's lines go, and test seams for the file store (a write that "dies" at a chosen step). */
@@ -170,6 +193,15 @@ function run(argv: string[]): number {
     case 'sas':
       noArgs(command, args);
       return sas(values);
+    case 'fota keygen':
+      noArgs(command, args);
+      return fotaKeygen(values, out);
+    case 'fota sign':
+      noArgs(command, args);
+      return fotaSign(values, out);
+    case 'fota verify':
+      noArgs(command, args);
+      return fotaVerify(values, out);
   }
 
   const store = openStore(values.store);
