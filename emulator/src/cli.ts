@@ -7,6 +7,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   err: (text) => process.stderr.write(`${text}\n`),
   cwd: process.cwd(),
   readTextFile: (path) => readFileSync(path, 'utf8'),
+  readFile: (path) => new Uint8Array(readFileSync(path)),
   onInterrupt: (handler) => {
     process.once('SIGINT', handler);
     process.once('SIGTERM', handler);

@@ -2,6 +2,7 @@
 // and exposes the service-side API tests and the CLI use (devices, C2D, methods, twins, telemetry, faults).
 import { join } from 'node:path';
 import { Registry, type DeviceAuth, type DeviceRecord, type DeviceStatus, type ModuleRecord } from './registry';
+import { ImageServer } from './fota/image-server';
 import { createTlsMaterial, loadOrCreateTlsMaterial, type TlsMaterial } from './tls-material';
 import { pemToDer } from './pki';
 import { launchDps, type RunningDps } from './dps-adapter';
@@ -47,6 +48,7 @@ export class Emulator {
   readonly caFile: string | undefined;
   readonly stateDir: string | undefined;
   private dpsServer: RunningDps | undefined;
+  private images: Promise<ImageServer> | undefined;
   private stopped = false;
 
   private constructor(
@@ -212,9 +214,34 @@ export class Emulator {
     return this.hub.connectionLog();
   }
 
+  // ---- firmware updates ----
+
+  /** The HTTPS image server (same CA and server certificate as the hub, loopback), started on first use. */
+  fotaImages(): Promise<ImageServer> {
+    this.images ??= ImageServer.start(this.tls);
+    return this.images;
+  }
+
+  /**
+   * Deploys an update: serves `image` at the manifest's path and sets the device's desired `firmware` to the
+   * manifest, its location pointed at this emulator's image server (the location is not signed; the digest is).
+   * Returns the desired object as set.
+   */
+  async deployFirmware(deviceId: string, image: Uint8Array, firmware: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const images = await this.fotaImages();
+    const location = firmware['fwLocation'] as { path?: unknown } | undefined;
+    const path = typeof location?.path === 'string' && location.path.startsWith('/') ? location.path : `/fw/${String(firmware['fwVersion'])}.bin`;
+    images.publish(path, image);
+    const deployed = { ...firmware, fwLocation: { host: '127.0.0.1', port: images.port, path } };
+    delete (deployed as Record<string, unknown>)['fwLocations'];
+    this.patchDesired(deviceId, { firmware: deployed });
+    return deployed;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.images !== undefined) await (await this.images).close();
     await this.dpsServer?.close();
     await this.hub.close();
     if (this.stateDir) this.registry.save(this.stateDir);

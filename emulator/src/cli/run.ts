@@ -17,6 +17,8 @@ export interface CliIo {
   err(text: string): void;
   cwd: string;
   readTextFile(path: string): string;
+  /** Reads a binary file (a firmware image for `fota deploy`). */
+  readFile?(path: string): Uint8Array;
   /** Calls `handler` once on Ctrl-C (SIGINT/SIGTERM); returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }
@@ -26,7 +28,7 @@ const VALUE_OPTIONS = new Set([
   'primary-key', 'secondary-key', 'x509-thumbprint', 'secondary-thumbprint',
   'module', 'prop', 'message-id', 'correlation-id', 'content-type', 'timeout',
   'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms', 'hold-ms', 'hold', 'after', 'max-hold-ms',
-  'requests', 'operation-id', 'error-code', 'error-message', 'ms',
+  'requests', 'operation-id', 'error-code', 'error-message', 'ms', 'manifest', 'at', 'times',
   // DPS options, passed through to its commands
   'registration-id', 'group-id', 'thumbprint', 'cert-file', 'secondary-cert-file', 'ca-cert-file',
   'device-id', 'polls', 'retry-after', 'fail-code', 'fail-message', 'initial-twin', 'assigned-hub', 'group-key',
@@ -69,6 +71,13 @@ live (need a running emulator):
         hold one publish to the device and send it right after N later ones (default 1)
   fault clear [TARGET]
   dps-fault final --status disabled|failed [--operation-id ID] [--error-code N] [--error-message TEXT] [--requests register|poll|any] [--count N]
+firmware updates (need a running emulator; the image is served over HTTPS by the emulator, with its CA):
+  fota deploy DEVICE_ID IMAGE --manifest M.json
+        serve IMAGE and set the device's desired \`firmware\` to M.json (from \`npm run iot-store -- fota sign\`),
+        its location pointed at the emulator's image server
+  fota fault drop --bytes N [--at R] | status --code N [--times N] [--at R] | truncate --bytes N
+  fota fault slow --bytes N --ms MS | clear
+        R: only the R-th image request from now on; drop ends the connection after N body bytes
   dps-fault error --status 4xx|5xx [--retry-after S] [--requests ...] [--count N] | dps-fault drop [--requests ...] | dps-fault latency --ms MS | dps-fault clear
         TARGET is a device id, DEVICE/MODULE, or * for everyone
 
@@ -356,9 +365,50 @@ async function liveCommand(command: string, args: ParsedArgs, io: CliIo, stateDi
       io.out(`DPS fault ${first} set`);
       return 0;
     }
+    case 'fota':
+      return fotaCommand(client, args, io);
     default:
       throw new UsageError(`unknown command ${command}`);
   }
+}
+
+async function fotaCommand(client: ControlClient, args: ParsedArgs, io: CliIo): Promise<number> {
+  const [what, first, second] = args.positional;
+  if (what === 'deploy') {
+    const manifestPath = value(args, 'manifest');
+    if (!first || !second || manifestPath === undefined) throw new UsageError('usage: fota deploy DEVICE_ID IMAGE --manifest M.json');
+    if (io.readFile === undefined) throw new UsageError('this CLI cannot read binary files');
+    const firmware = parseJsonArg(io.readTextFile(resolve(io.cwd, manifestPath)), 'the manifest');
+    const image = io.readFile(resolve(io.cwd, second));
+    const result = await client.request<{ firmware: Record<string, unknown> }>('POST', `/devices/${encodeURIComponent(first)}/fota`, {
+      firmware,
+      imageBase64: Buffer.from(image).toString('base64'),
+    });
+    const location = result.firmware['fwLocation'] as { port: number; path: string };
+    io.out(`serving ${image.length} bytes at https://127.0.0.1:${location.port}${location.path}; desired firmware ${String(result.firmware['fwVersion'])} set for ${first}`);
+    return 0;
+  }
+  if (what === 'fault') {
+    if (!first) throw new UsageError('usage: fota fault drop|status|truncate|slow|clear [options]');
+    const body: Record<string, unknown> = { kind: first };
+    const numbers: Record<string, Array<[string, string]>> = {
+      drop: [['bytes', 'afterBytes'], ['at', 'at']],
+      status: [['code', 'status'], ['times', 'times'], ['at', 'at']],
+      truncate: [['bytes', 'bytes']],
+      slow: [['bytes', 'chunkBytes'], ['ms', 'delayMs']],
+      clear: [],
+    };
+    const fields = numbers[first];
+    if (fields === undefined) throw new UsageError('usage: fota fault drop|status|truncate|slow|clear [options]');
+    for (const [flag, key] of fields) {
+      const n = intValue(args, flag, 0, 2 ** 31);
+      if (n !== undefined) body[key] = n;
+    }
+    await client.request<Record<string, unknown>>('POST', '/fota/faults', body);
+    io.out(`image server fault ${first} set`);
+    return 0;
+  }
+  throw new UsageError('usage: fota deploy DEVICE_ID IMAGE --manifest M.json | fota fault KIND [options]');
 }
 
 async function startCommand(args: ParsedArgs, io: CliIo, stateDir: string): Promise<number> {
@@ -465,7 +515,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (['add-device', 'remove-device', 'enable', 'disable', 'add-module', 'add-ca', 'list', 'connection-string'].includes(command)) {
       return await registryCommand(command, args, io, stateDir);
     }
-    if (['watch', 'telemetry', 'c2d', 'invoke', 'twin', 'fault', 'dps-fault'].includes(command)) return await liveCommand(command, args, io, stateDir);
+    if (['watch', 'telemetry', 'c2d', 'invoke', 'twin', 'fault', 'dps-fault', 'fota'].includes(command)) return await liveCommand(command, args, io, stateDir);
     if (DPS_COMMANDS.has(command)) {
       // The DPS side owns these commands; they run against the live DPS through the control API.
       const dpsArgv = [command, ...withoutStateDir(rest)];

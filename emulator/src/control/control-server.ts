@@ -5,6 +5,7 @@
 // token (from its URL fragment) in the same header as every other client.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ImageFault } from '../fota/image-server';
 import type { Emulator } from '../emulator';
 import type { DeviceAuth, DeviceRecord, DeviceStatus } from '../registry';
 import type { FaultWindow, OutOfOrderFault } from '../hub/faults';
@@ -364,6 +365,19 @@ export async function startControlServer(emulator: Emulator, options: ControlSer
       const desired = jsonValue(body, 'desired');
       if (desired === null || typeof desired !== 'object' || Array.isArray(desired)) throw new HttpError(400, 'desired must be a JSON object');
       return emulator.patchDesired(id, desired as Json, moduleOf(req));
+    }],
+    ['POST', /^\/devices\/([^/]+)\/fota$/, async ([id], body) => {
+      const firmware = body.firmware;
+      if (firmware === null || typeof firmware !== 'object' || Array.isArray(firmware)) throw new HttpError(400, 'firmware must be a JSON object');
+      const image = str(body, 'imageBase64')!;
+      const deployed = await emulator.deployFirmware(id, new Uint8Array(Buffer.from(image, 'base64')), firmware as Json);
+      return { firmware: deployed };
+    }],
+    ['POST', /^\/fota\/faults$/, async (_m, body) => {
+      const images = await emulator.fotaImages();
+      if (body.kind === 'clear') images.clearFaults();
+      else images.inject(body as unknown as ImageFault);
+      return {};
     }],
     ['GET', /^\/telemetry$/, (_m, _b, req) => {
       const deviceId = new URL(req.url ?? '/', 'http://x').searchParams.get('deviceId') ?? undefined;
