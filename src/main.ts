@@ -204,9 +204,9 @@ export class Firmware extends Emitter<FirmwareEvents> {
     }
     const config = parsed.value;
     this.config = config;
-    this.log('info', `firmware ${FIRMWARE_VERSION} starting on ${this.platform.hostKind}; identity from ${describeIdentity(config.identity)}`);
-
     this.move('waiting-for-clock');
+    this.log('info', `firmware ${this.platform.firmwareVersion?.() ?? FIRMWARE_VERSION} starting on ${this.platform.hostKind}; identity from ${describeIdentity(config.identity)}`);
+
     this.clockWait = waitForClock(this.host.clock, this.host.timers, (level, message) => this.log(level, message));
     await this.clockWait.ready;
     this.clockWait = undefined;

@@ -13,10 +13,12 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { HostPorts, LogLevel } from '../../src/ports';
 import { profileHubSettings, resolveDeviceProfile, type DeviceProfile } from '../../src/device-profile';
-import { Firmware, type FirmwareState, type PlatformHooks } from '../../src/main';
+import { Firmware, FIRMWARE_VERSION, type FirmwareState, type PlatformHooks } from '../../src/main';
+import { fotaModule } from '../../src/fota/fota-module';
 import { looksLikePem, parsePem } from '../../src/trust/pem';
 import { readCertificateInfo } from '../../src/trust/x509-validity';
 import { loadDefaultRoots } from './default-roots';
+import { FileSlot } from './file-slot';
 import { FileStore } from './file-store';
 import { createNodeHost } from './index';
 import { createMemoryStore } from './memory-store';
@@ -50,6 +52,9 @@ export const USAGE = `usage: main-node [--config FILE] [options]
   --modem-tcp HOST:PORT     reach Azure through an nRF91 Serial LTE Modem at this TCP stand-in for its UART (the
                             modem emulator); TLS is the modem's, X.509 keys stay in its tag (--security-tag N)
   --modem-device PATH       the same over a serial device (/dev/ttyACM0; stty -F PATH 115200 raw -echo first)
+  --fota-key FILE           a vendor public key (from 'npm run iot-store -- fota keygen'; repeat for the second
+                            slot): turns on firmware updates from the twin's desired \`firmware\`; needs --store,
+                            the image goes to FILE.slot beside it (docs/fota.md)
 
   Without an identity the store's configuration (written by 'npm run iot-store -- config set') is used.
   Keys given as flags are visible to other users of this machine (ps): prefer --config with a 0600 file.
@@ -80,6 +85,7 @@ const OPTIONS = {
   'max-pending-telemetry-bytes': { type: 'string' },
   'modem-tcp': { type: 'string' },
   'modem-device': { type: 'string' },
+  'fota-key': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -113,6 +119,8 @@ export interface NodeSettings {
   config: Record<string, unknown>;
   caFiles: string[];
   storePath?: string;
+  /** Vendor public key files: FOTA on (src/fota). */
+  fotaKeyFiles?: string[];
   help: boolean;
 }
 
@@ -147,8 +155,12 @@ export function readNodeSettings(argv: string[]): NodeSettings {
   }
   if (values.ca !== undefined) caFiles = [...caFiles, ...values.ca.map((f) => resolve(f))];
   if (values.store !== undefined) storePath = resolve(values.store);
+  const fotaKeyFiles = (values['fota-key'] ?? []).map((f) => resolve(f));
+  if (fotaKeyFiles.length > 2) throw new NodeEntryError('--fota-key: at most two key slots');
+  if (fotaKeyFiles.length > 0 && storePath === undefined) throw new NodeEntryError('--fota-key needs --store (the update slot is a file beside it)');
   const settings: NodeSettings = { config, caFiles, help: false };
   if (storePath !== undefined) settings.storePath = storePath;
+  if (fotaKeyFiles.length > 0) settings.fotaKeyFiles = fotaKeyFiles;
   return settings;
 }
 
@@ -213,6 +225,21 @@ export interface NodeFirmwareOptions {
   storePath?: string;
   logger?: { prefix?: string; write?: (line: string) => void; timestamps?: boolean };
   hubClient?: PlatformHooks['hubClient'];
+  /** Firmware updates: vendor public keys (one or two slots) and the fragment buffer's size; needs storePath. */
+  fota?: { keys: Uint8Array[]; maxFragmentBytes: number };
+}
+
+/** A vendor public key file: 32 bytes in base64 (what `iot-store fota keygen` writes). */
+export function readFotaKey(path: string): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new NodeEntryError(`--fota-key ${path}: cannot read it`);
+  }
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== 32 || bytes.toString('base64') !== text) throw new NodeEntryError(`--fota-key ${path}: not an Ed25519 public key (32 bytes in base64)`);
+  return new Uint8Array(bytes);
 }
 
 export interface NodeFirmware {
@@ -236,7 +263,24 @@ export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
   if (options.hubClient !== undefined) platform.hubClient = options.hubClient;
   const modem = modemFor(options.config, host);
   if (modem !== undefined) platform.keysInModem = true;
+  let booting: (() => void) | undefined;
+  if (options.fota !== undefined && options.storePath !== undefined) {
+    // The update slot beside the store; each boot asks it what runs (a new image is on trial until it confirms).
+    const slot = new FileSlot(options.storePath, FIRMWARE_VERSION);
+    let running = FIRMWARE_VERSION;
+    booting = () => {
+      running = slot.startVersion();
+    };
+    platform.modules = [fotaModule({ slot, keys: [options.fota.keys[0], options.fota.keys[1]], runningVersion: () => running, maxFragmentBytes: options.fota.maxFragmentBytes })];
+    platform.firmwareVersion = () => running;
+  }
   const firmware = new Firmware(host, options.config, platform);
+  if (booting !== undefined) {
+    const onBoot = booting;
+    firmware.on('state', ({ state }) => {
+      if (state === 'waiting-for-clock') onBoot();
+    });
+  }
   modem?.start();
   const started = firmware.start();
   return {
@@ -288,6 +332,7 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
   let settings: NodeSettings;
   let extraCAs: Uint8Array[];
   let profile: DeviceProfile;
+  let fotaKeys: Uint8Array[];
   try {
     settings = readNodeSettings(argv);
     if (settings.help) {
@@ -295,6 +340,7 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
       return 0;
     }
     extraCAs = settings.caFiles.flatMap(readCaFile);
+    fotaKeys = (settings.fotaKeyFiles ?? []).map(readFotaKey);
     const resolved = resolveDeviceProfile('node', settings.config);
     if (!resolved.ok) throw new NodeEntryError(resolved.error);
     profile = resolved.value;
@@ -307,6 +353,7 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
   const options: NodeFirmwareOptions = { config: settings.config, extraCAs, logger: { timestamps: true, ...(io.log ? { write: io.log } : {}) } };
   if (settings.storePath !== undefined) options.storePath = settings.storePath;
   options.hubClient = profileHubSettings(profile);
+  if (fotaKeys.length > 0) options.fota = { keys: fotaKeys, maxFragmentBytes: Math.min(profile.maxC2dPayloadBytes, 64 * 1024) };
   let node: NodeFirmware;
   try {
     node = startNodeFirmware(options);

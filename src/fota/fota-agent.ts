@@ -298,7 +298,8 @@ export class FotaAgent {
     const body: Record<string, JsonValue> = ack.ok ? { ...(ack.value[FOTA_PROPERTY] as JsonObject) } : {};
     body['fwUpdateStatus'] = status;
     body['currentFwVersion'] = this.options.runningVersion;
-    body['pendingFwVersion'] = status === 'current' || job === undefined ? null : job.version;
+    const busy = status === 'downloading' || status === 'verifying' || status === 'applying' || status === 'rebooting';
+    body['pendingFwVersion'] = busy && job !== undefined ? job.version : null;
     body['jobId'] = job?.jobId ?? null;
     body['error'] = this.lastError === null ? null : errorValue(this.lastError);
     body['progress'] = progress ?? null;
