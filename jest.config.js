@@ -11,6 +11,8 @@ export default {
     '^securesocket$': '<rootDir>/tests/moddable/fakes/securesocket.ts',
     '^timer$': '<rootDir>/tests/moddable/fakes/timer.ts',
     '^x509$': '<rootDir>/tests/moddable/fakes/x509.ts',
+    '^ota$': '<rootDir>/tests/moddable/fakes/ota.ts',
+    '^file$': '<rootDir>/tests/moddable/fakes/file.ts',
   },
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   // Every state machine throws on an illegal move under test (src/state-machine.ts).
