@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EspOtaSlot } from '../../hosts/moddable/ota-slot';
 import { ModdableFileSlot } from '../../hosts/moddable/moddable-file-slot';
+import type { UpdateSlot } from '../../src/fota/update-slot';
 import { partition } from './fakes/ota';
 
 describe('EspOtaSlot (ota module)', () => {
   test('writes in order; the partition boots only after activate; a dropped connection resumes, a new begin starts over', () => {
-    const slot = new EspOtaSlot(1 << 20);
+    const slot: UpdateSlot = new EspOtaSlot(1 << 20);
     expect(slot.begin(6, 0)).toBe(0);
     slot.write(0, Uint8Array.of(1, 2, 3));
     expect(slot.begin(6, 3)).toBe(3);
