@@ -21,7 +21,10 @@ export async function bundleSize(repoRoot: string, entries: string[]): Promise<B
     globalName: 'firmware',
     target: 'es2022',
     platform: 'neutral',
-    resolveExtensions: ['.ts'],
+    resolveExtensions: ['.ts', '.js'],
+    mainFields: ['module', 'main'],
+    // tweetnacl (the FOTA module's Ed25519) asks for node:crypto only as an optional random source.
+    external: ['crypto'],
     legalComments: 'none',
     charset: 'utf8',
     metafile: true,

@@ -23,6 +23,8 @@ export function footprintLayers(repoRoot: string): Layer[] {
   const files = (dir: string): string[] => tsFilesUnder(repoRoot, dir);
   const hub = ['src/hub/index.ts'];
   const dps = files('src/dps');
+  // FOTA is an optional module a host wires in (src/fota/fota-module.ts): counted on its own, not in the base.
+  const optional = (path: string): boolean => path.startsWith(join('src', 'fota')) || path.startsWith(join('src', 'http'));
   return [
     { name: 'MQTT codec', entries: ['src/mqtt/encode.ts', 'src/mqtt/decode.ts', 'src/mqtt/stream-parser.ts'] },
     { name: 'MQTT session (with codec)', entries: ['src/mqtt/session.ts'] },
@@ -30,7 +32,8 @@ export function footprintLayers(repoRoot: string): Layer[] {
     { name: 'hub client (with all it uses)', entries: hub },
     { name: 'DPS client (with all it uses)', entries: dps },
     { name: 'whole client: hub + DPS', entries: [...hub, ...dps] },
-    { name: 'all of src/ (app, boot, storage, trust too)', entries: files('src') },
+    { name: 'all of src/ (app, boot, storage, trust too)', entries: files('src').filter((path) => !optional(path)) },
+    { name: 'FOTA module, optional (src/fota, src/http, tweetnacl, with all they use)', entries: ['src/fota/fota-module.ts'] },
   ];
 }
 
