@@ -112,6 +112,11 @@ export class FotaAgent {
     if (this.stopped || !Object.prototype.hasOwnProperty.call(patch, FOTA_PROPERTY)) return;
     const value = patch[FOTA_PROPERTY];
     if (value === null) return;
+    if (this.machine.state === 'rebooting') {
+      // An installed image waits for its reboot; the whole twin after it brings this request again.
+      this.log('info', `desired firmware (version ${version}) left for after the reboot`);
+      return;
+    }
     const manifest = parseManifest(value);
     if (!manifest.ok) {
       this.cancelDownload();

@@ -160,6 +160,9 @@ describe('a download in fragments', () => {
     expect(d.twin.patches.map((p) => (p['firmware'] as Record<string, unknown>)['progress'])).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, null, null, null]);
     expect(d.twin.firmware).toMatchObject({ fwUpdateStatus: 'rebooting', currentFwVersion: '1.0.0', pendingFwVersion: '1.2.0', jobId: 'job-1.2.0', ac: 202 });
     expect(d.reboots).toBe(1);
+    // Another request while the reboot is pending waits for the whole twin after it.
+    d.agent.onDesired({ firmware: firmware({ version: '1.3.0' }) as never }, 7);
+    expect([d.agent.status, d.lines.at(-1)]).toEqual(['rebooting', 'info fota: desired firmware (version 7) left for after the reboot']);
 
     // The reboot: the new image runs, confirms itself and reports current (ack 200).
     const after = device({ slot: d.slot, store: d.store });
