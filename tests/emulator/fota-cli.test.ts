@@ -79,6 +79,10 @@ describe('cli.ts fota deploy', () => {
     expect((await cli('fota', 'fault', 'truncate', '--bytes', '500')).code).toBe(0);
     expect((await get(port, '/images/1.2.0.bin', 'bytes=1000-1999')).status).toBe(416);
     expect((await cli('fota', 'fault', 'clear')).code).toBe(0);
+    expect(await cli('fota', 'fault', 'flip', '--offset', '1500')).toEqual({ code: 0, out: 'image server fault flip set', err: '' });
+    const flipped = await get(port, '/images/1.2.0.bin', 'bytes=1000-1999');
+    expect([flipped.body[500], flipped.body[499]]).toEqual([bytes[1500]! ^ 1, bytes[1499]]);
+    expect((await cli('fota', 'fault', 'clear')).code).toBe(0);
     expect((await get(port, '/images/1.2.0.bin', 'bytes=1000-1999')).status).toBe(206);
   });
 

@@ -130,6 +130,22 @@ describe('refused after fetching: the image is dropped, the old one stays bootab
   });
 });
 
+describe('a corrupted mirror (the image server flips one bit of byte 5000)', () => {
+  test('is refused as hash-mismatch after the download; nothing is activated', async () => {
+    server.inject({ kind: 'flip', offset: 5000 });
+    try {
+      const d = device();
+      d.agent.onDesired({ firmware: firmware() as never }, 8);
+      await settle(d);
+      expect(d.twin.firmware).toMatchObject({ fwUpdateStatus: 'failed', error: { code: 'hash-mismatch', field: 'sha256' }, ac: 500 });
+      expect(d.twin.statuses().slice(-2)).toEqual(['verifying', 'failed']);
+      expect(d.slot.boot).toEqual({ version: '1.0.0', trial: false });
+    } finally {
+      server.clearFaults();
+    }
+  });
+});
+
 describe('a download in fragments', () => {
   test('10 fragments of 1 KB; drops, a 503 and a 500 on the way are retried from the last fragment stored', async () => {
     server.requests.length = 0;

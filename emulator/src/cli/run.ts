@@ -28,7 +28,7 @@ const VALUE_OPTIONS = new Set([
   'primary-key', 'secondary-key', 'x509-thumbprint', 'secondary-thumbprint',
   'module', 'prop', 'message-id', 'correlation-id', 'content-type', 'timeout',
   'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms', 'hold-ms', 'hold', 'after', 'max-hold-ms',
-  'requests', 'operation-id', 'error-code', 'error-message', 'ms', 'manifest', 'at', 'times',
+  'requests', 'operation-id', 'error-code', 'error-message', 'ms', 'manifest', 'at', 'times', 'offset',
   // DPS options, passed through to its commands
   'registration-id', 'group-id', 'thumbprint', 'cert-file', 'secondary-cert-file', 'ca-cert-file',
   'device-id', 'polls', 'retry-after', 'fail-code', 'fail-message', 'initial-twin', 'assigned-hub', 'group-key',
@@ -76,7 +76,7 @@ firmware updates (need a running emulator; the image is served over HTTPS by the
         serve IMAGE and set the device's desired \`firmware\` to M.json (from \`npm run iot-store -- fota sign\`),
         its location pointed at the emulator's image server
   fota fault drop --bytes N [--at R] | status --code N [--times N] [--at R] | truncate --bytes N
-  fota fault slow --bytes N --ms MS | clear
+  fota fault flip --offset N | slow --bytes N --ms MS | clear
         R: only the R-th image request from now on; drop ends the connection after N body bytes
   dps-fault error --status 4xx|5xx [--retry-after S] [--requests ...] [--count N] | dps-fault drop [--requests ...] | dps-fault latency --ms MS | dps-fault clear
         TARGET is a device id, DEVICE/MODULE, or * for everyone
@@ -389,17 +389,18 @@ async function fotaCommand(client: ControlClient, args: ParsedArgs, io: CliIo): 
     return 0;
   }
   if (what === 'fault') {
-    if (!first) throw new UsageError('usage: fota fault drop|status|truncate|slow|clear [options]');
+    if (!first) throw new UsageError('usage: fota fault drop|status|truncate|flip|slow|clear [options]');
     const body: Record<string, unknown> = { kind: first };
     const numbers: Record<string, Array<[string, string]>> = {
       drop: [['bytes', 'afterBytes'], ['at', 'at']],
       status: [['code', 'status'], ['times', 'times'], ['at', 'at']],
       truncate: [['bytes', 'bytes']],
+      flip: [['offset', 'offset']],
       slow: [['bytes', 'chunkBytes'], ['ms', 'delayMs']],
       clear: [],
     };
     const fields = numbers[first];
-    if (fields === undefined) throw new UsageError('usage: fota fault drop|status|truncate|slow|clear [options]');
+    if (fields === undefined) throw new UsageError('usage: fota fault drop|status|truncate|flip|slow|clear [options]');
     for (const [flag, key] of fields) {
       const n = intValue(args, flag, 0, 2 ** 31);
       if (n !== undefined) body[key] = n;

@@ -1,7 +1,7 @@
 // Firmware images over HTTPS on loopback, for FOTA tests and demos: the emulator's CA and server certificate (the
 // device trusts it like the hub), GET with one `Range: bytes=a-b` per request, keep-alive, and fault hooks that
 // act on the next requests: drop the connection after some body bytes, answer a status (404, 500...), serve a
-// shorter file than published, or send slowly.
+// shorter file than published, flip a byte, or send slowly.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TlsMaterial } from '../tls-material';
@@ -15,6 +15,8 @@ export type ImageFault =
   | { kind: 'status'; status: number; times?: number; at?: number }
   /** Serves only the first `bytes` bytes of every image from now on (a truncated upload). */
   | { kind: 'truncate'; bytes: number }
+  /** Flips the low bit of the image byte at `offset` in every response from now on (a corrupted mirror). */
+  | { kind: 'flip'; offset: number }
   /** Sends each response in pieces of `chunkBytes` with `delayMs` between them. */
   | { kind: 'slow'; chunkBytes: number; delayMs: number };
 
@@ -94,6 +96,11 @@ export class ImageServer {
     }
     const truncate = this.take('truncate');
     if (truncate !== undefined) image = image.subarray(0, truncate.bytes);
+    const flip = this.take('flip');
+    if (flip !== undefined && flip.offset < image.length) {
+      image = image.slice();
+      image[flip.offset] = image[flip.offset]! ^ 1;
+    }
     const match = /^bytes=(\d+)-(\d+)$/.exec(range ?? '');
     if (match === null) {
       log.status = 200;
