@@ -225,14 +225,15 @@ export class Emulator {
   /**
    * Deploys an update: serves `image` at the manifest's path and sets the device's desired `firmware` to the
    * manifest, its location pointed at this emulator's image server (the location is not signed; the digest is).
+   * `host`: the name the device is to use for the server (its certificate names localhost and 127.0.0.1).
    * Returns the desired object as set.
    */
-  async deployFirmware(deviceId: string, image: Uint8Array, firmware: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async deployFirmware(deviceId: string, image: Uint8Array, firmware: Record<string, unknown>, host = '127.0.0.1'): Promise<Record<string, unknown>> {
     const images = await this.fotaImages();
     const location = firmware['fwLocation'] as { path?: unknown } | undefined;
     const path = typeof location?.path === 'string' && location.path.startsWith('/') ? location.path : `/fw/${String(firmware['fwVersion'])}.bin`;
     images.publish(path, image);
-    const deployed = { ...firmware, fwLocation: { host: '127.0.0.1', port: images.port, path } };
+    const deployed = { ...firmware, fwLocation: { host, port: images.port, path } };
     delete (deployed as Record<string, unknown>)['fwLocations'];
     this.patchDesired(deviceId, { firmware: deployed });
     return deployed;

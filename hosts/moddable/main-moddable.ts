@@ -6,7 +6,7 @@
 // System.restart() when the build has it (restart.ts).
 import config from 'mc/config';
 import type { HostPorts } from '../../src/ports';
-import { startFirmware, type Firmware, type PlatformHooks } from '../../src/main';
+import { Firmware, type PlatformHooks } from '../../src/main';
 import { createModdableHost } from './host';
 import { readModdableSettings } from './moddable-settings';
 import { findBoardRestart } from './restart';
@@ -47,10 +47,14 @@ function keepClockSet(host: HostPorts, sntpHosts: string[]): void {
 
 /**
  * What an entry may change before the firmware starts: main-modem.ts puts the cellular modem's transport in
- * place of SecureSocket and keeps the clock from the modem instead of SNTP. Returns the platform additions, or
+ * place of SecureSocket and keeps the clock from the modem instead of SNTP; main-moddable-fota.ts adds the FOTA
+ * module and watches each start (`watch` sees the firmware before it starts). Returns the platform additions, or
  * a problem that stops the start.
  */
-export type HostWiring = (host: HostPorts, config: Readonly<Record<string, unknown>>) => { platform: Partial<PlatformHooks>; ownClock: boolean } | string;
+export type HostWiring = (
+  host: HostPorts,
+  config: Readonly<Record<string, unknown>>,
+) => { platform: Partial<PlatformHooks>; ownClock: boolean; watch?: (firmware: Firmware) => void } | string;
 
 export function startOnModdable(wire?: HostWiring): Firmware | undefined {
   const settings = readModdableSettings(config as Readonly<Record<string, unknown>>);
@@ -80,7 +84,10 @@ export function startOnModdable(wire?: HostWiring): Firmware | undefined {
       restart();
     };
   }
-  return startFirmware(host, settings.firmwareConfig, platform);
+  const firmware = new Firmware(host, settings.firmwareConfig, platform);
+  wired?.watch?.(firmware);
+  void firmware.start();
+  return firmware;
 }
 
 export default function main(): Firmware | undefined {

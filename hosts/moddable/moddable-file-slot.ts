@@ -57,7 +57,8 @@ export class ModdableFileSlot implements UpdateSlot {
   write(offset: number, bytes: Uint8Array): void {
     if (this.file === undefined) throw new Error('slot not open');
     this.file.position = offset;
-    this.file.write(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
+    // `file` takes whole ArrayBuffers; the fragment is a view into the downloader's buffer.
+    this.file.write(bytes.slice().buffer as ArrayBuffer);
   }
 
   finish(): void {
@@ -123,7 +124,7 @@ export class ModdableFileSlot implements UpdateSlot {
     File.delete(tmp);
     const file = new File(tmp, true);
     const bytes = utf8Encode(JSON.stringify(state));
-    file.write(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
+    file.write(bytes.buffer as ArrayBuffer);
     file.close();
     // rename() replaces the old file in one step where the file system can (lin, LittleFS); where it refuses an
     // existing target, the old file goes first (a power cut between the two boots the built-in version).

@@ -1,0 +1,56 @@
+// The firmware with firmware updates over the air wired in (docs/fota.md): main-moddable plus the FOTA module,
+// built from manifest_fota.json. The base build (manifest.json) carries none of this. Configuration:
+//   fotaKeys           the vendor public keys, base64, comma-separated (one or two key slots)
+//   fotaFragmentBytes  the largest fragment buffer (default 4096)
+//   fotaSlotBytes      the largest image the slot takes (default 1572864, an ESP32 OTA partition of 1.5 MB)
+import config from 'mc/config';
+import { base64Decode } from '../../src/encoding/base64';
+import { fotaModule } from '../../src/fota/fota-module';
+import { FIRMWARE_VERSION } from '../../src/main';
+import { createFotaSlot } from './fota-slot';
+import { startOnModdable } from './main-moddable';
+
+const settings = config as Readonly<Record<string, unknown>>;
+
+function whole(name: string, fallback: number): number {
+  const value = Number(settings[name]);
+  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
+
+function vendorKeys(): Array<Uint8Array | undefined> {
+  const text = typeof settings['fotaKeys'] === 'string' ? settings['fotaKeys'] : '';
+  return text
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .slice(0, 2)
+    .map((part) => {
+      const key = base64Decode(part.trim());
+      return key.ok && key.value.length === 32 ? key.value : undefined;
+    });
+}
+
+export default function main(): ReturnType<typeof startOnModdable> {
+  return startOnModdable((host) => {
+    const keys = vendorKeys();
+    if (keys.filter((key) => key !== undefined).length === 0) {
+      host.logger.log('error', 'main: fotaKeys holds no 32-byte base64 key: firmware updates are off');
+      return { platform: {}, ownClock: false };
+    }
+    const file = settings['file'] as { root?: unknown } | undefined;
+    const root = typeof file?.root === 'string' ? file.root : '/';
+    const fota = createFotaSlot(root, FIRMWARE_VERSION, whole('fotaSlotBytes', 1_572_864));
+    let running = FIRMWARE_VERSION;
+    return {
+      platform: {
+        modules: [fotaModule({ slot: fota.slot, keys: [keys[0], keys[1]], runningVersion: () => running, maxFragmentBytes: whole('fotaFragmentBytes', 4096) })],
+        firmwareVersion: () => running,
+      },
+      ownClock: false,
+      // Each start of the firmware (a board boot, or a restart in place on the simulator) asks the slot what runs.
+      watch: (firmware) =>
+        void firmware.on('state', ({ state }) => {
+          if (state === 'waiting-for-clock') running = fota.startVersion();
+        }),
+    };
+  });
+}
