@@ -5,11 +5,14 @@
 // device and the emulator and exits 0 (also as `npm start`: the package script execs node, so no shell is left
 // to die of the signal, and the same Ctrl-C relayed by npm is not taken for a second one).
 //
-//   npx tsx scripts/start.ts [--state-dir DIR] [--hub-port N] [--dps-port N] [--interval-ms N] [--demo-once]
+//   npx tsx scripts/start.ts [--state-dir DIR] [--hub-port N] [--dps-port N] [--interval-ms N] [--demo-once] [--demo-update]
 //
 // --demo-once (or DEMO_ONCE=1) ends with exit 0 as soon as every scripted step was observed (1 if one was not).
+// --demo-update adds a firmware update (docs/fota.md) after the other steps, with a vendor key made for the run.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator, type Emulator } from '../emulator/src/emulator';
 import { LogFeed, type EmulatorLogLevel } from '../emulator/src/log';
@@ -18,13 +21,15 @@ import { buildExplorerScript } from '../emulator/explorer/build';
 import { startNodeFirmware, type NodeFirmware } from '../hosts/node/main-node';
 import { handleStopSignals } from '../hosts/node/stop-signals';
 import { runDemoFlow } from './start/demo-flow';
+import { demoVendor, runUpdateDemo, type DemoVendor } from './start/demo-update';
 
-const USAGE = `usage: npm start -- [--state-dir DIR] [--hub-port N] [--dps-port N] [--interval-ms N] [--demo-once] [--verbose]
+const USAGE = `usage: npm start -- [--state-dir DIR] [--hub-port N] [--dps-port N] [--interval-ms N] [--demo-once] [--demo-update] [--verbose]
 
   --state-dir DIR   emulator state (CA, registry, twins); default .emulator-state/ in the current folder
   --hub-port N      hub port (default: any free port); --dps-port N likewise for DPS
   --interval-ms N   the device's telemetry interval before the demo changes it (default 5000)
   --demo-once       exit 0 once every demo step was observed (also DEMO_ONCE=1)
+  --demo-update     then update the device's firmware over the air (a signed image served by the emulator)
   --verbose         debug lines from the device and the emulator`;
 
 export const DEMO_GROUP_ID = 'demo-group';
@@ -51,6 +56,7 @@ async function main(): Promise<number> {
       'dps-port': { type: 'string' },
       'interval-ms': { type: 'string' },
       'demo-once': { type: 'boolean' },
+      'demo-update': { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,6 +67,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const demoOnce = values['demo-once'] === true || process.env['DEMO_ONCE'] === '1';
+  // The update slot is a file beside the device store: both live in a folder of this run, removed at the end.
+  const update: { vendor: DemoVendor; folder: string } | undefined =
+    values['demo-update'] === true ? { vendor: demoVendor(), folder: mkdtempSync(join(tmpdir(), 'demo-device-')) } : undefined;
   const verbose = values.verbose === true;
   const stateDir = resolve(values['state-dir'] ?? '.emulator-state');
   const intervalMs = values['interval-ms'] === undefined ? 5000 : Number(values['interval-ms']);
@@ -139,6 +148,7 @@ async function main(): Promise<number> {
         logFeed.push('info', line);
       },
     },
+    ...(update === undefined ? {} : { storePath: join(update.folder, 'device.bin'), fota: { keys: [update.vendor.publicKey], maxFragmentBytes: 4096 } }),
   });
 
   const abort = { aborted: false };
@@ -155,6 +165,7 @@ async function main(): Promise<number> {
     await gone;
     await control.close();
     await emulator.stop();
+    if (update !== undefined) rmSync(update.folder, { recursive: true, force: true });
     say('stopped');
     return code;
   };
@@ -179,9 +190,12 @@ async function main(): Promise<number> {
       }
     });
 
-    runDemoFlow({ emulator, deviceId: DEMO_REGISTRATION_ID, say, signal: abort }).then(
+    const flow = runDemoFlow({ emulator, deviceId: DEMO_REGISTRATION_ID, say, signal: abort }).then(async () => {
+      if (update !== undefined) await runUpdateDemo({ emulator, deviceId: DEMO_REGISTRATION_ID, vendor: update.vendor, say });
+    });
+    flow.then(
       () => {
-        out('[demo] all steps observed: provisioning, connection, telemetry, twin change acknowledged, method answered, C2D received');
+        out(`[demo] all steps observed: provisioning, connection, telemetry, twin change acknowledged, method answered, C2D received${update === undefined ? '' : ', firmware updated to 1.2.0'}`);
         if (demoOnce) void shutdown(0).then(resolveExit);
         else out('[demo] the device keeps sending telemetry; Ctrl-C stops everything');
       },
