@@ -86,7 +86,7 @@ export class FotaAgent {
   start(): void {
     const record = this.records.read();
     if (record === undefined) return;
-    const job: Job = { jobId: record.jobId, version: record.version, sha256: record.sha256, ackVersion: 0 };
+    const job: Job = { jobId: record.jobId, version: record.version, sha256: record.sha256, ackVersion: record.ackVersion ?? 0 };
     const running = this.options.runningVersion;
     if ((record.phase === 'installed' || record.phase === 'verified') && running === record.version) {
       this.job = job;
@@ -273,7 +273,7 @@ export class FotaAgent {
     } catch (error) {
       this.log('warn', `slot confirm failed: ${errorText(error)}`);
     }
-    this.save({ jobId: record.jobId, version: record.version, sha256: record.sha256, size: record.size, phase: 'current' });
+    this.save({ jobId: record.jobId, version: record.version, sha256: record.sha256, size: record.size, phase: 'current', ...(record.ackVersion === undefined ? {} : { ackVersion: record.ackVersion }) });
     this.lastError = null;
     this.move('current');
     this.report('current', 200, `updated to ${record.version}`);
@@ -315,7 +315,9 @@ export class FotaAgent {
   }
 
   private recordOf(m: FotaManifest, phase: FotaRecord['phase']): FotaRecord {
-    return { phase, jobId: m.jobId, version: m.version, sha256: m.sha256Hex, size: m.size };
+    const record: FotaRecord = { phase, jobId: m.jobId, version: m.version, sha256: m.sha256Hex, size: m.size };
+    if (this.job !== undefined) record.ackVersion = this.job.ackVersion;
+    return record;
   }
 
   private save(record: FotaRecord): Result<undefined, FotaError> {

@@ -26,6 +26,8 @@ export interface FotaRecord {
   /** installed: the version that ran before, to tell a rollback. */
   previous?: string;
   error?: FotaError;
+  /** The desired $version the job answers, so the acknowledgement after a reboot carries it. */
+  ackVersion?: number;
 }
 
 export const FOTA_RECORD_KEY = 'fota';

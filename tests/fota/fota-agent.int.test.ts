@@ -184,7 +184,8 @@ describe('a download in fragments', () => {
     const after = device({ slot: d.slot, store: d.store });
     after.agent.start();
     await settle(after, ['current', 'failed']);
-    expect(after.twin.firmware).toMatchObject({ fwUpdateStatus: 'current', currentFwVersion: '1.2.0', jobId: 'job-1.2.0', ac: 200 });
+    // The acknowledgement after the reboot answers the desired $version of the request (6), kept in the record.
+    expect(after.twin.firmware).toMatchObject({ fwUpdateStatus: 'current', currentFwVersion: '1.2.0', jobId: 'job-1.2.0', ac: 200, av: 6 });
     expect(d.slot.boot).toEqual({ version: '1.2.0', trial: false });
     // The same desired twin after the reconnect is not done again.
     after.agent.onDesired({ firmware: firmware({ fragmentSize: 1024 }) as never }, 6);
