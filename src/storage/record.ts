@@ -16,6 +16,7 @@ export const RecordKind = {
   assignment: 0x41, // 'A'
   deviceConfig: 0x43, // 'C'
   fileStore: 0x46, // 'F'
+  journalSegment: 0x4a, // 'J'
   fotaProgress: 0x55, // 'U' (update)
   securityTag: 0x54, // 'T'
 } as const;
