@@ -25,7 +25,7 @@ import { HubConnection } from './hub-connection';
 import { HubError, closedError } from './hub-error';
 import { connectSettingsFor, resolveSettings, type HubClientConfig } from './hub-settings';
 import { isOnline, type HubState } from './hub-state';
-import type { C2dHandler, DesiredHandler, HubClientEvents, HubClientPorts, IncomingKind, TelemetryOptions } from './hub-types';
+import type { C2dHandler, DesiredHandler, HubClientEvents, HubClientPorts, IncomingKind, JournalStatus, TelemetryOptions } from './hub-types';
 import { MethodChannel } from './method-channel';
 import type { MethodHandler } from './method-dispatcher';
 import { TelemetryChannel } from './telemetry-channel';
@@ -75,6 +75,17 @@ export class HubClient extends Emitter<HubClientEvents> {
       log,
       onStuck: () => this.connection.reconnectToResend(),
       onSettled,
+      ...(config.journal === undefined
+        ? {}
+        : {
+            journal: config.journal,
+            journalFlushMs: s.journalFlushMs,
+            topicPrefix: () => {
+              const { deviceId, moduleId } = this.connection.identity;
+              return moduleId === undefined ? `devices/${deviceId}/messages/events/` : `devices/${deviceId}/modules/${moduleId}/messages/events/`;
+            },
+            onJournal: (status: JournalStatus) => this.emit('journal', status),
+          }),
     });
     this.twin = new TwinChannel({
       timers,
@@ -136,9 +147,17 @@ export class HubClient extends Emitter<HubClientEvents> {
     return this.connection.identity.moduleId;
   }
 
-  /** Telemetry accepted and not yet acknowledged. */
+  /** Telemetry accepted and not yet acknowledged (the journal's included). */
   get pendingTelemetry(): number {
     return this.telemetry.pendingCount;
+  }
+
+  /**
+   * With a journal: writes the appends and acknowledgements waiting for the flush timer now (call it before
+   * sleep). Returns the failure ('queue-full' naming the store's error), if the write failed; it is retried.
+   */
+  flushTelemetry(): HubError | undefined {
+    return this.telemetry.flush();
   }
 
   /**
@@ -169,6 +188,9 @@ export class HubClient extends Emitter<HubClientEvents> {
    * and maxPendingTelemetryBytes; beyond either: HubError 'queue-full', and 'too-large' for one message bigger
    * than the whole byte budget). Sizes, budgets and property names are checked before the message is encoded;
    * only the encoded PUBLISH is kept, not `body`.
+   * With a journal (config.journal) the message is kept there instead, with a `$.mid` of its own when none is
+   * given, and resolves once written to flash (`resolveOn: 'acknowledged'` waits for the PUBACK); messages go out
+   * from the journal in order, after a reboot too; `journal: false` keeps one in RAM only.
    */
   sendTelemetry(body: Uint8Array | string, options: TelemetryOptions = {}): Promise<void> {
     if (this.state === 'closed') return Promise.reject(closedError());

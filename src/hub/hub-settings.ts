@@ -7,6 +7,7 @@ import { err, ok, type Result } from '../result';
 import { HubError } from './hub-error';
 import type { HubCredentials } from './credentials';
 import type { ConnectSettings } from './connect-plan';
+import type { JournalPort } from './hub-types';
 import { MAX_TELEMETRY_BYTES } from '../azure/limits';
 import { DEFAULT_MAX_PACKET_SIZE } from '../mqtt/stream-parser';
 
@@ -71,6 +72,13 @@ export interface HubClientConfig {
   stoppedRetryMs?: number;
   /** Random numbers in [0, 1) for jitter; default from the crypto port. */
   random?: RandomSource;
+  /**
+   * Keeps telemetry on flash until the hub acknowledges it, across outages and reboots (src/storage/
+   * telemetry-journal.ts). Without it telemetry waits in RAM only, bounded by the settings above.
+   */
+  journal?: JournalPort;
+  /** Journal writes are batched: appends and acknowledgements are written this long after the first. Default 1000 ms. */
+  journalFlushMs?: number;
 }
 
 export interface HubSettings {
@@ -90,6 +98,7 @@ export interface HubSettings {
   ackTimeoutMs: number;
   renewalDrainTimeoutMs: number;
   stoppedRetryMs: number;
+  journalFlushMs: number;
   backoff: BackoffPolicy;
 }
 
@@ -116,6 +125,7 @@ export function resolveSettings(config: HubClientConfig): Result<HubSettings, Hu
     ['ackTimeoutMs', integer(config, 'ackTimeoutMs', 60_000, 0)],
     ['renewalDrainTimeoutMs', integer(config, 'renewalDrainTimeoutMs', 10_000, 0)],
     ['stoppedRetryMs', integer(config, 'stoppedRetryMs', DEFAULT_STOPPED_RETRY_MS, 1)],
+    ['journalFlushMs', integer(config, 'journalFlushMs', 1000, 0)],
   ];
   const values: Partial<Record<keyof HubSettings, number>> = {};
   for (const [field, result] of checks) {
@@ -167,6 +177,7 @@ export function resolveSettings(config: HubClientConfig): Result<HubSettings, Hu
     ackTimeoutMs: values.ackTimeoutMs as number,
     renewalDrainTimeoutMs: values.renewalDrainTimeoutMs as number,
     stoppedRetryMs: values.stoppedRetryMs as number,
+    journalFlushMs: values.journalFlushMs as number,
     backoff,
   });
 }

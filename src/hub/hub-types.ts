@@ -6,6 +6,7 @@ import type { JsonObject } from '../azure/json';
 import type { PropertyInput, Property } from '../azure/property-bag';
 import type { HubError } from './hub-error';
 import type { HubState } from './hub-state';
+import type { Result } from '../result';
 
 export interface HubClientPorts {
   transport: TransportFactory;
@@ -39,6 +40,47 @@ export interface HubClientEvents {
   error: HubError;
   /** A message over the device's limits (packet, C2D or method body), not delivered; `size` in bytes. */
   'message-refused': { kind: IncomingKind; size: number; limit: number };
+  /** The telemetry journal after each flush and each drop (only with a journal). */
+  journal: JournalStatus;
+}
+
+/** What the telemetry journal reports. */
+export interface JournalStatus {
+  /** Messages kept and not acknowledged. */
+  depth: number;
+  /** Store bytes the segments holding them take. */
+  bytes: number;
+  /** Seconds since the oldest of them was appended; undefined when empty or the clock is unset. */
+  oldestAgeSeconds: number | undefined;
+  /** Messages given up because the journal was full ('drop-oldest'), over its life. */
+  dropped: number;
+  budgetBytes: number;
+}
+
+/** One journaled message as the journal gives it back. */
+export interface JournaledMessage {
+  seq: number;
+  qos: 0 | 1;
+  /** The topic after `.../messages/events/`, `$.mid` included. */
+  bag: string;
+  payload: Uint8Array;
+}
+
+/**
+ * Where telemetry waits for its PUBACK across outages and reboots: src/storage/telemetry-journal.ts on the store
+ * port. Shared by every client the boot flow opens, one at a time.
+ */
+export interface JournalPort {
+  nextMessageId(): string;
+  append(qos: 0 | 1, bag: string, payload: Uint8Array): Result<number, { code: string; message: string }>;
+  acknowledge(seq: number): void;
+  read(fromSeq: number, max: number): JournaledMessage[];
+  flush(): Result<undefined, { message: string }>;
+  isPending(seq: number): boolean;
+  readonly firstUnacknowledged: number | undefined;
+  readonly journaledBelow: number;
+  readonly dirty: boolean;
+  stats(): JournalStatus;
 }
 
 export interface TelemetrySystemProperties {
@@ -62,6 +104,16 @@ export interface TelemetryOptions {
   systemProperties?: TelemetrySystemProperties;
   /** Default 1: resolved on PUBACK. 0 resolves once written. */
   qos?: 0 | 1;
+  /**
+   * With a journal (HubClientConfig.journal): false keeps this message in RAM only (e.g. QoS 0 readings not worth
+   * flash). Default true.
+   */
+  journal?: boolean;
+  /**
+   * With a journal: 'journaled' (default) resolves once the message is on flash (or acknowledged, if sooner);
+   * 'acknowledged' waits for the hub's PUBACK.
+   */
+  resolveOn?: 'journaled' | 'acknowledged';
 }
 
 export interface C2dMessage {

@@ -6,12 +6,13 @@
 import type { LogLevel, TimerHandle, Timers } from '../ports';
 import { encodePublish, encodedPublishSize, type EncodedPublish } from '../mqtt/session';
 import { checkTelemetrySize } from '../azure/limits';
-import type { TelemetryTopicOptions } from '../azure/telemetry-topic';
+import { telemetryTopicPrefix, type TelemetryTopicOptions } from '../azure/telemetry-topic';
 import { errorText } from '../errors';
 import { utf8Encode } from '../encoding/utf8';
 import { notWritten } from './failure-cause';
 import { HubError, closedError } from './hub-error';
-import type { TelemetryOptions } from './hub-types';
+import type { JournalPort, JournalStatus, TelemetryOptions } from './hub-types';
+import { JournalSender, type HandedJournalMessage } from './journal-sender';
 import { TelemetryOutbox, type OutgoingTelemetry } from './telemetry-outbox';
 import { TelemetryTopicCache } from './telemetry-topic-cache';
 
@@ -31,26 +32,48 @@ export interface TelemetryChannelDeps {
   onStuck(): void;
   /** A message settled: the client re-checks whether a renewal drain is complete. */
   onSettled(): void;
+  /** With it, telemetry is kept there until acknowledged (RAM-only without). */
+  journal?: JournalPort;
+  /** Appends and acknowledgements are written to the journal this long after the first one waiting. */
+  journalFlushMs?: number;
+  /** The telemetry topic prefix of the identity in use, for journaled messages. */
+  topicPrefix?(): string;
+  onJournal?(status: JournalStatus): void;
 }
 
 export class TelemetryChannel {
   private readonly outbox: TelemetryOutbox;
   private readonly topics = new TelemetryTopicCache();
+  private readonly sender: JournalSender | undefined;
   private ackTimer: TimerHandle | undefined;
   private closed = false;
 
   constructor(private readonly deps: TelemetryChannelDeps) {
     this.outbox = new TelemetryOutbox(deps.maxPending, deps.maxInflight, deps.maxPendingBytes);
+    if (deps.journal !== undefined) {
+      this.sender = new JournalSender({
+        journal: deps.journal,
+        timers: deps.timers,
+        flushMs: deps.journalFlushMs ?? 1000,
+        log: deps.log,
+        onStatus: (status) => deps.onJournal?.(status),
+      });
+    }
   }
 
-  /** Accepted and not yet acknowledged. */
+  /** Accepted and not yet acknowledged (in RAM and in the journal). */
   get pendingCount(): number {
-    return this.outbox.pendingCount;
+    return this.outbox.pendingCount + (this.sender?.depth ?? 0);
   }
 
   /** Handed to the session and not yet settled. */
   get inFlight(): number {
-    return this.outbox.handedCount;
+    return this.outbox.handedCount + (this.sender?.handedCount ?? 0);
+  }
+
+  /** Writes the journal's waiting appends and acknowledgements now (before sleep); the failure, if any. */
+  flush(): HubError | undefined {
+    return this.sender?.flush();
   }
 
   send(identity: { deviceId: string; moduleId?: string }, body: Uint8Array | string, options: TelemetryOptions): Promise<void> {
@@ -61,8 +84,11 @@ export class TelemetryChannel {
     const qos = options.qos ?? 1;
     if (qos !== 0 && qos !== 1) return Promise.reject(new HubError('invalid-argument', 'qos must be 0 or 1', { field: 'qos' }));
 
+    const sender = options.journal === false ? undefined : this.sender;
     const topicInput: TelemetryTopicOptions = { deviceId: identity.deviceId, ...(options.systemProperties ?? {}) };
     if (identity.moduleId !== undefined) topicInput.moduleId = identity.moduleId;
+    // A journaled message gets its $.mid now, so every resend (after a reboot too) carries the same one.
+    if (sender !== undefined && topicInput.messageId === undefined) topicInput.messageId = this.deps.journal!.nextMessageId();
     if (options.properties !== undefined) topicInput.properties = options.properties;
     const topic = this.topics.topic(topicInput);
     if (!topic.ok) {
@@ -70,6 +96,13 @@ export class TelemetryChannel {
     }
     const size = checkTelemetrySize(payload.length, topic.value);
     if (!size.ok) return Promise.reject(new HubError('too-large', size.error.message, { field: size.error.field, cause: size.error }));
+    if (sender !== undefined) {
+      const prefix = telemetryTopicPrefix(identity.deviceId, identity.moduleId);
+      const bag = prefix.ok ? topic.value.slice(prefix.value.length) : topic.value;
+      const done = sender.append(qos, bag, payload, options.resolveOn === 'acknowledged');
+      this.pump();
+      return done;
+    }
     const budget = this.outbox.check(encodedPublishSize(size.value - payload.length, payload.length, qos));
     if (budget !== undefined) return Promise.reject(budget);
     let packet: EncodedPublish;
@@ -88,6 +121,7 @@ export class TelemetryChannel {
   /** A new connection is up: what the session resends is timed from now, and waiting messages go out. */
   onConnected(): void {
     this.outbox.restartClocks(this.deps.timers.now());
+    this.sender?.restartClocks(this.deps.timers.now());
     this.pump();
   }
 
@@ -99,14 +133,37 @@ export class TelemetryChannel {
   close(error: () => HubError): void {
     this.closed = true;
     this.clearAckTimer();
+    this.sender?.close(error);
     this.outbox.rejectAll(error);
   }
 
-  /** Hands out as many waiting messages as the window allows. */
+  /** Hands out as many waiting messages as the window allows: the journal's first, in its order. */
   pump(): void {
     if (!this.deps.canSend()) return;
-    for (const item of this.outbox.handOut(this.deps.timers.now())) this.publish(item);
+    const now = this.deps.timers.now();
+    const sender = this.sender;
+    if (sender !== undefined && this.deps.topicPrefix !== undefined) {
+      const room = this.deps.maxInflight - this.outbox.handedCount - sender.handedCount;
+      for (const item of sender.handOut(now, room, this.deps.topicPrefix())) this.publishJournaled(sender, item);
+    }
+    for (const item of this.outbox.handOut(now, this.deps.maxInflight - (sender?.handedCount ?? 0))) this.publish(item);
     this.armAckTimer();
+  }
+
+  private publishJournaled(sender: JournalSender, item: HandedJournalMessage): void {
+    this.deps.publish(item.packet).then(
+      () => {
+        if (this.closed) return; // a late PUBACK after close: the next client sends it again (at least once)
+        sender.delivered(item);
+        this.afterSettled();
+      },
+      (error: unknown) => {
+        if (this.closed) return; // the journal keeps it for the next client
+        if (notWritten(error)) sender.giveBack(item);
+        else sender.failed(item, new HubError('invalid-argument', `telemetry could not be sent: ${errorText(error)}`, { cause: error }));
+        this.afterSettled();
+      },
+    );
   }
 
   private publish(item: OutgoingTelemetry): void {
@@ -140,7 +197,7 @@ export class TelemetryChannel {
 
   private armAckTimer(): void {
     if (this.deps.ackTimeoutMs === 0 || this.ackTimer !== undefined || !this.deps.canSend()) return;
-    const oldest = this.outbox.oldestUnacknowledged();
+    const oldest = this.oldestUnacknowledged();
     if (oldest === undefined) return;
     const delay = Math.max(0, oldest + this.deps.ackTimeoutMs - this.deps.timers.now());
     this.ackTimer = this.deps.timers.setTimeout(() => {
@@ -151,13 +208,19 @@ export class TelemetryChannel {
 
   private onAckTimer(): void {
     if (!this.deps.canSend()) return;
-    const oldest = this.outbox.oldestUnacknowledged();
+    const oldest = this.oldestUnacknowledged();
     if (oldest !== undefined && this.deps.timers.now() - oldest >= this.deps.ackTimeoutMs) {
       this.deps.log('warn', `no PUBACK within ${this.deps.ackTimeoutMs} ms: reconnecting to resend`);
       this.deps.onStuck();
       return;
     }
     this.armAckTimer();
+  }
+
+  private oldestUnacknowledged(): number | undefined {
+    const a = this.outbox.oldestUnacknowledged();
+    const b = this.sender?.oldestUnacknowledged();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
   }
 
   private clearAckTimer(): void {

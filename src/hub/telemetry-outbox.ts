@@ -70,10 +70,10 @@ export class TelemetryOutbox {
     return undefined;
   }
 
-  /** Moves as many waiting messages as the window allows to 'handed' and returns them, oldest first. */
-  handOut(now: number): OutgoingTelemetry[] {
+  /** Moves as many waiting messages as the window (and `limit`) allows to 'handed' and returns them, oldest first. */
+  handOut(now: number, limit = this.maxHanded): OutgoingTelemetry[] {
     const out: OutgoingTelemetry[] = [];
-    while (this.waiting.length > 0 && this.handed.size < this.maxHanded) {
+    while (this.waiting.length > 0 && this.handed.size < this.maxHanded && out.length < limit) {
       const item = this.waiting.shift() as OutgoingTelemetry;
       item.handedAt = now;
       this.handed.add(item);
