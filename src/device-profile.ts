@@ -14,6 +14,8 @@
 // - maxC2dPayloadBytes, maxMethodPayloadBytes: the largest C2D body and direct-method request body accepted.
 //   Larger ones that still fit in the packet limit are refused the same way (C2D completed unread, method answered
 //   413), so the application never sees a body its budget did not plan for.
+// - telemetryJournalBytes: flash the telemetry journal may take (src/storage/telemetry-journal.ts), on hosts that
+//   give it a store with that much room; 0 keeps telemetry in RAM only.
 
 import { MAX_TELEMETRY_BYTES } from './azure/limits';
 import { DEFAULT_MAX_PACKET_SIZE } from './mqtt/stream-parser';
@@ -26,6 +28,7 @@ export interface DeviceProfile {
   readonly maxPendingTelemetryBytes: number;
   readonly maxC2dPayloadBytes: number;
   readonly maxMethodPayloadBytes: number;
+  readonly telemetryJournalBytes: number;
 }
 
 /** Room for the 64 pending messages of the hub's largest size, so on a desktop the count binds first, as before. */
@@ -37,6 +40,7 @@ export const DESKTOP_PROFILE: DeviceProfile = {
   maxPendingTelemetryBytes: DESKTOP_TELEMETRY_BYTES,
   maxC2dPayloadBytes: DEFAULT_MAX_PACKET_SIZE,
   maxMethodPayloadBytes: DEFAULT_MAX_PACKET_SIZE,
+  telemetryJournalBytes: 256 * 1024,
 };
 
 export const ESP32_PROFILE: DeviceProfile = {
@@ -45,12 +49,13 @@ export const ESP32_PROFILE: DeviceProfile = {
   maxPendingTelemetryBytes: 32 * 1024,
   maxC2dPayloadBytes: 8 * 1024,
   maxMethodPayloadBytes: 8 * 1024,
+  telemetryJournalBytes: 64 * 1024,
 };
 
 export const DEVICE_PROFILES: readonly DeviceProfile[] = [DESKTOP_PROFILE, ESP32_PROFILE];
 
 /** The configuration fields read here, besides `deviceProfile` (a profile name). */
-export const DEVICE_PROFILE_FIELDS = ['maxIncomingPacketBytes', 'maxPendingTelemetryBytes', 'maxC2dPayloadBytes', 'maxMethodPayloadBytes'] as const;
+export const DEVICE_PROFILE_FIELDS = ['maxIncomingPacketBytes', 'maxPendingTelemetryBytes', 'maxC2dPayloadBytes', 'maxMethodPayloadBytes', 'telemetryJournalBytes'] as const;
 
 /** The smallest packet limit that still lets every hub answer the client relies on through (SUBACK, twin status). */
 export const MIN_INCOMING_PACKET_BYTES = 1024;
@@ -84,7 +89,7 @@ export function resolveDeviceProfile(hostKind: string, config: Readonly<Record<s
     const raw = config[field];
     if (raw === undefined || raw === '') continue;
     const value = wholeNumber(raw);
-    const min = field === 'maxIncomingPacketBytes' ? MIN_INCOMING_PACKET_BYTES : 1;
+    const min = field === 'maxIncomingPacketBytes' ? MIN_INCOMING_PACKET_BYTES : field === 'telemetryJournalBytes' ? 0 : 1;
     if (value === undefined || value < min) return err(`${field} must be a whole number of bytes, at least ${min}`);
     profile[field] = value;
   }

@@ -14,6 +14,7 @@ import { BootFlow } from './boot/boot';
 import { hubClientConnector, type HubLinkSettings } from './boot/hub-client-connector';
 import type { BootState } from './boot/boot-state';
 import type { HubCredentials } from './hub/credentials';
+import type { JournalPort } from './hub/hub-types';
 import { buildTrustList, type NamedRoot } from './trust/trust-store';
 import { describeIdentity, parseAppConfig, type AppConfig } from './app/config';
 import { waitForClock, type ClockWait } from './app/clock-gate';
@@ -54,7 +55,12 @@ export interface PlatformHooks {
   /** The version running, when it is not the built-in FIRMWARE_VERSION (a host that installs updates). */
   firmwareVersion?(): string;
   /** Hub client tuning beyond the defaults (tests use short timeouts). */
-  hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId'>>;
+  hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId' | 'journal'>>;
+  /**
+   * Where telemetry waits for its PUBACK across outages and reboots (src/storage/telemetry-journal.ts, built by
+   * the host on a store with room for it). Without one, telemetry waits in RAM only.
+   */
+  journal?: JournalPort;
 }
 
 export type { FirmwareState };
@@ -232,6 +238,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
 
     const settings: HubLinkSettings = {
       ...(this.platform.hubClient ?? {}),
+      ...(this.platform.journal === undefined ? {} : { journal: this.platform.journal }),
       trustedCAs,
       modelId: config.modelId,
       userAgent: `azure-iot-xs/${FIRMWARE_VERSION} (${this.platform.hostKind})`,
@@ -348,7 +355,8 @@ export class Firmware extends Emitter<FirmwareEvents> {
       model: config.model,
       hostKind: this.platform.hostKind,
       connected: true,
-      carry: this.carry,
+      // With a journal, what a closed client left unacknowledged is still there for the next one.
+      ...(this.platform.journal === undefined ? { carry: this.carry } : { journal: this.platform.journal }),
       reboot: () => this.rebootDevice(),
       ...(this.platform.firmwareVersion === undefined ? {} : { firmwareVersion: this.platform.firmwareVersion() }),
     });

@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { HostPorts, LogLevel } from '../../src/ports';
+import { TelemetryJournal } from '../../src/storage/telemetry-journal';
 import { profileHubSettings, resolveDeviceProfile, type DeviceProfile } from '../../src/device-profile';
 import { Firmware, FIRMWARE_VERSION, type FirmwareState, type PlatformHooks } from '../../src/main';
 import { fotaModule } from '../../src/fota/fota-module';
@@ -55,6 +56,8 @@ export const USAGE = `usage: main-node [--config FILE] [options]
   --fota-key FILE           a vendor public key (from 'npm run iot-store -- fota keygen'; repeat for the second
                             slot): turns on firmware updates from the twin's desired \`firmware\`; needs --store,
                             the image goes to FILE.slot beside it (docs/fota.md)
+  --journal-bytes N         telemetry kept until the hub acknowledges it, across restarts, in FILE.journal
+                            (default 262144; 0 = RAM only; without --store the journal is in memory)
 
   Without an identity the store's configuration (written by 'npm run iot-store -- config set') is used.
   Keys given as flags are visible to other users of this machine (ps): prefer --config with a 0600 file.
@@ -86,6 +89,7 @@ const OPTIONS = {
   'modem-tcp': { type: 'string' },
   'modem-device': { type: 'string' },
   'fota-key': { type: 'string', multiple: true },
+  'journal-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -108,6 +112,7 @@ const FLAG_FIELDS: ReadonlyArray<[keyof typeof OPTIONS, string, boolean]> = [
   ['max-pending-telemetry-bytes', 'maxPendingTelemetryBytes', true],
   ['modem-tcp', 'modemTcp', false],
   ['modem-device', 'modemDevice', false],
+  ['journal-bytes', 'telemetryJournalBytes', true],
 ];
 
 export class NodeEntryError extends Error {
@@ -227,6 +232,8 @@ export interface NodeFirmwareOptions {
   hubClient?: PlatformHooks['hubClient'];
   /** Firmware updates: vendor public keys (one or two slots) and the fragment buffer's size; needs storePath. */
   fota?: { keys: Uint8Array[]; maxFragmentBytes: number };
+  /** Keeps telemetry on flash until acknowledged, in `<storePath>.journal` (in memory without a store path); 0 = RAM only. */
+  journalBytes?: number;
 }
 
 /** A vendor public key file: 32 bytes in base64 (what `iot-store fota keygen` writes). */
@@ -263,6 +270,19 @@ export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
   if (options.hubClient !== undefined) platform.hubClient = options.hubClient;
   const modem = modemFor(options.config, host);
   if (modem !== undefined) platform.keysInModem = true;
+  if (options.journalBytes !== undefined && options.journalBytes > 0) {
+    const journalStore = options.storePath === undefined ? createMemoryStore() : new FileStore({ path: `${options.storePath}.journal`, logger });
+    platform.journal = new TelemetryJournal({
+      store: journalStore,
+      budgetBytes: options.journalBytes,
+      newId: () => new DataView(host.crypto.randomBytes(4).buffer).getUint32(0),
+      unixSeconds: () => {
+        const ms = host.clock.unixMs();
+        return ms === undefined ? undefined : ms / 1000;
+      },
+      log: (level, message) => logger.log(level, message),
+    });
+  }
   let booting: (() => void) | undefined;
   if (options.fota !== undefined && options.storePath !== undefined) {
     // The update slot beside the store; each boot asks it what runs (a new image is on trial until it confirms).
@@ -354,6 +374,7 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
   if (settings.storePath !== undefined) options.storePath = settings.storePath;
   options.hubClient = profileHubSettings(profile);
   if (fotaKeys.length > 0) options.fota = { keys: fotaKeys, maxFragmentBytes: Math.min(profile.maxC2dPayloadBytes, 64 * 1024) };
+  options.journalBytes = profile.telemetryJournalBytes;
   let node: NodeFirmware;
   try {
     node = startNodeFirmware(options);

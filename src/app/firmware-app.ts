@@ -16,6 +16,7 @@ import type { SensorPort } from './simulated-sensor';
 import type { UnsentReadings } from './unsent-readings';
 import { TelemetryLoop } from './telemetry-loop';
 import { errorText } from '../errors';
+import type { JournalPort, JournalStatus } from '../hub/hub-types';
 
 export interface FirmwareAppOptions {
   hub: AppHub;
@@ -35,6 +36,8 @@ export interface FirmwareAppOptions {
   firmwareVersion?: string;
   /** Readings a closed client left unacknowledged, shared with the app that runs on the next client. */
   carry?: UnsentReadings;
+  /** The telemetry journal the hub client sends from: its figures go into getStatus, its drops to the twin. */
+  journal?: Pick<JournalPort, 'stats'>;
 }
 
 
@@ -47,6 +50,8 @@ export class FirmwareApp {
   /** The desired $version last answered, so an interval set by the method is acknowledged against it. */
   private desiredVersion = 0;
   private running = false;
+  /** The drop count last reported to the twin. */
+  private reportedDrops: number | undefined;
 
   constructor(private readonly options: FirmwareAppOptions) {
     this.startedAt = options.timers.now();
@@ -81,6 +86,7 @@ export class FirmwareApp {
       deviceId: this.options.hub.deviceId,
       firmwareVersion: this.options.firmwareVersion ?? FIRMWARE_VERSION,
       connected: this.connected,
+      journal: this.options.journal?.stats(),
     });
   }
 
@@ -99,6 +105,7 @@ export class FirmwareApp {
       hub.on('error', (error) => {
         this.lastError = `hub: ${error.message}`;
       }),
+      hub.on('journal', (status) => this.onJournal(status)),
       hub.onDesired((patch, version, info) => this.onDesired(patch, version, info.full)),
       hub.onC2D((message) => this.log('info', describeC2d(message))),
       registerCommands(hub, {
@@ -114,6 +121,8 @@ export class FirmwareApp {
       }),
     );
     this.reportDeviceInfo();
+    const journal = this.options.journal?.stats();
+    if (journal !== undefined) this.onJournal(journal);
     this.loop.start();
   }
 
@@ -137,6 +146,19 @@ export class FirmwareApp {
     this.options.hub.patchReported({ ...info }).then(
       (version) => this.log('info', `device info reported${version === undefined ? '' : ` (reported version ${version})`}`),
       (error: unknown) => this.recordError(`device info not reported: ${errorText(error)}`),
+    );
+  }
+
+  /** Drops are reported as `telemetryDropped` when the count changes (a whole segment at a time, so rarely). */
+  private onJournal(status: JournalStatus): void {
+    if (status.dropped === this.reportedDrops) return;
+    const first = this.reportedDrops === undefined;
+    this.reportedDrops = status.dropped;
+    if (first && status.dropped === 0) return;
+    if (status.dropped > 0) this.log('warn', `telemetry journal full: ${status.dropped} message(s) dropped so far`);
+    this.options.hub.patchReported({ telemetryDropped: status.dropped }).then(
+      () => undefined,
+      (error: unknown) => this.recordError(`telemetryDropped not reported: ${errorText(error)}`),
     );
   }
 

@@ -229,3 +229,41 @@ describe('C2D and connection events', () => {
     app.stop();
   });
 });
+
+describe('with a telemetry journal', () => {
+  test('getStatus carries its depth, bytes, oldest age and drops; a drop is reported as telemetryDropped', async () => {
+    const clock = new VirtualClock(1_000);
+    const hub = new FakeHub('thermo-1');
+    let status = { depth: 3, bytes: 4096, oldestAgeSeconds: 12, dropped: 0, budgetBytes: 65_536 } as { depth: number; bytes: number; oldestAgeSeconds: number | undefined; dropped: number; budgetBytes: number };
+    const lines: string[] = [];
+    const app = new FirmwareApp({
+      hub,
+      timers: clock,
+      clock: { unixMs: () => BOOT_MS + clock.now() },
+      logger: { log: (level: LogLevel, message: string) => lines.push(`${level} ${message}`) },
+      sensor: createSimulatedSensor(1),
+      telemetryIntervalMs: 10_000,
+      manufacturer: 'Acme',
+      model: 'T1',
+      hostKind: 'test',
+      connected: true,
+      firmwareVersion: '9.9.9',
+      reboot: () => undefined,
+      journal: { stats: () => status },
+    });
+    app.start();
+    await settle();
+    expect((await hub.invoke('getStatus')).payload).toMatchObject({ journal: { depth: 3, bytes: 4096, budgetBytes: 65_536, oldestAgeSeconds: 12, dropped: 0 } });
+    expect(hub.reported).toHaveLength(1); // device info only: nothing dropped yet
+    status = { ...status, dropped: 30, oldestAgeSeconds: undefined };
+    hub.emit('journal', status);
+    await settle();
+    expect(hub.reported[1]).toEqual({ telemetryDropped: 30 });
+    expect(lines).toContain('warn app: telemetry journal full: 30 message(s) dropped so far');
+    hub.emit('journal', status); // the same count: not reported again
+    await settle();
+    expect(hub.reported).toHaveLength(2);
+    expect((await hub.invoke('getStatus')).payload).toMatchObject({ journal: { oldestAgeSeconds: null, dropped: 30 } });
+    app.stop();
+  });
+});

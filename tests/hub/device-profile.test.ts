@@ -14,13 +14,14 @@ import { DEFAULT_MAX_PACKET_SIZE } from '../../src/mqtt/stream-parser';
 import { connectFully, publishHex, DEVICE, settle, setupHub } from './hub-fixture';
 
 describe('a profile per host kind', () => {
-  test('desktop keeps the hub-sized limits; a plain ESP32 gets 16 KB packets and 32 KB of pending telemetry', () => {
+  test('desktop keeps the hub-sized limits; a plain ESP32 gets 16 KB packets, 32 KB of pending telemetry and a 64 KB journal', () => {
     expect(DESKTOP_PROFILE).toEqual({
       name: 'desktop',
       maxIncomingPacketBytes: DEFAULT_MAX_PACKET_SIZE,
       maxPendingTelemetryBytes: 64 * (256 * 1024 + 16),
       maxC2dPayloadBytes: DEFAULT_MAX_PACKET_SIZE,
       maxMethodPayloadBytes: DEFAULT_MAX_PACKET_SIZE,
+      telemetryJournalBytes: 262_144,
     });
     expect(ESP32_PROFILE).toEqual({
       name: 'esp32',
@@ -28,6 +29,7 @@ describe('a profile per host kind', () => {
       maxPendingTelemetryBytes: 32_768,
       maxC2dPayloadBytes: 8192,
       maxMethodPayloadBytes: 8192,
+      telemetryJournalBytes: 65_536,
     });
     expect(['node', 'moddable', 'moddable-lin', 'moddable-esp32'].map((kind) => defaultProfileFor(kind).name)).toEqual(['desktop', 'desktop', 'desktop', 'esp32']);
   });
