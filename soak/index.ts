@@ -9,6 +9,7 @@ import { fuzzMqttStreamParser } from './fuzz/mqtt-fuzz';
 import { fuzzAtParser } from './fuzz/at-fuzz';
 import type { FuzzFailure, FuzzStats } from './fuzz/fuzz-report';
 import { describeFaultSoak, runFaultSoak } from './fault-soak';
+import { describeJournalSoak, journalSoakProblems, runJournalSoak } from './journal-soak';
 import { parseSoakArgs, SOAK_USAGE } from './lib/args';
 import { freshSeed, Rng } from './lib/rng';
 import { describeVirtualSoak, runVirtualSoak, runVirtualSoakOnXs } from './virtual-soak';
@@ -50,13 +51,14 @@ async function main(): Promise<number> {
   }
   const seed = args.seed ?? freshSeed();
   const rng = new Rng(seed);
-  const only = args.only.size === 3 ? '' : ` --only ${[...args.only].join(',')}`;
-  const replay = `npx tsx soak/index.ts --seed ${seed} --fuzz ${args.fuzz} --messages ${args.messages} --faults ${args.faults} --hours ${args.hours}${only}`;
+  const only = args.only.size === 4 ? '' : ` --only ${[...args.only].join(',')}`;
+  const replay = `npx tsx soak/index.ts --seed ${seed} --fuzz ${args.fuzz} --messages ${args.messages} --faults ${args.faults} --hours ${args.hours} --jmessages ${args.jmessages} --jfaults ${args.jfaults} --outagems ${args.outagems}${only}`;
   say(`soak seed ${seed} (replay: ${replay})`);
   const problems: string[] = [];
   const fuzzSeed = rng.int(0, 0xffffffff);
   const faultSeed = rng.int(0, 0xffffffff);
   const virtualSeed = rng.int(0, 0xffffffff);
+  const journalSeed = rng.int(0, 0xffffffff);
 
   if (args.only.has('fuzz') && args.fuzz > 0) {
     const fuzzRng = new Rng(fuzzSeed);
@@ -112,6 +114,20 @@ async function main(): Promise<number> {
     if (s.finalState !== 'connected' || s.pendingTimers !== 0) problems.push(`virtual soak: ended ${s.finalState} with ${s.pendingTimers} timers left`);
     if (JSON.stringify(onXs.stats) !== JSON.stringify(onNode)) problems.push('virtual soak: XS and Node runs differ');
     if (args.hours >= 12 && late > Math.round(early * 1.02)) problems.push(`virtual soak: XS heap grew from ${early} to ${late} slots`);
+  }
+
+  if (args.only.has('journal') && args.jmessages > 0) {
+    say(`journal soak: ${args.jmessages} readings, ${args.jfaults} faults, outages up to ${args.outagems} ms (seed ${journalSeed})...`);
+    const stats = await runJournalSoak({
+      seed: journalSeed,
+      messages: args.jmessages,
+      faults: args.jfaults,
+      outageMs: args.outagems,
+      tls: createTlsMaterial(),
+      progress: say,
+    });
+    for (const line of describeJournalSoak(stats)) say(line);
+    problems.push(...journalSoakProblems(stats));
   }
 
   if (problems.length > 0) {

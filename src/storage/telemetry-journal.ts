@@ -117,6 +117,11 @@ export class TelemetryJournal {
     return `${(this.journalId >>> 0).toString(16).padStart(8, '0')}-${this.seq}`;
   }
 
+  /** The sequence number the next append gets. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
   /** Largest message (property bag and payload, as entrySize counts them) one segment can take. */
   get maxEntryBytes(): number {
     return this.segmentBytes - SEGMENT_OVERHEAD;
