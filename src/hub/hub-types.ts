@@ -80,6 +80,8 @@ export interface JournalPort {
   readonly firstUnacknowledged: number | undefined;
   readonly journaledBelow: number;
   readonly dirty: boolean;
+  /** The drop count alone, cheaply. */
+  readonly dropped: number;
   stats(): JournalStatus;
 }
 

@@ -48,7 +48,7 @@ export class JournalSender {
   constructor(private readonly deps: JournalSenderDeps) {
     this.journal = deps.journal;
     this.cursor = this.journal.firstUnacknowledged ?? 0;
-    this.dropped = this.journal.stats().dropped;
+    this.dropped = this.journal.dropped;
   }
 
   get handedCount(): number {
@@ -171,7 +171,7 @@ export class JournalSender {
 
   /** Messages the journal dropped (drop-oldest) fail their callers that wait for the PUBACK. */
   private checkDrops(): void {
-    const dropped = this.journal.stats().dropped;
+    const dropped = this.journal.dropped;
     if (dropped === this.dropped) return;
     this.dropped = dropped;
     for (const [seq, waiter] of this.waiters) {

@@ -117,6 +117,11 @@ export class TelemetryJournal {
     return `${(this.journalId >>> 0).toString(16).padStart(8, '0')}-${this.seq}`;
   }
 
+  /** Messages given up by 'drop-oldest' over the journal's life (stats() without reading anything). */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
   /** The sequence number the next append gets. */
   get nextSeq(): number {
     return this.seq;
