@@ -1,4 +1,4 @@
-// The telemetry journal on the Moddable host, opt-in: only when the manifest's `config` names
+// The telemetry journal on the Moddable host (through main-journal.ts and manifest_journal.json), opt-in: only when the manifest's `config` names
 // `telemetryJournalBytes` (and it is not 0), and only where the store can carry it. On the simulator that is a
 // Preference domain of its own ("aztj", the chunked layout of chunked-store.ts). On ESP32 the Preference/NVS space
 // cannot (docs/storage.md: the default 24 KB NVS partition holds about 4 journal segments with nothing else); the

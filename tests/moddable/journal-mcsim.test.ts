@@ -1,5 +1,5 @@
-// The telemetry journal in the Moddable simulator: the firmware (manifest.json) built with telemetryJournalBytes
-// set, run in mcsim against the emulator. The hub stops acknowledging (PUBACKs withheld), the simulator is stopped
+// The telemetry journal in the Moddable simulator: the firmware (manifest.json with the optional
+// hosts/moddable/manifest_journal.json) built with telemetryJournalBytes set, run in mcsim against the emulator. The hub stops acknowledging (PUBACKs withheld), the simulator is stopped
 // as a power cut would, and the next boot sends every reading that was not acknowledged, with the $.mid it was
 // journaled with. (A hub that goes away instead is not tested here: after the hub closes its connection, mcsim
 // ends with "Segmentation fault" within seconds, with or without the journal; see RELIABILITY.md, findings.)
@@ -53,7 +53,7 @@ if (!MODDABLE) {
       const ports = { hubPort: emulator.hubPort, dpsPort: emulator.dps!.port };
       work = mkdtempSync(join(tmpdir(), 'moddable-journal-'));
       for (const dir of ['app', 'prefs', 'build', 'tmp']) mkdirSync(join(work, dir));
-      writeFileSync(join(work, 'app/manifest.json'), JSON.stringify({ include: [join(REPO, 'manifest.json')], config: { file: { root: `${join(work, 'prefs')}/` } } }, null, 2));
+      writeFileSync(join(work, 'app/manifest.json'), JSON.stringify({ include: [join(REPO, 'manifest.json'), join(REPO, 'hosts/moddable/manifest_journal.json')], config: { file: { root: `${join(work, 'prefs')}/` } } }, null, 2));
       const settings = [
         ...emulatorSettings({ idScope: emulator.dps!.idScope, registrationId: REGISTRATION_ID, groupKey, dpsPort: ports.dpsPort, hubPort: ports.hubPort, caDer: emulator.caDer }),
         'telemetryIntervalMs=1000',
