@@ -8,9 +8,9 @@
 // The ack state (acked-below, marks, dropped) is the journal's as it was when this segment was written, so the
 // newest readable segment says which older messages are already acknowledged.
 
-import { BodyReader, BodyWriter } from './body-codec';
-import { decodeRecord, encodeRecord, recordFault, RecordKind, RECORD_OVERHEAD, type RecordFault } from './record';
-import { utf8Length } from '../encoding/utf8';
+import { BodyReader } from './body-codec';
+import { decodeRecord, encodeRecordWith, recordFault, RecordKind, RECORD_OVERHEAD, writeU32, type RecordFault } from './record';
+import { utf8Length, utf8Write } from '../encoding/utf8';
 import { ok, type Result } from '../result';
 
 export const SEGMENT_VERSION = 1;
@@ -51,19 +51,36 @@ export function entrySize(bag: string, payloadLength: number): number {
   return 1 + 4 + 4 + utf8Length(bag) + 4 + payloadLength;
 }
 
+/** The segment as one record, built in place in a buffer of its final size (no growing, no copy). */
 export function encodeSegment(segment: Segment): Uint8Array {
-  const w = new BodyWriter()
-    .u32(segment.journalId)
-    .u32(segment.segNo)
-    .u32(segment.writes)
-    .u32(segment.firstSeq)
-    .u32(segment.ackedBelow)
-    .u32(segment.dropped)
-    .u8(segment.marks.length);
-  for (const mark of segment.marks) w.u32(mark);
-  w.u32(segment.entries.length);
-  for (const e of segment.entries) w.u8(e.qos).u32(e.time).text(e.bag).blob(e.payload);
-  return encodeRecord(RecordKind.journalSegment, SEGMENT_VERSION, w.finish());
+  const bags = segment.entries.map((e) => utf8Length(e.bag));
+  let length = 6 * 4 + 1 + segment.marks.length * 4 + 4;
+  segment.entries.forEach((e, i) => (length += 13 + bags[i]! + e.payload.length));
+  return encodeRecordWith(RecordKind.journalSegment, SEGMENT_VERSION, length, (out, start) => {
+    let at = start;
+    const u32 = (value: number): void => {
+      writeU32(out, at, value);
+      at += 4;
+    };
+    u32(segment.journalId);
+    u32(segment.segNo);
+    u32(segment.writes);
+    u32(segment.firstSeq);
+    u32(segment.ackedBelow);
+    u32(segment.dropped);
+    out[at++] = segment.marks.length;
+    for (const mark of segment.marks) u32(mark);
+    u32(segment.entries.length);
+    segment.entries.forEach((e, i) => {
+      out[at++] = e.qos;
+      u32(e.time);
+      u32(bags[i]!);
+      at = utf8Write(e.bag, out, at);
+      u32(e.payload.length);
+      out.set(e.payload, at);
+      at += e.payload.length;
+    });
+  });
 }
 
 /** The segment, or why it must be skipped (damaged frame, or a body that does not add up). */

@@ -75,6 +75,21 @@ export function encodeRecord(kind: number, version: number, body: Uint8Array): U
   return out;
 }
 
+/**
+ * Frames a body of `bodyLength` bytes that `fill` writes in place from `at`: one allocation of the final size, for
+ * bodies too big to build and then copy (journal segments).
+ */
+export function encodeRecordWith(kind: number, version: number, bodyLength: number, fill: (out: Uint8Array, at: number) => void): Uint8Array {
+  const out = new Uint8Array(RECORD_OVERHEAD + bodyLength);
+  out.set(RECORD_MAGIC, 0);
+  out[4] = version;
+  out[5] = kind;
+  writeU32(out, 6, bodyLength);
+  fill(out, RECORD_HEADER_LENGTH);
+  writeU32(out, RECORD_HEADER_LENGTH + bodyLength, crc32(out, 0, RECORD_HEADER_LENGTH + bodyLength));
+  return out;
+}
+
 /** Checks the frame and returns the body (a view into `bytes`), or the reason the record must count as absent. */
 export function decodeRecord(bytes: Uint8Array | undefined, expect: RecordExpectation): RecordRead {
   if (bytes === undefined) return recordFault('missing', 'no record stored');
