@@ -25,7 +25,8 @@ import type { StateMachine } from './state-machine';
 import { UnsentReadings } from './app/unsent-readings';
 import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
-import type { AppModule } from './app/app-module';
+import type { AppModule, TrustHook } from './app/app-module';
+import { hubFailureCause } from './hub/failure-cause';
 import { BootWatchdog, DEFAULT_FAILED_RETRY_MS, DEFAULT_STUCK_BOOT_MS, checkWatchdogDelay, type WatchedPhase } from './app/boot-watchdog';
 
 export { FIRMWARE_VERSION };
@@ -226,9 +227,11 @@ export class Firmware extends Emitter<FirmwareEvents> {
       return;
     }
     const plan = identity.value;
+    const flashRoots = this.trustHook()?.roots();
+    if (flashRoots !== undefined) this.log('info', `trust: ${flashRoots.length} root(s) from flash in place of the built-in ones`);
     const trustedCAs = buildTrustList({
-      defaultRoots: this.platform.defaultRoots,
-      tagCAs: [...(this.platform.extraCAs ?? []), ...plan.tagCAs],
+      defaultRoots: flashRoots ?? this.platform.defaultRoots,
+      tagCAs: [...(flashRoots === undefined ? (this.platform.extraCAs ?? []) : []), ...plan.tagCAs],
       mode: plan.trust,
       nowUnixMs: this.host.clock.unixMs(),
       logger: this.prefixed(),
@@ -252,8 +255,19 @@ export class Firmware extends Emitter<FirmwareEvents> {
   private runBootFlow(generation: number, registration: DpsRegistration, settings: HubLinkSettings, trustedCAs: Uint8Array[]): Promise<void> {
     const { transport, timers, clock, crypto, logger, store } = this.host;
     const ports = { transport, timers, clock, crypto, logger };
+    const connector = hubClientConnector(ports, settings);
     const flow = new BootFlow<HubClient>(
-      { ...ports, store, hub: hubClientConnector(ports, settings) },
+      {
+        ...ports,
+        store,
+        hub: {
+          open: (target, events) => {
+            const link = connector.open(target, events);
+            link.client.on('error', (error) => this.onHubError(generation, error));
+            return link;
+          },
+        },
+      },
       {
         dps: {
           identity: registration.identity,
@@ -318,6 +332,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
       return;
     }
     this.hub = hub;
+    hub.on('error', (error) => this.onHubError(generation, error));
     // The client retries by itself, slowly after refused credentials (they can clear: a key rotated back, a
     // re-enabled device): whenever it connects, the device behaviour starts.
     hub.on('connected', () => {
@@ -378,6 +393,20 @@ export class Firmware extends Emitter<FirmwareEvents> {
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
+
+  private trustHook(): TrustHook | undefined {
+    return this.platform.modules?.find((module) => module.trust !== undefined)?.trust;
+  }
+
+  /** The hub refused the server's certificate: roots on trial from flash give way to the older ones. */
+  private onHubError(generation: number, error: unknown): void {
+    if (generation !== this.generation || hubFailureCause(error) !== 'tls-verify') return;
+    if (this.trustHook()?.verifyFailed() !== true) return;
+    this.log('warn', 'trust: the new roots failed verification; booting again with the old ones');
+    void Promise.resolve().then(() => {
+      if (generation === this.generation) void this.restart();
+    });
+  }
 
   private rebootDevice(): void {
     if (this.platform.reboot !== undefined) this.platform.reboot();

@@ -16,6 +16,7 @@ import { TelemetryJournal } from '../../src/storage/telemetry-journal';
 import { profileHubSettings, resolveDeviceProfile, type DeviceProfile } from '../../src/device-profile';
 import { Firmware, FIRMWARE_VERSION, type FirmwareState, type PlatformHooks } from '../../src/main';
 import { fotaModule } from '../../src/fota/fota-module';
+import { TrustBundles } from '../../src/fota/trust-bundle';
 import { looksLikePem, parsePem } from '../../src/trust/pem';
 import { readCertificateInfo } from '../../src/trust/x509-validity';
 import { loadDefaultRoots } from './default-roots';
@@ -231,7 +232,7 @@ export interface NodeFirmwareOptions {
   logger?: { prefix?: string; write?: (line: string) => void; timestamps?: boolean };
   hubClient?: PlatformHooks['hubClient'];
   /** Firmware updates: vendor public keys (one or two slots) and the fragment buffer's size; needs storePath. */
-  fota?: { keys: Uint8Array[]; maxFragmentBytes: number };
+  fota?: { keys: Uint8Array[]; maxFragmentBytes: number; maxTrustBundleBytes?: number };
   /** Keeps telemetry on flash until acknowledged, in `<storePath>.journal` (in memory without a store path); 0 = RAM only. */
   journalBytes?: number;
 }
@@ -291,7 +292,9 @@ export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
     booting = () => {
       running = slot.startVersion();
     };
-    platform.modules = [fotaModule({ slot, keys: [options.fota.keys[0], options.fota.keys[1]], runningVersion: () => running, maxFragmentBytes: options.fota.maxFragmentBytes })];
+    // Signed root-certificate updates: bundles kept in the store beside the built-in certs/ roots.
+    const trust = new TrustBundles({ store, maxBytes: options.fota.maxTrustBundleBytes ?? 16 * 1024, log: (message) => host.logger.log('info', `fota: ${message}`) });
+    platform.modules = [fotaModule({ slot, keys: [options.fota.keys[0], options.fota.keys[1]], runningVersion: () => running, maxFragmentBytes: options.fota.maxFragmentBytes, trust })];
     platform.firmwareVersion = () => running;
   }
   const firmware = new Firmware(host, options.config, platform);
@@ -373,7 +376,9 @@ export async function runNodeMain(argv: string[], io: NodeMainIo = PROCESS_IO): 
   const options: NodeFirmwareOptions = { config: settings.config, extraCAs, logger: { timestamps: true, ...(io.log ? { write: io.log } : {}) } };
   if (settings.storePath !== undefined) options.storePath = settings.storePath;
   options.hubClient = profileHubSettings(profile);
-  if (fotaKeys.length > 0) options.fota = { keys: fotaKeys, maxFragmentBytes: Math.min(profile.maxC2dPayloadBytes, 64 * 1024) };
+  if (fotaKeys.length > 0) {
+    options.fota = { keys: fotaKeys, maxFragmentBytes: Math.min(profile.maxC2dPayloadBytes, 64 * 1024), maxTrustBundleBytes: Math.min(profile.maxC2dPayloadBytes, 16 * 1024) };
+  }
   options.journalBytes = profile.telemetryJournalBytes;
   let node: NodeFirmware;
   try {

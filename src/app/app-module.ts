@@ -3,6 +3,7 @@
 // module carries none of its code.
 
 import type { HostPorts, LogLevel } from '../ports';
+import type { NamedRoot } from '../trust/trust-store';
 import type { AppHub } from './app-hub';
 
 export interface AppModuleContext {
@@ -15,7 +16,19 @@ export interface AppModuleContext {
   log(level: LogLevel, message: string): void;
 }
 
+/**
+ * Roots kept in flash in place of the built-in ones (src/fota/trust-bundle.ts). Asked at every boot, before the
+ * trust list is built; `start` of the same module then means one connection with those roots succeeded.
+ */
+export interface TrustHook {
+  /** The roots to use this boot in place of the built-in roots and extra CAs; undefined keeps those. */
+  roots(): NamedRoot[] | undefined;
+  /** The hub refused this boot's roots (tls-verify). True when the hook went back to older roots: boot again. */
+  verifyFailed(): boolean;
+}
+
 export interface AppModule {
   /** Returns the function that stops it. */
   start(context: AppModuleContext): () => void;
+  trust?: TrustHook;
 }

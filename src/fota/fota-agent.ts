@@ -24,6 +24,7 @@ import { ImageDownload } from './image-download';
 import { compareVersions, FOTA_PROPERTY, parseManifest, type FotaManifest } from './manifest';
 import { verifyManifest, type VendorKeys } from './signature';
 import type { UpdateSlot } from './update-slot';
+import type { TrustBundles } from './trust-bundle';
 
 export interface FotaAgentOptions {
   hub: { patchReported(patch: Record<string, unknown>): Promise<number | undefined> };
@@ -45,6 +46,8 @@ export interface FotaAgentOptions {
   maxAttempts?: number;
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Signed root-certificate updates (optional): without it a manifest carrying a trust bundle is refused. */
+  trust?: TrustBundles;
 }
 
 interface Job {
@@ -67,6 +70,8 @@ export class FotaAgent {
   private reported = 0;
   private reporting: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** A new trust bundle is stored: the device boots again to try it, and does nothing else meanwhile. */
+  private restarting = false;
 
   constructor(private readonly options: FotaAgentOptions) {
     this.machine = fotaMachine((message) => this.log('error', message));
@@ -84,6 +89,11 @@ export class FotaAgent {
 
   /** At start (connected): finishes what the last boot left, confirming a new image or noticing a rollback. */
   start(): void {
+    const trust = this.options.trust;
+    if (trust !== undefined) {
+      trust.connected();
+      this.reportTrust(trust);
+    }
     const record = this.records.read();
     if (record === undefined) return;
     const job: Job = { jobId: record.jobId, version: record.version, sha256: record.sha256, ackVersion: record.ackVersion ?? 0 };
@@ -109,7 +119,7 @@ export class FotaAgent {
 
   /** A desired patch or the whole desired section: acts when it holds `firmware`. */
   onDesired(patch: JsonObject, version: number): void {
-    if (this.stopped || !Object.prototype.hasOwnProperty.call(patch, FOTA_PROPERTY)) return;
+    if (this.stopped || this.restarting || !Object.prototype.hasOwnProperty.call(patch, FOTA_PROPERTY)) return;
     const value = patch[FOTA_PROPERTY];
     if (value === null) return;
     if (this.machine.state === 'rebooting') {
@@ -139,6 +149,21 @@ export class FotaAgent {
     this.job = job;
     const refused = this.check(m);
     if (refused !== undefined) return this.fail(refused, 400);
+    const trust = this.options.trust;
+    if (trust !== undefined && m.trustSha256 !== undefined) {
+      const offered = trust.offer(m.trustBundle, m.trustSha256);
+      if (!offered.ok) return this.fail(offered.error, offered.error.code === 'storage' ? 500 : 400);
+      if (offered.value) {
+        // The image (if any) waits: after the boot with the new roots the same desired twin arrives again.
+        this.restarting = true;
+        this.reportTrust(trust);
+        this.log('info', `trust bundle ${m.trustSha256.slice(0, 8)} stored; rebooting to try it`);
+        void this.reporting.then(() => {
+          if (!this.stopped) this.options.reboot();
+        });
+        return;
+      }
+    }
     if (compareVersions(m.version, this.options.runningVersion) === 0) {
       this.lastError = null;
       this.move('current');
@@ -150,6 +175,7 @@ export class FotaAgent {
   private check(m: FotaManifest): FotaError | undefined {
     const signed = verifyManifest(m, this.options.keys);
     if (!signed.ok) return signed.error;
+    if (m.trustSha256 !== undefined && this.options.trust === undefined) return { code: 'bad-field', message: 'firmware.trustBundle is not taken by this device', field: 'trustBundle' };
     if (compareVersions(m.version, this.options.runningVersion) < 0 && !m.allowDowngrade) {
       return { code: 'downgrade', message: `firmware.fwVersion ${m.version} is older than ${this.options.runningVersion}`, field: 'fwVersion' };
     }
@@ -308,10 +334,19 @@ export class FotaAgent {
     body['jobId'] = job?.jobId ?? null;
     body['error'] = this.lastError === null ? null : errorValue(this.lastError);
     body['progress'] = progress ?? null;
-    const patch = { [FOTA_PROPERTY]: body };
+    this.send({ [FOTA_PROPERTY]: body });
+  }
+
+  /** Reported `trust`: {status pending | active | rolled-back, sha256, roots, error}, once roots were updated. */
+  private reportTrust(trust: TrustBundles): void {
+    const value = trust.report();
+    if (value !== undefined) this.send({ trust: value });
+  }
+
+  private send(patch: Record<string, JsonValue>): void {
     this.reporting = this.reporting
       .then(() => this.options.hub.patchReported(patch))
-      .catch((error: unknown) => this.log('warn', `firmware status not reported: ${errorText(error)}`));
+      .catch((error: unknown) => this.log('warn', `status not reported: ${errorText(error)}`));
   }
 
   private recordOf(m: FotaManifest, phase: FotaRecord['phase']): FotaRecord {

@@ -23,7 +23,9 @@ export type FotaErrorCode =
   /** The update slot or the progress record could not be written. */
   | 'storage'
   /** The new image did not confirm itself and the host went back to the old one. */
-  | 'rolled-back';
+  | 'rolled-back'
+  /** A trust bundle entry is not a certificate; `field` names the entry (trustBundle[i]). */
+  | 'bad-root';
 
 export interface FotaError {
   code: FotaErrorCode;

@@ -6,6 +6,7 @@ import { randomFromCrypto, type BackoffPolicy } from '../failure/backoff';
 import { FotaAgent } from './fota-agent';
 import type { VendorKeys } from './signature';
 import type { UpdateSlot } from './update-slot';
+import type { TrustBundles } from './trust-bundle';
 
 export interface FotaModuleOptions {
   slot: UpdateSlot;
@@ -16,11 +17,14 @@ export interface FotaModuleOptions {
   maxFragmentBytes: number;
   backoff?: BackoffPolicy;
   connectTimeoutMs?: number;
+  /** Signed root-certificate updates (src/fota/trust-bundle.ts); leave out to keep that code off the device. */
+  trust?: TrustBundles;
 }
 
 export function fotaModule(options: FotaModuleOptions): AppModule & { agent(): FotaAgent | undefined } {
   let current: FotaAgent | undefined;
   return {
+    ...(options.trust === undefined ? {} : { trust: options.trust }),
     agent: () => current,
     start(context) {
       const agent = new FotaAgent({
@@ -38,6 +42,7 @@ export function fotaModule(options: FotaModuleOptions): AppModule & { agent(): F
         log: context.log,
         ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
         ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+        ...(options.trust === undefined ? {} : { trust: options.trust }),
       });
       current = agent;
       agent.start();

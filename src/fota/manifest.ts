@@ -36,6 +36,10 @@ export interface FotaManifest {
   keyId: string;
   /** 64 bytes. */
   signature: Uint8Array;
+  /** A new trust bundle rides along (src/fota/trust-bundle.ts): its SHA-256, hex, which the signature covers... */
+  trustSha256?: string;
+  /** ...and the bundle as sent (a list of base64 DER roots), read by the trust part. */
+  trustBundle?: JsonValue;
 }
 
 export const FOTA_PROPERTY = 'firmware';
@@ -76,7 +80,7 @@ function readLocation(value: unknown, field: string): Result<FotaLocation, FotaE
 /** The manifest in the desired `firmware` value, checked field by field (the signature is checked separately). */
 export function parseManifest(desired: unknown): Result<FotaManifest, FotaError> {
   if (!isObj(desired)) return fotaError('not-object', 'firmware must be a JSON object');
-  const { fwVersion, jobId, fwSize, sha256, allowDowngrade, fwLocation, fwLocations, fwFragmentSize, keyId, signature } = desired;
+  const { fwVersion, jobId, fwSize, sha256, allowDowngrade, fwLocation, fwLocations, fwFragmentSize, keyId, signature, trustSha256, trustBundle } = desired;
   if (typeof fwVersion !== 'string' || !VERSION.test(fwVersion)) return bad('fwVersion', 'must be a dotted version like 1.2.0');
   if (typeof jobId !== 'string' || !JOB.test(jobId)) return bad('jobId', 'must be 1-64 printable characters');
   const size = wholeNumber(fwSize, 1, 0x7fffffff);
@@ -98,7 +102,11 @@ export function parseManifest(desired: unknown): Result<FotaManifest, FotaError>
   if (typeof keyId !== 'string' || !HEX8.test(keyId)) return bad('keyId', 'must be 8 lowercase hex digits');
   const sig = typeof signature === 'string' ? base64Decode(signature) : undefined;
   if (sig === undefined || !sig.ok || sig.value.length !== 64) return bad('signature', 'must be 64 bytes in base64');
+  if ((trustSha256 === undefined) !== (trustBundle === undefined)) return bad(trustSha256 === undefined ? 'trustSha256' : 'trustBundle', 'must come with the other');
+  if (trustSha256 !== undefined && (typeof trustSha256 !== 'string' || !HEX64.test(trustSha256))) return bad('trustSha256', 'must be 64 lowercase hex digits');
+  const trust = trustBundle === undefined ? {} : { trustSha256: trustSha256 as string, trustBundle };
   return ok({
+    ...trust,
     version: fwVersion,
     jobId,
     size,
@@ -123,15 +131,24 @@ export interface SignedFields {
   fwSize: number;
   sha256: string;
   allowDowngrade: boolean;
+  /** Present when the manifest carries a trust bundle. */
+  trustSha256?: string;
 }
 
-/** The exact text the vendor signs and the device verifies: JSON of these four fields in this order. */
+/**
+ * The exact text the vendor signs and the device verifies: JSON of these four fields in this order, and a fifth,
+ * `trustSha256`, at the end when the manifest carries a trust bundle.
+ */
 export function signedManifestText(fields: SignedFields): string {
-  return JSON.stringify({ fwVersion: fields.fwVersion, fwSize: fields.fwSize, sha256: fields.sha256, allowDowngrade: fields.allowDowngrade });
+  const signed: SignedFields = { fwVersion: fields.fwVersion, fwSize: fields.fwSize, sha256: fields.sha256, allowDowngrade: fields.allowDowngrade };
+  if (fields.trustSha256 !== undefined) signed.trustSha256 = fields.trustSha256;
+  return JSON.stringify(signed);
 }
 
 export function signedManifestBytes(manifest: FotaManifest): Uint8Array {
-  return utf8Encode(signedManifestText({ fwVersion: manifest.version, fwSize: manifest.size, sha256: manifest.sha256Hex, allowDowngrade: manifest.allowDowngrade }));
+  const fields: SignedFields = { fwVersion: manifest.version, fwSize: manifest.size, sha256: manifest.sha256Hex, allowDowngrade: manifest.allowDowngrade };
+  if (manifest.trustSha256 !== undefined) fields.trustSha256 = manifest.trustSha256;
+  return utf8Encode(signedManifestText(fields));
 }
 
 /** Negative when a < b, 0 when equal, positive when a > b; dotted numeric versions, missing parts count as 0. */

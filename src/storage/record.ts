@@ -19,6 +19,8 @@ export const RecordKind = {
   journalSegment: 0x4a, // 'J'
   fotaProgress: 0x55, // 'U' (update)
   securityTag: 0x54, // 'T'
+  trustBundle: 0x52, // 'R' (roots)
+  trustState: 0x53, // 'S' (which roots are in force)
 } as const;
 
 export type RecordFaultCode =

@@ -3,7 +3,7 @@
 // the twin does (objects merge key by key, null deletes).
 import nacl from 'tweetnacl';
 import { createHash } from 'node:crypto';
-import { signedManifestText } from '../../src/fota/manifest';
+import { signedManifestText, type SignedFields } from '../../src/fota/manifest';
 import { keyIdOf } from '../../src/fota/signature';
 
 export const SEED_A = new Uint8Array(32).fill(1);
@@ -37,15 +37,26 @@ export interface SignOptions {
   key?: nacl.SignKeyPair;
   size?: number;
   sha256?: string;
+  /** DER roots to carry as a trust bundle (signed through trustSha256). */
+  trustBundle?: Uint8Array[];
+}
+
+/** The SHA-256 of a trust bundle: over its DER roots, one after another. */
+export function bundleSha256Hex(roots: Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const der of roots) hash.update(der);
+  return hash.digest('hex');
 }
 
 /** The desired `firmware` object for `bytes`, signed with `key` (vendor A by default). */
 export function signedFirmware(bytes: Uint8Array, options: SignOptions): Record<string, unknown> {
   const key = options.key ?? VENDOR_A;
-  const fields = { fwVersion: options.version, fwSize: options.size ?? bytes.length, sha256: options.sha256 ?? sha256Hex(bytes), allowDowngrade: options.allowDowngrade ?? false };
+  const fields: SignedFields = { fwVersion: options.version, fwSize: options.size ?? bytes.length, sha256: options.sha256 ?? sha256Hex(bytes), allowDowngrade: options.allowDowngrade ?? false };
+  if (options.trustBundle !== undefined) fields.trustSha256 = bundleSha256Hex(options.trustBundle);
   const signature = nacl.sign.detached(new TextEncoder().encode(signedManifestText(fields)), key.secretKey);
   return {
     ...fields,
+    ...(options.trustBundle === undefined ? {} : { trustBundle: options.trustBundle.map((der) => Buffer.from(der).toString('base64')) }),
     jobId: options.jobId ?? `job-${options.version}`,
     fwLocation: { host: options.host ?? '127.0.0.1', port: options.port ?? 443, path: options.path ?? `/fw/${options.version}.bin` },
     fwFragmentSize: options.fragmentSize ?? 1024,
