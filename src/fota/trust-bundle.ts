@@ -174,7 +174,10 @@ export class TrustBundles implements TrustHook {
     return ok(true);
   }
 
-  /** The reported `trust` object; undefined while the built-in roots were never replaced. */
+  /**
+   * The reported `trust` object; undefined while the built-in roots were never replaced. `sha256` and `roots` name
+   * the bundle in force (the pending one while pending); null (absent from the twin) means the built-in roots.
+   */
   report(): JsonObject | undefined {
     const state = this.read();
     if (state === undefined) return undefined;
@@ -183,6 +186,7 @@ export class TrustBundles implements TrustHook {
       status: state.status,
       sha256: (pending ? state.pendingSha : state.sha) ?? null,
       roots: (pending ? state.pendingCount : state.count) ?? null,
+      rejectedSha256: state.status === 'rolled-back' ? (state.failedSha ?? null) : null,
       error: state.error === undefined ? null : { code: state.error.code, message: state.error.message },
     };
   }
