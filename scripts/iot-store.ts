@@ -57,8 +57,9 @@ const USAGE = `usage: iot-store [--store FILE] <command>
       A vendor Ed25519 key pair for signed firmware updates; the private key goes only to FILE (mode 0600, never
       over an existing file). Prints the public key and its key id.
   fota sign --private-key FILE --image FILE --version V --host H --path /P [--port N] [--job-id J]
-            [--fragment-size N] [--allow-downgrade]
-      Prints the desired \`firmware\` object (manifest and signature) to put in the device twin.
+            [--fragment-size N] [--allow-downgrade] [--trust-bundle FILE ...]
+      Prints the desired \`firmware\` object (manifest and signature) to put in the device twin. --trust-bundle
+      (PEM or DER roots, repeatable) carries new root certificates, signed with the image (docs/fota.md).
   fota verify --public-key FILE [--public-key FILE] --manifest FILE [--image FILE]
       Checks a manifest's signature against one or two key slots, and the image's size and SHA-256.
 
@@ -108,6 +109,7 @@ const OPTIONS = {
   'fragment-size': { type: 'string' },
   'allow-downgrade': { type: 'boolean' },
   manifest: { type: 'string' },
+  'trust-bundle': { type: 'string', multiple: true },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -126,7 +128,7 @@ const ALLOWED: Record<string, OptionName[]> = {
   'derive-key': ['group-key', 'group-key-file', 'registration-id'],
   sas: ['resource', 'key', 'key-file', 'key-name', 'ttl'],
   'fota keygen': ['private-key', 'public-key'],
-  'fota sign': ['private-key', 'image', 'version', 'job-id', 'host', 'port', 'path', 'fragment-size', 'allow-downgrade'],
+  'fota sign': ['private-key', 'image', 'version', 'job-id', 'host', 'port', 'path', 'fragment-size', 'allow-downgrade', 'trust-bundle'],
   'fota verify': ['public-key', 'manifest', 'image'],
 };
 

@@ -4,7 +4,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { parseManifest, signedManifestText } from '../../src/fota/manifest';
+import { parseManifest, signedManifestText, type SignedFields } from '../../src/fota/manifest';
+import { parseTrustBundle } from '../../src/fota/trust-bundle';
+import { readDer } from '../../src/trust/der';
+import { looksLikePem, parsePem } from '../../src/trust/pem';
+import { readCertificateInfo } from '../../src/trust/x509-validity';
 import { keyIdOf, verifyManifest } from '../../src/fota/signature';
 import { CliError } from './cli-error';
 
@@ -20,6 +24,44 @@ export interface FotaValues {
   'fragment-size'?: string;
   'allow-downgrade'?: boolean;
   manifest?: string;
+  'trust-bundle'?: string[];
+}
+
+/** Generous: the device applies its own, smaller budget (docs/fota.md). */
+const CLI_BUNDLE_BYTES = 64 * 1024;
+
+/** Every certificate of the PEM or DER files, in order, each checked to read as an X.509 certificate. */
+function readBundleFiles(paths: string[]): Uint8Array[] {
+  const roots: Uint8Array[] = [];
+  for (const path of paths) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(path));
+    } catch {
+      throw new CliError(`cannot read the trust bundle file ${path}`);
+    }
+    let ders: Uint8Array[] = [];
+    if (looksLikePem(bytes)) {
+      const pem = parsePem(Buffer.from(bytes).toString('utf8'));
+      if (!pem.ok) throw new CliError(`${path}: ${pem.error}`);
+      ders = pem.value.filter((block) => block.label === 'CERTIFICATE').map((block) => block.der);
+    } else {
+      // DER: one certificate, or several one after another.
+      for (let at = 0; at < bytes.length; ) {
+        const element = readDer(bytes, at);
+        if (element === undefined) throw new CliError(`${path}: not DER at byte ${at}`);
+        ders.push(bytes.slice(at, element.end));
+        at = element.end;
+      }
+    }
+    if (ders.length === 0) throw new CliError(`${path}: holds no certificate`);
+    ders.forEach((der, i) => {
+      const read = readCertificateInfo(der);
+      if (!read.ok) throw new CliError(`${path}: certificate ${i + 1} is not an X.509 certificate (${read.error.message})`);
+    });
+    roots.push(...ders);
+  }
+  return roots;
 }
 
 function need(values: FotaValues, name: keyof FotaValues): string {
@@ -65,7 +107,13 @@ export function fotaSign(values: FotaValues, out: (text: string) => void): numbe
     throw new CliError(`cannot read the image ${imagePath}`);
   }
   const pair = nacl.sign.keyPair.fromSeed(seed);
-  const fields = { fwVersion: need(values, 'version'), fwSize: image.length, sha256: createHash('sha256').update(image).digest('hex'), allowDowngrade: values['allow-downgrade'] === true };
+  const fields: SignedFields = { fwVersion: need(values, 'version'), fwSize: image.length, sha256: createHash('sha256').update(image).digest('hex'), allowDowngrade: values['allow-downgrade'] === true };
+  const roots = values['trust-bundle'] === undefined ? undefined : readBundleFiles(values['trust-bundle']);
+  if (roots !== undefined) {
+    const hash = createHash('sha256');
+    for (const der of roots) hash.update(der);
+    fields.trustSha256 = hash.digest('hex');
+  }
   const location: Record<string, unknown> = { host: need(values, 'host'), path: need(values, 'path') };
   if (values.port !== undefined) location['port'] = Number(values.port);
   const firmware = {
@@ -75,9 +123,14 @@ export function fotaSign(values: FotaValues, out: (text: string) => void): numbe
     fwFragmentSize: values['fragment-size'] === undefined ? 4096 : Number(values['fragment-size']),
     keyId: keyIdOf(pair.publicKey),
     signature: Buffer.from(nacl.sign.detached(Buffer.from(signedManifestText(fields), 'utf8'), pair.secretKey)).toString('base64'),
+    ...(roots === undefined ? {} : { trustBundle: roots.map((der) => Buffer.from(der).toString('base64')) }),
   };
   const checked = parseManifest(firmware);
   if (!checked.ok) throw new CliError(checked.error.message);
+  if (roots !== undefined) {
+    const bundle = parseTrustBundle(firmware.trustBundle, fields.trustSha256 as string, CLI_BUNDLE_BYTES);
+    if (!bundle.ok) throw new CliError(`${bundle.error.code}: ${bundle.error.message}`);
+  }
   out(JSON.stringify(firmware, null, 2));
   return 0;
 }
@@ -98,6 +151,12 @@ export function fotaVerify(values: FotaValues, out: (text: string) => void): num
   const signed = verifyManifest(manifest.value, [keys[0], keys[1]]);
   if (!signed.ok) throw new CliError(`${signed.error.code}: ${signed.error.message}`);
   out(`signature good: key ${manifest.value.keyId} (slot ${signed.value + 1}), version ${manifest.value.version}, ${manifest.value.size} bytes`);
+  if (manifest.value.trustSha256 !== undefined) {
+    const bundle = parseTrustBundle(manifest.value.trustBundle, manifest.value.trustSha256, CLI_BUNDLE_BYTES);
+    if (!bundle.ok) throw new CliError(`${bundle.error.code}: ${bundle.error.message}`);
+    const bytes = bundle.value.reduce((sum, der) => sum + der.length, 0);
+    out(`trust bundle: ${bundle.value.length} root(s), ${bytes} bytes of DER, sha256 ${manifest.value.trustSha256}`);
+  }
   if (values.image !== undefined) {
     const image = readFileSync(values.image);
     const digest = createHash('sha256').update(image).digest('hex');

@@ -11,12 +11,14 @@ import { parseManifest, signedManifestText } from '../../src/fota/manifest';
 import { verifyManifest } from '../../src/fota/signature';
 import { parseTrustBundle, TrustBundles } from '../../src/fota/trust-bundle';
 import type { KeyValueStore } from '../../src/ports';
+import type { JsonObject } from '../../src/azure/json';
 import { bundleSha256Hex, image, ReportedTwin, signedFirmware, VENDOR_A, VENDOR_B } from './fota-fixture';
 
 const DIGICERT = new Uint8Array(readFileSync(`${DEFAULT_CERTS_DIR}digicert-global-root-g2.der`));
 const MICROSOFT = new Uint8Array(readFileSync(`${DEFAULT_CERTS_DIR}microsoft-rsa-root-ca-2017.der`));
 const B64 = (der: Uint8Array): string => Buffer.from(der).toString('base64');
 const IMAGE = image(1000, 9);
+const wanted = (firmware: Record<string, unknown>): JsonObject => ({ firmware }) as JsonObject;
 
 describe('the signed text: a fifth field, trustSha256, only when a bundle rides along', () => {
   test('without a bundle the text is the four fields, unchanged', () => {
@@ -94,10 +96,10 @@ describe('the switch: pending, on trial for one boot, active after one good conn
     expect(trust.roots()).toBeUndefined();
     expect(trust.report()).toBeUndefined();
     expect(trust.offer([B64(DIGICERT)], bundleSha256Hex([DIGICERT]))).toEqual({ ok: true, value: true });
-    expect(trust.report()).toEqual({ status: 'pending', sha256: bundleSha256Hex([DIGICERT]), roots: 1, error: null });
+    expect(trust.report()).toEqual({ status: 'pending', sha256: bundleSha256Hex([DIGICERT]), roots: 1, rejectedSha256: null, error: null });
     expect(ders(trust.roots())).toEqual([DIGICERT.length]);
     trust.connected();
-    expect(trust.report()).toEqual({ status: 'active', sha256: bundleSha256Hex([DIGICERT]), roots: 1, error: null });
+    expect(trust.report()).toEqual({ status: 'active', sha256: bundleSha256Hex([DIGICERT]), roots: 1, rejectedSha256: null, error: null });
     const later = new TrustBundles({ store, maxBytes: 8192 });
     expect(ders(later.roots())).toEqual([DIGICERT.length]);
     expect(later.verifyFailed()).toBe(false); // an active bundle is not on trial
@@ -119,6 +121,7 @@ describe('the switch: pending, on trial for one boot, active after one good conn
       status: 'rolled-back',
       sha256: bundleSha256Hex([DIGICERT]),
       roots: 1,
+      rejectedSha256: bundleSha256Hex([MICROSOFT]),
       error: { code: 'rolled-back', message: `the hub's certificate did not verify with bundle ${bundleSha256Hex([MICROSOFT]).slice(0, 8)}; old roots kept` },
     });
     expect(trust.offer([B64(MICROSOFT)], bundleSha256Hex([MICROSOFT]))).toEqual({ ok: true, value: false });
@@ -218,18 +221,18 @@ describe('the agent with a bundle in the manifest', () => {
   test('a roots-only update (the running version): stored pending, reported under `trust`, then a reboot to try it', async () => {
     const trust = new TrustBundles({ store: createMemoryStore(), maxBytes: 8192 });
     const d = agent(trust);
-    d.agent.onDesired({ firmware: signedFirmware(IMAGE, { version: '1.0.0', trustBundle: [DIGICERT] }) }, 4);
+    d.agent.onDesired(wanted(signedFirmware(IMAGE, { version: '1.0.0', trustBundle: [DIGICERT] })), 4);
     await d.agent.settled;
     await d.agent.settled;
-    expect(d.twin.patches.filter((p) => 'trust' in p)).toEqual([{ trust: { status: 'pending', sha256: bundleSha256Hex([DIGICERT]), roots: 1, error: null } }]);
+    expect(d.twin.patches.filter((p) => 'trust' in p)).toEqual([{ trust: { status: 'pending', sha256: bundleSha256Hex([DIGICERT]), roots: 1, rejectedSha256: null, error: null } }]);
     expect(d.reboots()).toBe(1);
     // After the reboot with the bundle: connected, active, and the same desired twin just reports current.
     expect(ders(trust.roots())).toEqual([DIGICERT.length]);
     const after = agent(trust);
     after.agent.start();
-    after.agent.onDesired({ firmware: signedFirmware(IMAGE, { version: '1.0.0', trustBundle: [DIGICERT] }) }, 4);
+    after.agent.onDesired(wanted(signedFirmware(IMAGE, { version: '1.0.0', trustBundle: [DIGICERT] })), 4);
     await after.agent.settled;
-    expect(after.twin.patches[0]).toEqual({ trust: { status: 'active', sha256: bundleSha256Hex([DIGICERT]), roots: 1, error: null } });
+    expect(after.twin.patches[0]).toEqual({ trust: { status: 'active', sha256: bundleSha256Hex([DIGICERT]), roots: 1, rejectedSha256: null, error: null } });
     expect(after.twin.firmware).toMatchObject({ fwUpdateStatus: 'current', ac: 200 });
     expect(after.reboots()).toBe(0);
   });
@@ -238,7 +241,7 @@ describe('the agent with a bundle in the manifest', () => {
     const trust = new TrustBundles({ store: createMemoryStore(), maxBytes: 8192 });
     const d = agent(trust);
     const desired = signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT, image(200, 3)] });
-    d.agent.onDesired({ firmware: desired }, 5);
+    d.agent.onDesired(wanted(desired), 5);
     await d.agent.settled;
     expect(d.twin.firmware).toMatchObject({ fwUpdateStatus: 'failed', ac: 400, error: { code: 'bad-root', field: 'trustBundle[1]' } });
     expect(trust.report()).toBeUndefined();
@@ -249,7 +252,7 @@ describe('the agent with a bundle in the manifest', () => {
     const trust = new TrustBundles({ store: createMemoryStore(), maxBytes: 8192 });
     const d = agent(trust);
     const desired = signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT] });
-    d.agent.onDesired({ firmware: { ...desired, trustSha256: bundleSha256Hex([MICROSOFT]), trustBundle: [B64(MICROSOFT)] } }, 6);
+    d.agent.onDesired(wanted({ ...desired, trustSha256: bundleSha256Hex([MICROSOFT]), trustBundle: [B64(MICROSOFT)] }), 6);
     await d.agent.settled;
     expect(d.twin.firmware).toMatchObject({ fwUpdateStatus: 'failed', ac: 400, error: { code: 'bad-signature' } });
     expect(trust.report()).toBeUndefined();
@@ -258,14 +261,14 @@ describe('the agent with a bundle in the manifest', () => {
   test('an oversize bundle: oversize in firmware.error', async () => {
     const trust = new TrustBundles({ store: createMemoryStore(), maxBytes: 500 });
     const d = agent(trust);
-    d.agent.onDesired({ firmware: signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT] }) }, 7);
+    d.agent.onDesired(wanted(signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT] })), 7);
     await d.agent.settled;
     expect(d.twin.firmware).toMatchObject({ fwUpdateStatus: 'failed', ac: 400, error: { code: 'oversize', field: 'trustBundle' } });
   });
 
   test('a device built without the trust part refuses a manifest carrying a bundle', async () => {
     const d = agent(undefined);
-    d.agent.onDesired({ firmware: signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT] }) }, 8);
+    d.agent.onDesired(wanted(signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT] })), 8);
     await d.agent.settled;
     expect(d.twin.firmware).toMatchObject({ fwUpdateStatus: 'failed', ac: 400, error: { code: 'bad-field', field: 'trustBundle', message: 'firmware.trustBundle is not taken by this device' } });
   });

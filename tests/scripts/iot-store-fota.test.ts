@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { runIotStore } from '../../scripts/iot-store';
 import { parseManifest } from '../../src/fota/manifest';
 import { verifyManifest } from '../../src/fota/signature';
+import { createHash } from 'node:crypto';
+import { DEFAULT_CERTS_DIR } from '../../hosts/node/default-roots';
+import { pemToDer } from '../../emulator/src/pki';
 
 let dir: string;
 beforeEach(() => {
@@ -67,6 +70,42 @@ describe('fota keygen, sign, verify', () => {
     expect(cli('fota', 'sign', '--private-key', key, '--image', join(dir, 'fw.bin'), '--version', '1.0.0', '--host', 'h', '--path', '/p')).toMatchObject({
       code: 2,
       stderr: `iot-store: ${key} is not a private key (32 bytes in base64)\n`,
+    });
+  });
+
+  test('sign --trust-bundle carries PEM and DER roots, signed through trustSha256; verify names the bundle; a file that is no certificate is refused', () => {
+    const key = join(dir, 'vendor.key');
+    const pub = join(dir, 'vendor.pub');
+    expect(cli('fota', 'keygen', '--private-key', key, '--public-key', pub).code).toBe(0);
+    const imagePath = join(dir, 'fw.bin');
+    writeFileSync(imagePath, Buffer.alloc(100, 1));
+    const pem = join(DEFAULT_CERTS_DIR, 'microsoft-rsa-root-ca-2017.pem');
+    const der = join(DEFAULT_CERTS_DIR, 'digicert-global-root-g2.der');
+    const signed = cli('fota', 'sign', '--private-key', key, '--image', imagePath, '--version', '1.0.0', '--host', 'h', '--path', '/p', '--trust-bundle', der, '--trust-bundle', pem);
+    expect(signed.code).toBe(0);
+    const firmware = JSON.parse(signed.stdout) as Record<string, unknown>;
+    const roots = [readFileSync(der), Buffer.from(pemToDer(readFileSync(pem, 'utf8')))];
+    expect(firmware['trustBundle']).toEqual(roots.map((r) => r.toString('base64')));
+    expect(firmware['trustSha256']).toBe(createHash('sha256').update(roots[0]!).update(roots[1]!).digest('hex'));
+    const manifest = parseManifest(firmware);
+    if (!manifest.ok) throw new Error(manifest.error.message);
+    const publicKey = new Uint8Array(Buffer.from(readFileSync(pub, 'utf8').trim(), 'base64'));
+    expect(verifyManifest(manifest.value, [publicKey, undefined])).toEqual({ ok: true, value: 0 });
+    const manifestPath = join(dir, 'm.json');
+    writeFileSync(manifestPath, signed.stdout);
+    expect(cli('fota', 'verify', '--public-key', pub, '--manifest', manifestPath).stdout).toBe(
+      `signature good: key ${firmware['keyId']} (slot 1), version 1.0.0, 100 bytes\ntrust bundle: 2 root(s), ${roots[0]!.length + roots[1]!.length} bytes of DER, sha256 ${firmware['trustSha256']}\n`,
+    );
+    const notCert = join(dir, 'not-a-cert.der');
+    writeFileSync(notCert, Buffer.from([0x30, 0x03, 0x02, 0x01, 0x05]));
+    expect(cli('fota', 'sign', '--private-key', key, '--image', imagePath, '--version', '1.0.0', '--host', 'h', '--path', '/p', '--trust-bundle', notCert)).toMatchObject({
+      code: 2,
+      stderr: `iot-store: ${notCert}: certificate 1 is not an X.509 certificate (a certificate is tbsCertificate, signatureAlgorithm, signature)\n`,
+    });
+    writeFileSync(notCert, Buffer.from([0x30, 0x83, 0x01]));
+    expect(cli('fota', 'sign', '--private-key', key, '--image', imagePath, '--version', '1.0.0', '--host', 'h', '--path', '/p', '--trust-bundle', notCert)).toMatchObject({
+      code: 2,
+      stderr: `iot-store: ${notCert}: not DER at byte 0\n`,
     });
   });
 });
