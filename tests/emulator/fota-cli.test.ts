@@ -86,6 +86,17 @@ describe('cli.ts fota deploy', () => {
     expect((await get(port, '/images/1.2.0.bin', 'bytes=1000-1999')).status).toBe(206);
   });
 
+  test('a manifest carrying a trust bundle: deployed as signed, the bundle named in the output', async () => {
+    const bytes = image(500, 6);
+    writeFileSync(join(dir, 'fw.bin'), bytes);
+    const firmware = signedFirmware(bytes, { version: '1.0.0', trustBundle: [emulator.caDer] });
+    writeFileSync(join(dir, 'm.json'), JSON.stringify(firmware));
+    const result = await cli('fota', 'deploy', 'd1', 'fw.bin', '--manifest', 'm.json');
+    const port = (await emulator.fotaImages()).port;
+    expect(result.out).toBe(`serving 500 bytes at https://127.0.0.1:${port}/fw/1.0.0.bin; desired firmware 1.0.0, with a trust bundle of 1 root(s) (trustSha256 ${String(firmware['trustSha256']).slice(0, 16)}...) set for d1`);
+    expect(emulator.getTwin('d1').desired['firmware']).toMatchObject({ trustSha256: firmware['trustSha256'], trustBundle: firmware['trustBundle'] });
+  });
+
   test('without --manifest: usage, exit 2', async () => {
     expect(await cli('fota', 'deploy', 'd1', 'fw.bin')).toMatchObject({ code: 2, err: expect.stringContaining('usage: fota deploy DEVICE_ID IMAGE --manifest M.json') });
   });

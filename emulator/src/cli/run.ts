@@ -73,7 +73,8 @@ live (need a running emulator):
   dps-fault final --status disabled|failed [--operation-id ID] [--error-code N] [--error-message TEXT] [--requests register|poll|any] [--count N]
 firmware updates (need a running emulator; the image is served over HTTPS by the emulator, with its CA):
   fota deploy DEVICE_ID IMAGE --manifest M.json
-        serve IMAGE and set the device's desired \`firmware\` to M.json (from \`npm run iot-store -- fota sign\`),
+        serve IMAGE and set the device's desired \`firmware\` to M.json (from \`npm run iot-store -- fota sign\`,
+        with the trust bundle it carries, if any),
         its location pointed at the emulator's image server
   fota fault drop --bytes N [--at R] | status --code N [--times N] [--at R] | truncate --bytes N
   fota fault flip --offset N | slow --bytes N --ms MS | clear
@@ -385,7 +386,9 @@ async function fotaCommand(client: ControlClient, args: ParsedArgs, io: CliIo): 
       imageBase64: Buffer.from(image).toString('base64'),
     });
     const location = result.firmware['fwLocation'] as { port: number; path: string };
-    io.out(`serving ${image.length} bytes at https://127.0.0.1:${location.port}${location.path}; desired firmware ${String(result.firmware['fwVersion'])} set for ${first}`);
+    const bundle = result.firmware['trustBundle'];
+    const roots = Array.isArray(bundle) ? `, with a trust bundle of ${bundle.length} root(s) (trustSha256 ${String(result.firmware['trustSha256']).slice(0, 16)}...)` : '';
+    io.out(`serving ${image.length} bytes at https://127.0.0.1:${location.port}${location.path}; desired firmware ${String(result.firmware['fwVersion'])}${roots} set for ${first}`);
     return 0;
   }
   if (what === 'fault') {
