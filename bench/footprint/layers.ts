@@ -34,6 +34,7 @@ export function footprintLayers(repoRoot: string): Layer[] {
     { name: 'whole client: hub + DPS', entries: [...hub, ...dps] },
     { name: 'all of src/ (app, boot, storage, trust too)', entries: files('src').filter((path) => !optional(path)) },
     { name: 'FOTA module, optional (src/fota, src/http, tweetnacl, with all they use)', entries: ['src/fota/fota-module.ts'] },
+    { name: 'FOTA module with signed root-certificate bundles (src/fota/trust-bundle.ts too)', entries: ['src/fota/fota-module.ts', 'src/fota/trust-bundle.ts'] },
   ];
 }
 
