@@ -58,6 +58,8 @@ function readBundleFiles(paths: string[]): Uint8Array[] {
     ders.forEach((der, i) => {
       const read = readCertificateInfo(der);
       if (!read.ok) throw new CliError(`${path}: certificate ${i + 1} is not an X.509 certificate (${read.error.message})`);
+      // A twin string holds at most 4 KB: 3,072 bytes of DER in base64.
+      if (der.length > 3072) throw new CliError(`${path}: certificate ${i + 1} is ${der.length} bytes; a twin string takes 3072 bytes of DER in base64`);
     });
     roots.push(...ders);
   }

@@ -237,6 +237,18 @@ describe('the agent with a bundle in the manifest', () => {
     expect(after.reboots()).toBe(0);
   });
 
+  test('a new image with a bundle: the roots first (stored, reboot), the slot untouched until the boot after', async () => {
+    const trust = new TrustBundles({ store: createMemoryStore(), maxBytes: 8192 });
+    const d = agent(trust);
+    d.agent.onDesired(wanted(signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT] })), 9);
+    d.agent.onDesired(wanted(signedFirmware(IMAGE, { version: '1.2.0', trustBundle: [DIGICERT] })), 10); // the twin again: nothing more
+    await d.agent.settled;
+    await d.agent.settled;
+    expect(trust.report()).toMatchObject({ status: 'pending' });
+    expect(d.reboots()).toBe(1);
+    expect([d.agent.status, d.slot.writes]).toEqual(['idle', 0]);
+  });
+
   test('a bundle with a root that is not DER: refused in firmware.error naming the entry, ack 400, nothing stored', async () => {
     const trust = new TrustBundles({ store: createMemoryStore(), maxBytes: 8192 });
     const d = agent(trust);
