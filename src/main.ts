@@ -27,6 +27,9 @@ import { resolveIdentity, type DpsRegistration } from './app/identity-source';
 import { createSimulatedSensor, type SensorPort } from './app/simulated-sensor';
 import type { AppModule, TrustHook } from './app/app-module';
 import { hubFailureCause } from './hub/failure-cause';
+import { DpsClient } from './dps/dps-client';
+import { DpsError } from './dps/dps-errors';
+import { dpsFailureCause } from './dps/dps-failure';
 import { BootWatchdog, DEFAULT_FAILED_RETRY_MS, DEFAULT_STUCK_BOOT_MS, checkWatchdogDelay, type WatchedPhase } from './app/boot-watchdog';
 
 export { FIRMWARE_VERSION };
@@ -256,14 +259,26 @@ export class Firmware extends Emitter<FirmwareEvents> {
     const { transport, timers, clock, crypto, logger, store } = this.host;
     const ports = { transport, timers, clock, crypto, logger };
     const connector = hubClientConnector(ports, settings);
+    const dps = new DpsClient(ports);
     const flow = new BootFlow<HubClient>(
       {
         ...ports,
         store,
+        // DPS refusing new roots on trial counts as the hub refusing them.
+        provisioner: {
+          register: (options) =>
+            dps.register(options).catch((error: unknown) => {
+              if (error instanceof DpsError && dpsFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
+              throw error;
+            }),
+          cancel: () => dps.cancel(),
+        },
         hub: {
           open: (target, events) => {
             const link = connector.open(target, events);
-            link.client.on('error', (error) => this.onHubError(generation, error));
+            link.client.on('error', (error) => {
+              if (hubFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
+            });
             return link;
           },
         },
@@ -332,7 +347,9 @@ export class Firmware extends Emitter<FirmwareEvents> {
       return;
     }
     this.hub = hub;
-    hub.on('error', (error) => this.onHubError(generation, error));
+    hub.on('error', (error) => {
+      if (hubFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
+    });
     // The client retries by itself, slowly after refused credentials (they can clear: a key rotated back, a
     // re-enabled device): whenever it connects, the device behaviour starts.
     hub.on('connected', () => {
@@ -398,10 +415,9 @@ export class Firmware extends Emitter<FirmwareEvents> {
     return this.platform.modules?.find((module) => module.trust !== undefined)?.trust;
   }
 
-  /** The hub refused the server's certificate: roots on trial from flash give way to the older ones. */
-  private onHubError(generation: number, error: unknown): void {
-    if (generation !== this.generation || hubFailureCause(error) !== 'tls-verify') return;
-    if (this.trustHook()?.verifyFailed() !== true) return;
+  /** The hub's or DPS's certificate did not verify: roots on trial from flash give way to the older ones. */
+  private onVerifyFailed(generation: number): void {
+    if (generation !== this.generation || this.trustHook()?.verifyFailed() !== true) return;
     this.log('warn', 'trust: the new roots failed verification; booting again with the old ones');
     void Promise.resolve().then(() => {
       if (generation === this.generation) void this.restart();

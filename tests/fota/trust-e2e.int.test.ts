@@ -23,7 +23,7 @@ let emulator: Emulator;
 let folder: string;
 
 beforeAll(async () => {
-  emulator = await Emulator.start({ persist: false, tls, dps: false });
+  emulator = await Emulator.start({ persist: false, tls, dps: true });
   folder = mkdtempSync(join(tmpdir(), 'trust-e2e-'));
 });
 
@@ -41,13 +41,13 @@ async function until(what: string, check: () => boolean, lines: string[], timeou
 }
 
 /** One power-on of the device: a new firmware object, new modules, on the same store file. */
-function powerOn(base: string, lines: string[]): Firmware {
+function powerOn(base: string, lines: string[], config?: Record<string, unknown>): Firmware {
   const store = new FileStore({ path: `${base}.bin` });
   const host = createNodeHost({ logLevel: 'debug', logger: { write: (line) => void lines.push(line) }, store });
   const slot = new FileSlot(base, '0.1.0');
   const trust = new TrustBundles({ store, maxBytes: 16 * 1024, log: (message) => host.logger.log('info', `fota: ${message}`) });
   const fota = fotaModule({ slot, keys: [VENDOR_A.publicKey, undefined], runningVersion: () => '0.1.0', maxFragmentBytes: 4096, trust });
-  return new Firmware(host, { connectionString: emulator.connectionString('trust-dev'), telemetryIntervalMs: 60_000 }, {
+  return new Firmware(host, config ?? { connectionString: emulator.connectionString('trust-dev'), telemetryIntervalMs: 60_000 }, {
     hostKind: 'node-test',
     defaultRoots: loadDefaultRoots(),
     extraCAs: [emulator.caDer],
@@ -100,6 +100,31 @@ describe('root-certificate bundles from the twin, on Node against the emulator',
       expect(await firmware.start()).toBe('running');
       expect(lines.filter((l) => /firmware: trust: 2 root\(s\) from flash in place of the built-in ones/.test(l))).toHaveLength(2);
       await until('reported active again', () => trust()['status'] === 'active', lines);
+    } finally {
+      await firmware.stop();
+    }
+  });
+
+  test('DPS refusing a bundle on trial (tls-verify) rolls it back the same way; the device provisions with the old roots', async () => {
+    const key = Buffer.alloc(32, 9).toString('base64');
+    emulator.dps!.enrollments.addIndividual({ registrationId: 'trust-dps', attestation: { type: 'symmetricKey', primaryKey: key, secondaryKey: key }, pollsBeforeAssigned: 0, retryAfterSeconds: 0 });
+    const base = join(folder, 'trust-dps');
+    // A bundle without the emulator's CA already pending in flash (deployed before a power cut, say).
+    const bundle = new TrustBundles({ store: new FileStore({ path: `${base}.bin` }), maxBytes: 16 * 1024 });
+    expect(bundle.offer([Buffer.from(DIGICERT).toString('base64')], bundleSha256Hex([DIGICERT]))).toEqual({ ok: true, value: true });
+
+    const lines: string[] = [];
+    const config = { idScope: emulator.dps!.idScope, registrationId: 'trust-dps', symmetricKey: key, dpsEndpoint: `127.0.0.1:${emulator.dpsPort}`, telemetryIntervalMs: 60_000 };
+    const firmware = powerOn(base, lines, config);
+    try {
+      void firmware.start();
+      await until('running', () => firmware.state === 'running', lines, 20_000);
+      expect(lines.some((l) => /firmware: trust: 1 root\(s\) from flash in place of the built-in ones/.test(l))).toBe(true);
+      expect(lines.some((l) => /tls-verify/.test(l) && /dps|DPS|provision/.test(l))).toBe(true);
+      expect(lines.some((l) => /firmware: trust: the new roots failed verification; booting again with the old ones/.test(l))).toBe(true);
+      const reported = (): Record<string, unknown> => (emulator.getTwin('trust-dps').reported['trust'] ?? {}) as Record<string, unknown>;
+      await until('rolled-back reported', () => reported()['status'] === 'rolled-back', lines);
+      expect(reported()).toMatchObject({ status: 'rolled-back', rejectedSha256: bundleSha256Hex([DIGICERT]) });
     } finally {
       await firmware.stop();
     }
