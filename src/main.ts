@@ -288,6 +288,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
           identity: registration.identity,
           trustedCAs,
           endpoint: registration.endpoint,
+          modelId: settings.modelId,
           ...(settings.maxIncomingPacketBytes === undefined ? {} : { limits: { maxPacketBytes: settings.maxIncomingPacketBytes } }),
         },
       },

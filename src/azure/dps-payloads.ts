@@ -55,10 +55,18 @@ export interface DpsServiceError {
   message?: string;
 }
 
-export function buildDpsRegisterBody(registrationId: string, payload?: JsonValue): Result<string, AzureError> {
+/**
+ * `{"registrationId":...,"payload":...}`. A Plug and Play model id (what IoT Central picks the device template by)
+ * goes in as `payload.modelId`, next to what a custom payload object holds.
+ */
+export function buildDpsRegisterBody(registrationId: string, payload?: JsonValue, modelId?: string): Result<string, AzureError> {
   const reg = checkRegistrationId(registrationId);
   if (!reg.ok) return reg;
   const body: JsonObject = { registrationId };
+  if (modelId !== undefined) {
+    if (payload !== undefined && !isJsonObject(payload)) return fail('invalid-argument', 'payload', 'must be a JSON object to carry modelId');
+    payload = { ...payload, modelId };
+  }
   if (payload !== undefined) body['payload'] = payload;
   try {
     return ok(JSON.stringify(body));

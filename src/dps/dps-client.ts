@@ -140,7 +140,7 @@ export class DpsClient extends Emitter<DpsClientEvents> {
     if (options.clientVersion !== undefined) identityInput.clientVersion = options.clientVersion;
     const identity = dpsMqttIdentity(identityInput);
     if (!identity.ok) return err(new DpsError('invalid-config', identity.error.message, { retryable: false }));
-    const body = buildDpsRegisterBody(device.registrationId, options.payload);
+    const body = buildDpsRegisterBody(device.registrationId, options.payload, options.modelId);
     if (!body.ok) return err(new DpsError('invalid-config', body.error.message, { retryable: false }));
     const nowUnixMs = this.deps.clock.unixMs();
     if (nowUnixMs === undefined) {

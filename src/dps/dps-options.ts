@@ -50,6 +50,8 @@ export interface DpsRegisterOptions {
   serverName?: string;
   /** Custom JSON sent as `payload` in the register request (custom allocation policies read it). */
   payload?: JsonValue;
+  /** Plug and Play model id, sent as `payload.modelId` (IoT Central assigns the device template by it). */
+  modelId?: string;
   /** Sent as ClientVersion in the username. */
   clientVersion?: string;
   limits?: Partial<DpsLimits>;

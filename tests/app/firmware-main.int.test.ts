@@ -164,9 +164,12 @@ describe('DPS', () => {
       attestation: { type: 'symmetricKey', primaryKey: groupKey, secondaryKey: KEY_B },
       pollsBeforeAssigned: 0,
     });
-    const device = boot({ idScope: emulator.dps!.idScope, registrationId: 'grp-dev-1', groupKey, dpsEndpoint: `127.0.0.1:${emulator.dpsPort}` });
+    const modelId = 'dtmi:com:example:Thermostat;1';
+    const device = boot({ idScope: emulator.dps!.idScope, registrationId: 'grp-dev-1', groupKey, dpsEndpoint: `127.0.0.1:${emulator.dpsPort}`, modelId });
     expect(await device.firmware.start()).toBe('running');
     expect(emulator.isConnected('grp-dev-1')).toBe(true);
+    // The model id reached DPS in the register body (IoT Central picks the device template by it).
+    expect(emulator.dps!.getRegistration('grp-dev-1')?.payload).toEqual({ modelId });
   });
 
   test('an unknown registration fails for good with DPS named as the reason', async () => {

@@ -15,6 +15,23 @@ describe('DPS register body', () => {
     );
   });
 
+  // Azure's vector: the .NET SDK's PnpConvention.CreateDpsPayload documents the DPS payload of a Plug and Play
+  // device as {"modelId": "dtmi:com:example:modelName;1"}; IoT Central assigns the device template by it.
+  test('a model id goes in as payload.modelId, the form Azure documents for Plug and Play and IoT Central', () => {
+    expect(unwrap(buildDpsRegisterBody('mydevice', undefined, 'dtmi:com:example:modelName;1'))).toBe(
+      '{"registrationId":"mydevice","payload":{"modelId":"dtmi:com:example:modelName;1"}}',
+    );
+  });
+
+  test('a model id joins what a custom payload object holds; a payload that is not an object is refused by name', () => {
+    expect(unwrap(buildDpsRegisterBody('reg-1', { site: 'B' }, 'dtmi:com:example:Thermostat;1'))).toBe(
+      '{"registrationId":"reg-1","payload":{"site":"B","modelId":"dtmi:com:example:Thermostat;1"}}',
+    );
+    const refused = errorOf(buildDpsRegisterBody('reg-1', 'text', 'dtmi:com:example:Thermostat;1'));
+    expect(refused.field).toBe('payload');
+    expect(refused.message).toContain('modelId');
+  });
+
   test('bad registration id or unserializable payload', () => {
     expect(errorOf(buildDpsRegisterBody('reg 1')).field).toBe('registrationId');
     expect(errorOf(buildDpsRegisterBody('reg-1', { n: BigInt(1) } as unknown as JsonValue)).field).toBe('payload');

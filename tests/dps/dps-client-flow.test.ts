@@ -60,6 +60,13 @@ describe('register then poll until assigned', () => {
     expect(written[2]).toBe(registerHex(1, 2, '{"registrationId":"dev-1","payload":{"modelId":"dtmi:com:example:Thermostat;1","n":1}}'));
   });
 
+  test('a model id travels as payload.modelId (what IoT Central assigns the device template by)', async () => {
+    const fx = setupDps();
+    fx.register({ modelId: 'dtmi:com:example:Thermostat;1' });
+    const written = await fx.acceptAndSubscribe();
+    expect(written[2]).toBe(registerHex(1, 2, '{"registrationId":"dev-1","payload":{"modelId":"dtmi:com:example:Thermostat;1"}}'));
+  });
+
   test('host:port endpoint, ClientVersion and limits reach the transport and CONNECT', async () => {
     const fx = setupDps();
     fx.register({ endpoint: '127.0.0.1:18884', clientVersion: 'xs/0.1', serverName: 'localhost', limits: { keepAliveSeconds: 30 } });
