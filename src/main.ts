@@ -7,7 +7,9 @@
 
 import { errorText } from './errors';
 import { Emitter } from './events';
-import type { HostPorts, LogLevel, Logger } from './ports';
+import type { HostPorts, LogLevel, Logger, TransportFactory } from './ports';
+import { TransportSelector } from './ws/transport-select';
+import type { webSocketTransport } from './ws/ws-transport';
 import { HubClient } from './hub/hub-client';
 import type { HubClientConfig } from './hub/hub-settings';
 import { BootFlow } from './boot/boot';
@@ -58,6 +60,11 @@ export interface PlatformHooks {
   modules?: AppModule[];
   /** The version running, when it is not the built-in FIRMWARE_VERSION (a host that installs updates). */
   firmwareVersion?(): string;
+  /**
+   * MQTT over WebSockets (src/ws/ws-transport.ts's webSocketTransport), for images that carry it: config
+   * `transport: "mqtt-ws"`, and the fallback to 443 after `wsFallbackAfter` failed attempts. Without it, MQTT only.
+   */
+  webSocket?: typeof webSocketTransport;
   /** Hub client tuning beyond the defaults (tests use short timeouts). */
   hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId' | 'journal'>>;
   /**
@@ -250,19 +257,43 @@ export class Firmware extends Emitter<FirmwareEvents> {
       userAgent: `azure-iot-xs/${FIRMWARE_VERSION} (${this.platform.hostKind})`,
     };
     if (config.hubEndpoint !== undefined) settings.endpoint = { host: config.hubEndpoint.host, port: config.hubEndpoint.port };
-    if (plan.identity.kind === 'dps') await this.runBootFlow(generation, plan.identity.registration, settings, trustedCAs);
-    else await this.connectFixedHub(generation, plan.identity.credentials, settings);
+    const transports = this.transports(config);
+    if (transports === undefined) return;
+    if (plan.identity.kind === 'dps') await this.runBootFlow(generation, plan.identity.registration, settings, trustedCAs, transports);
+    else await this.connectFixedHub(generation, plan.identity.credentials, settings, transports.hub);
+  }
+
+  /** One transport selector per service (MQTT or MQTT over WebSockets, by the failure policy); undefined: failed. */
+  private transports(config: AppConfig): { hub: TransportFactory; dps: TransportFactory } | undefined {
+    const { transport: tls, crypto, logger } = this.host;
+    const t = config.transport;
+    // Frames stream into the MQTT parser, which holds the device profile's packet budget: the frame bound is the hub's.
+    const ws = this.platform.webSocket?.(tls, (n) => crypto.randomBytes(n));
+    if (ws === undefined && t.kind === 'mqtt-ws') {
+      this.fail('configuration error: transport mqtt-ws is not built into this firmware image');
+      return undefined;
+    }
+    const selector = (service: string, wsEndpoint: AppConfig['transport']['hubWs']): TransportSelector =>
+      new TransportSelector(tls, ws, wsEndpoint === undefined ? { configured: t.kind, fallbackAfter: t.fallbackAfter } : { configured: t.kind, fallbackAfter: t.fallbackAfter, wsEndpoint }, logger, service);
+    return { hub: selector('hub', t.hubWs), dps: selector('dps', t.dpsWs) };
   }
 
   /** DPS devices: the boot flow provisions (or reuses the stored assignment), connects, and re-provisions when needed. */
-  private runBootFlow(generation: number, registration: DpsRegistration, settings: HubLinkSettings, trustedCAs: Uint8Array[]): Promise<void> {
-    const { transport, timers, clock, crypto, logger, store } = this.host;
-    const ports = { transport, timers, clock, crypto, logger };
-    const connector = hubClientConnector(ports, settings);
-    const dps = new DpsClient(ports);
+  private runBootFlow(
+    generation: number,
+    registration: DpsRegistration,
+    settings: HubLinkSettings,
+    trustedCAs: Uint8Array[],
+    transports: { hub: TransportFactory; dps: TransportFactory },
+  ): Promise<void> {
+    const { timers, clock, crypto, logger, store } = this.host;
+    const ports = { timers, clock, crypto, logger };
+    const connector = hubClientConnector({ ...ports, transport: transports.hub }, settings);
+    const dps = new DpsClient({ ...ports, transport: transports.dps });
     const flow = new BootFlow<HubClient>(
       {
         ...ports,
+        transport: transports.dps,
         store,
         // DPS refusing new roots on trial counts as the hub refusing them.
         provisioner: {
@@ -335,12 +366,12 @@ export class Firmware extends Emitter<FirmwareEvents> {
   }
 
   /** Fixed hub (connection string or stored hub settings): one client, no DPS. */
-  private async connectFixedHub(generation: number, credentials: HubCredentials, settings: HubLinkSettings): Promise<void> {
+  private async connectFixedHub(generation: number, credentials: HubCredentials, settings: HubLinkSettings, transport: TransportFactory): Promise<void> {
     this.move('connecting');
     let hub: HubClient;
     try {
       hub = new HubClient(
-        { transport: this.host.transport, timers: this.host.timers, clock: this.host.clock, crypto: this.host.crypto, logger: this.host.logger },
+        { transport, timers: this.host.timers, clock: this.host.clock, crypto: this.host.crypto, logger: this.host.logger },
         { ...settings, credentials },
       );
     } catch (error) {

@@ -9,6 +9,7 @@ import { launchDps, type RunningDps } from './dps-adapter';
 import { loadEnrollments, saveEnrollments } from './dps/enrollment-file';
 import { silentLog, type EmulatorLog } from './log';
 import { HubServer } from './hub/hub-server';
+import { startWsFront, type WsFront } from './ws-front';
 import type { C2DOptions, C2DProperties } from './hub/c2d-queue';
 import type { MethodResult } from './hub/methods';
 import type { Twin } from './hub/twin-store';
@@ -38,6 +39,12 @@ export interface EmulatorOptions {
   log?: EmulatorLog;
   /** How many telemetry messages to keep per device (default 100). */
   telemetryHistory?: number;
+  /**
+   * Also serve MQTT over WebSockets (TLS, `/$iothub/websocket`, subprotocol `mqtt`) for the hub and for DPS, each
+   * on its own port: 0 picks a free one. Off unless a port is given. Azure serves both on 443.
+   */
+  hubWsPort?: number;
+  dpsWsPort?: number;
 }
 
 export class Emulator {
@@ -49,6 +56,8 @@ export class Emulator {
   readonly stateDir: string | undefined;
   private dpsServer: RunningDps | undefined;
   private images: Promise<ImageServer> | undefined;
+  private hubWs: WsFront | undefined;
+  private dpsWs: WsFront | undefined;
   private stopped = false;
 
   private constructor(
@@ -109,6 +118,19 @@ export class Emulator {
       }
     }
     log('info', `hub listening on 127.0.0.1:${hub.port} as ${hub.hubHostName}`);
+    const wsTls = { key: tls.server.keyPem, cert: tls.server.certPem, ca: tls.ca.certPem };
+    try {
+      if (options.hubWsPort !== undefined) {
+        emulator.hubWs = await startWsFront({ name: 'hub', port: options.hubWsPort, tls: wsTls, onSocket: (socket) => hub.acceptSocket(socket), log });
+      }
+      const dps = emulator.dpsServer;
+      if (options.dpsWsPort !== undefined && dps !== undefined) {
+        emulator.dpsWs = await startWsFront({ name: 'DPS', port: options.dpsWsPort, tls: wsTls, onSocket: (socket) => dps.acceptSocket(socket), log });
+      }
+    } catch (error) {
+      await emulator.stop();
+      throw error;
+    }
     return emulator;
   }
 
@@ -119,6 +141,30 @@ export class Emulator {
   /** The DPS port, or undefined when DPS is not running. */
   get dpsPort(): number | undefined {
     return this.dpsServer?.port;
+  }
+
+  /** The hub's MQTT over WebSockets port, when started with `hubWsPort`. */
+  get hubWsPort(): number | undefined {
+    return this.hubWs?.port;
+  }
+
+  /** DPS's MQTT over WebSockets port, when started with `dpsWsPort` (and DPS). */
+  get dpsWsPort(): number | undefined {
+    return this.dpsWs?.port;
+  }
+
+  /** WebSocket upgrades the hub and DPS fronts accepted so far. */
+  get wsUpgrades(): { hub: number; dps: number } {
+    return { hub: this.hubWs?.upgrades ?? 0, dps: this.dpsWs?.upgrades ?? 0 };
+  }
+
+  /**
+   * Blocks (or opens again) the MQTT ports of the hub and DPS, as a network that lets out only 443 does: new
+   * connections are reset; WebSockets still get through.
+   */
+  blockMqttPorts(blocked: boolean): void {
+    this.hub.blockMqttPort(blocked);
+    this.dpsServer?.blockMqttPort(blocked);
   }
 
   /** The DPS server (enrollments, faults, events), or undefined when started with `dps: false`. */
@@ -243,6 +289,8 @@ export class Emulator {
     if (this.stopped) return;
     this.stopped = true;
     if (this.images !== undefined) await (await this.images).close();
+    await this.hubWs?.close();
+    await this.dpsWs?.close();
     await this.dpsServer?.close();
     await this.hub.close();
     if (this.stateDir) this.registry.save(this.stateDir);

@@ -7,6 +7,7 @@
 import config from 'mc/config';
 import type { HostPorts } from '../../src/ports';
 import { Firmware, type PlatformHooks } from '../../src/main';
+import { webSocketTransport } from '../../src/ws/ws-transport';
 import { createModdableHost } from './host';
 import { readModdableSettings } from './moddable-settings';
 import { findBoardRestart } from './restart';
@@ -77,7 +78,8 @@ export function startOnModdable(wire?: HostWiring): Firmware | undefined {
   // build can; otherwise the firmware restarts in place (src/main.ts).
   const restart = findBoardRestart();
   say(host, 'info', restart === undefined ? 'no board restart in this build (no System.restart): reboots restart the firmware in place' : 'reboots restart the board (System.restart)');
-  const platform: PlatformHooks = { hostKind: settings.hostKind, defaultRoots: roots, extraCAs: settings.extraCAs, hubClient: settings.hubClient, ...wired?.platform };
+  // MQTT over WebSockets runs over the same SecureSocket transport (src/ws): `transport`, `wsFallbackAfter`.
+  const platform: PlatformHooks = { hostKind: settings.hostKind, defaultRoots: roots, extraCAs: settings.extraCAs, hubClient: settings.hubClient, webSocket: webSocketTransport, ...wired?.platform };
   if (restart !== undefined) {
     platform.reboot = () => {
       say(host, 'warn', 'restarting the board');

@@ -16,7 +16,7 @@ import { parsePem } from '../../src/trust/pem';
 import { readCertificateInfo } from '../../src/trust/x509-validity';
 
 /** The firmware settings (src/app/config.ts) that are whole numbers. */
-export const WHOLE_NUMBER_FIELDS = ['telemetryIntervalMs', 'securityTag', 'sensorSeed'] as const;
+export const WHOLE_NUMBER_FIELDS = ['telemetryIntervalMs', 'securityTag', 'sensorSeed', 'wsFallbackAfter'] as const;
 
 export const DEFAULT_SNTP_HOSTS = ['pool.ntp.org'];
 export const DEFAULT_HOST_KIND = 'moddable';

@@ -22,6 +22,7 @@ import { readCertificateInfo } from '../../src/trust/x509-validity';
 import { loadDefaultRoots } from './default-roots';
 import { FileSlot } from './file-slot';
 import { FileStore } from './file-store';
+import { webSocketTransport } from '../../src/ws/ws-transport';
 import { createNodeHost } from './index';
 import { createMemoryStore } from './memory-store';
 import { createNodeLogger } from './node-logger';
@@ -42,6 +43,9 @@ export const USAGE = `usage: main-node [--config FILE] [options]
   --security-tag N          X.509: certificate and key from security tag N of the store
   --dps-endpoint HOST[:PORT] default global.azure-devices-provisioning.net
   --hub-endpoint HOST[:PORT] open TLS here instead of the hub's own name (a local emulator)
+  --transport KIND          mqtt (8883, default) or mqtt-ws (MQTT over WebSockets, 443)
+  --ws-fallback-after N     failed attempts in a row before the other transport is tried (default 3; 0 never)
+  --hub-ws-endpoint HOST[:PORT] / --dps-ws-endpoint HOST[:PORT]  WebSockets here instead of the name on 443
   --ca FILE                 an extra trusted CA, PEM or DER (repeatable), e.g. .emulator-state/ca.cert.pem
   --store FILE              keep the device store (assignment, tags) in FILE; in memory when omitted
   --interval-ms N           telemetry interval (default 10000)
@@ -78,6 +82,10 @@ const OPTIONS = {
   'security-tag': { type: 'string' },
   'dps-endpoint': { type: 'string' },
   'hub-endpoint': { type: 'string' },
+  transport: { type: 'string' },
+  'ws-fallback-after': { type: 'string' },
+  'hub-ws-endpoint': { type: 'string' },
+  'dps-ws-endpoint': { type: 'string' },
   ca: { type: 'string', multiple: true },
   store: { type: 'string' },
   'interval-ms': { type: 'string' },
@@ -104,6 +112,10 @@ const FLAG_FIELDS: ReadonlyArray<[keyof typeof OPTIONS, string, boolean]> = [
   ['security-tag', 'securityTag', true],
   ['dps-endpoint', 'dpsEndpoint', false],
   ['hub-endpoint', 'hubEndpoint', false],
+  ['transport', 'transport', false],
+  ['ws-fallback-after', 'wsFallbackAfter', true],
+  ['hub-ws-endpoint', 'hubWsEndpoint', false],
+  ['dps-ws-endpoint', 'dpsWsEndpoint', false],
   ['interval-ms', 'telemetryIntervalMs', true],
   ['model-id', 'modelId', false],
   ['log-level', 'logLevel', false],
@@ -267,7 +279,7 @@ export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
   const logger = createNodeLogger({ ...(options.logger ?? {}), minLevel: logLevel });
   const store = options.storePath === undefined ? createMemoryStore() : new FileStore({ path: options.storePath, logger });
   const host = createNodeHost({ store, logLevel, logger: options.logger ?? {} });
-  const platform: PlatformHooks = { hostKind: 'node', defaultRoots: loadDefaultRoots(), extraCAs: options.extraCAs ?? [] };
+  const platform: PlatformHooks = { hostKind: 'node', defaultRoots: loadDefaultRoots(), extraCAs: options.extraCAs ?? [], webSocket: webSocketTransport };
   if (options.hubClient !== undefined) platform.hubClient = options.hubClient;
   const modem = modemFor(options.config, host);
   if (modem !== undefined) platform.keysInModem = true;

@@ -13,6 +13,7 @@ import { parseDpsEndpoint } from '../dps/dps-endpoint';
 import { checkTelemetryInterval } from './interval-rules';
 import type { DeviceCredential } from '../identity';
 import { err, ok, type Result } from '../result';
+import type { TransportKind } from '../failure/failure-policy';
 
 export const DEFAULT_MODEL_ID = 'dtmi:azureiotxs:firmware:Thermostat;1';
 export const DEFAULT_DPS_ENDPOINT = 'global.azure-devices-provisioning.net';
@@ -61,7 +62,22 @@ export interface AppConfig {
    * signed. From `hubEndpoint: "host[:port]"`.
    */
   hubEndpoint?: HostPort;
+  /** `transport`, `wsFallbackAfter`, `hubWsEndpoint`, `dpsWsEndpoint`. */
+  transport: TransportConfig;
 }
+
+export interface TransportConfig {
+  /** `mqtt` (8883, the default) or `mqtt-ws` (MQTT over WebSockets, 443). */
+  kind: TransportKind;
+  /** Failed attempts in a row before the other transport is tried (default 3; 0 never switches). */
+  fallbackAfter: number;
+  /** Where WebSockets open TLS instead of the service's own name on 443 (a local emulator). */
+  hubWs?: HostPort;
+  dpsWs?: HostPort;
+}
+
+export const DEFAULT_WS_FALLBACK_AFTER = 3;
+export const WS_DEFAULT_PORT = 443;
 
 export interface HostPort {
   host: string;
@@ -238,7 +254,11 @@ export function parseAppConfig(raw: unknown): ConfigResult {
     hubEndpoint = parsed.value;
   }
 
+  const transport = readTransport(input);
+  if (!transport.ok) return transport;
+
   const config: AppConfig = {
+    transport: transport.value,
     identity: identity.value,
     telemetryIntervalMs,
     modelId: modelId.value ?? DEFAULT_MODEL_ID,
@@ -248,6 +268,25 @@ export function parseAppConfig(raw: unknown): ConfigResult {
     model: names.value.model ?? 'xs-thermostat',
   };
   if (hubEndpoint !== undefined) config.hubEndpoint = hubEndpoint;
+  return ok(config);
+}
+
+function readTransport(input: Record<string, unknown>): Result<TransportConfig, ConfigError> {
+  const kind = readString(input, 'transport');
+  if (!kind.ok) return kind;
+  if (kind.value !== undefined && kind.value !== 'mqtt' && kind.value !== 'mqtt-ws') return invalid('transport', 'must be mqtt or mqtt-ws');
+  const after = readInteger(input, 'wsFallbackAfter');
+  if (!after.ok) return after;
+  if (after.value !== undefined && (after.value < 0 || after.value > 1000)) return invalid('wsFallbackAfter', 'must be 0..1000');
+  const config: TransportConfig = { kind: kind.value ?? 'mqtt', fallbackAfter: after.value ?? DEFAULT_WS_FALLBACK_AFTER };
+  for (const [field, key] of [['hubWsEndpoint', 'hubWs'], ['dpsWsEndpoint', 'dpsWs']] as const) {
+    const text = readString(input, field);
+    if (!text.ok) return text;
+    if (text.value === undefined) continue;
+    const parsed = parseHostPort(text.value, WS_DEFAULT_PORT);
+    if (!parsed.ok) return invalid(field, parsed.error);
+    config[key] = parsed.value;
+  }
   return ok(config);
 }
 

@@ -195,3 +195,18 @@ export function connackCause(returnCode: number): SharedFailureCause {
       return 'connack-other';
   }
 }
+
+/** MQTT on 8883, or MQTT over WebSockets on 443 (`wss://{host}/$iothub/websocket`). */
+export type TransportKind = 'mqtt' | 'mqtt-ws';
+
+/**
+ * The transport for the next attempt at one service (hub or DPS), from the configured one and how many attempts
+ * in a row failed before the transport came up (refused, reset, timed out, TLS or WebSocket upgrade failed; a
+ * transport that came up resets the count). Networks that let out only 443 block 8883, so after `fallbackAfter`
+ * such failures the other transport gets as many attempts, and so on by turns: a network that changes back is
+ * found again. `fallbackAfter` 0 keeps the configured transport.
+ */
+export function transportForAttempt(configured: TransportKind, failuresInARow: number, fallbackAfter: number): TransportKind {
+  if (fallbackAfter <= 0 || Math.floor(failuresInARow / fallbackAfter) % 2 === 0) return configured;
+  return configured === 'mqtt' ? 'mqtt-ws' : 'mqtt';
+}

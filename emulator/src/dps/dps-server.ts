@@ -78,6 +78,10 @@ export interface DpsServer {
   getRegistration(registrationId: string): RegistrationRecord | undefined;
   deleteRegistration(registrationId: string): boolean;
   connectionCount(): number;
+  /** Takes an MQTT byte stream from another front (MQTT over WebSockets) as if from the MQTT port. */
+  acceptSocket(socket: TLSSocket): void;
+  /** While blocked, the MQTT port resets every new connection (a network that lets out only 443). */
+  blockMqttPort(blocked: boolean): void;
   on<K extends keyof DpsEvents>(event: K, listener: (payload: DpsEvents[K]) => void): () => void;
   close(): Promise<void>;
 }
@@ -197,38 +201,43 @@ export async function startDpsServer(options: DpsServerOptions): Promise<DpsServ
       requestCert: true,
       rejectUnauthorized: false,
     },
-    (socket: TLSSocket) => {
-      const connection = new DpsConnection(socket, {
-        log,
-        decide(credentials) {
-          const decision = decideConnect(credentials, { idScope, store, nowMs: nowMs() });
-          emit(
-            'connection',
-            decision.kind === 'accept'
-              ? { registrationId: decision.registrationId, outcome: 'accepted', returnCode: 0, ...(decision.unauthorizedReason ? { reason: decision.unauthorizedReason } : {}) }
-              : { registrationId: credentials.clientId, outcome: 'refused', returnCode: decision.returnCode, reason: decision.reason },
-          );
-          return decision;
-        },
-        onAccepted(accepted) {
-          const key = (accepted.registrationId ?? '').toLowerCase();
-          const previous = byRegistrationId.get(key);
-          byRegistrationId.set(key, accepted);
-          // One connection per identity, as on Azure: the newer CONNECT wins.
-          if (previous && previous !== accepted) previous.close('another connection with the same registration id', 'info');
-        },
-        onRequest,
-        onClosed(closed) {
-          connections.delete(closed);
-          const key = (closed.registrationId ?? '').toLowerCase();
-          if (byRegistrationId.get(key) === closed) byRegistrationId.delete(key);
-        },
-      });
-      connections.add(connection);
-    },
+    (socket: TLSSocket) => acceptSocket(socket),
   );
+  let mqttBlocked = false;
+  function acceptSocket(socket: TLSSocket): void {
+    const connection = new DpsConnection(socket, {
+      log,
+      decide(credentials) {
+        const decision = decideConnect(credentials, { idScope, store, nowMs: nowMs() });
+        emit(
+          'connection',
+          decision.kind === 'accept'
+            ? { registrationId: decision.registrationId, outcome: 'accepted', returnCode: 0, ...(decision.unauthorizedReason ? { reason: decision.unauthorizedReason } : {}) }
+            : { registrationId: credentials.clientId, outcome: 'refused', returnCode: decision.returnCode, reason: decision.reason },
+        );
+        return decision;
+      },
+      onAccepted(accepted) {
+        const key = (accepted.registrationId ?? '').toLowerCase();
+        const previous = byRegistrationId.get(key);
+        byRegistrationId.set(key, accepted);
+        // One connection per identity, as on Azure: the newer CONNECT wins.
+        if (previous && previous !== accepted) previous.close('another connection with the same registration id', 'info');
+      },
+      onRequest,
+      onClosed(closed) {
+        connections.delete(closed);
+        const key = (closed.registrationId ?? '').toLowerCase();
+        if (byRegistrationId.get(key) === closed) byRegistrationId.delete(key);
+      },
+    });
+    connections.add(connection);
+  }
   // Nagle's algorithm would hold small answers for the client's delayed ACK (~40 ms), which DPS does not add.
-  server.on('connection', (socket) => socket.setNoDelay(true));
+  server.on('connection', (socket) => {
+    if (mqttBlocked) socket.destroy();
+    else socket.setNoDelay(true);
+  });
   server.on('tlsClientError', (error) => log('debug', `DPS: TLS handshake failed: ${error.message}`));
 
   await new Promise<void>((resolve, reject) => {
@@ -256,6 +265,10 @@ export async function startDpsServer(options: DpsServerOptions): Promise<DpsServ
     getRegistration: (registrationId) => service.getRegistration(registrationId),
     deleteRegistration: (registrationId) => service.deleteRegistration(registrationId),
     connectionCount: () => connections.size,
+    acceptSocket,
+    blockMqttPort(blocked) {
+      mqttBlocked = blocked;
+    },
     on(event, listener) {
       const wrapped = listener as (payload: unknown) => void;
       emitter.on(event, wrapped);

@@ -141,6 +141,7 @@ export class HubServer {
   private server!: Server;
   private unsubscribeRegistry: () => void = () => {};
   private closing = false;
+  private mqttBlocked = false;
 
   private constructor(
     private readonly options: HubServerOptions,
@@ -207,6 +208,10 @@ export class HubServer {
       }
     });
     server.on('connection', (socket: Socket) => {
+      if (hub.mqttBlocked) {
+        socket.destroy();
+        return;
+      }
       hub.rawSockets.add(socket);
       socket.once('close', () => hub.rawSockets.delete(socket));
     });
@@ -217,6 +222,16 @@ export class HubServer {
   }
 
   // ---- connections ----
+
+  /** Takes an MQTT byte stream from another front (MQTT over WebSockets) as if from the MQTT port. */
+  acceptSocket(socket: TLSSocket): void {
+    this.onSocket(socket);
+  }
+
+  /** While blocked, the MQTT port resets every new connection (a network that lets out only 443). */
+  blockMqttPort(blocked: boolean): void {
+    this.mqttBlocked = blocked;
+  }
 
   private onSocket(socket: TLSSocket): void {
     if (this.closing) {
