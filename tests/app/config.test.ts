@@ -25,6 +25,7 @@ describe('defaults', () => {
         sensorSeed: 1,
         manufacturer: 'azure-iot-xs',
         model: 'xs-thermostat',
+        transport: { kind: 'mqtt', fallbackAfter: 3 },
       },
     });
   });
@@ -196,5 +197,30 @@ describe('describeIdentity', () => {
     expect(line).not.toContain(KEY);
     const cs = parseAppConfig({ connectionString: CS });
     expect(cs.ok && describeIdentity(cs.value.identity)).toBe('a connection string (SAS)');
+  });
+});
+
+describe('transport: MQTT or MQTT over WebSockets, and the fallback between them', () => {
+  test('mqtt-ws, a fallback count, and WebSocket endpoints (port 443 unless given)', () => {
+    const result = parseAppConfig({ transport: 'mqtt-ws', wsFallbackAfter: 0, hubWsEndpoint: '127.0.0.1:9443', dpsWsEndpoint: 'dps.example.net' });
+    expect(result.ok && result.value.transport).toEqual({
+      kind: 'mqtt-ws',
+      fallbackAfter: 0,
+      hubWs: { host: '127.0.0.1', port: 9443 },
+      dpsWs: { host: 'dps.example.net', port: 443 },
+    });
+  });
+
+  test.each([
+    [{ transport: 'websocket' }, 'transport', 'transport must be mqtt or mqtt-ws'],
+    [{ wsFallbackAfter: -1 }, 'wsFallbackAfter', 'wsFallbackAfter must be 0..1000'],
+    [{ wsFallbackAfter: '3' }, 'wsFallbackAfter', 'wsFallbackAfter must be a whole number'],
+    [{ hubWsEndpoint: 'bad host!' }, 'hubWsEndpoint', undefined],
+  ])('%j is refused, naming the field', (input, field, message) => {
+    const result = parseAppConfig(input);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.field).toBe(field);
+    if (message !== undefined) expect(result.error.message).toBe(message);
   });
 });

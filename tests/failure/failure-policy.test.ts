@@ -8,7 +8,7 @@ import { DpsError } from '../../src/dps/dps-errors';
 import { decideDpsFailure, dpsFailureCause } from '../../src/dps/dps-failure';
 import { DEFAULT_DPS_LIMITS } from '../../src/dps/dps-options';
 import { decideStep, type DpsProgress } from '../../src/dps/dps-steps';
-import { FAILURE_POLICY, decideFailure, isRetry, type FailureDecision } from '../../src/failure/failure-policy';
+import { FAILURE_POLICY, decideFailure, isRetry, transportForAttempt, type FailureDecision } from '../../src/failure/failure-policy';
 import { decideHubFailure, stoppedError } from '../../src/hub/failure-cause';
 import { HubError } from '../../src/hub/hub-error';
 import { MqttConnectError } from '../../src/mqtt/session-errors';
@@ -170,5 +170,20 @@ describe('the reason a stop gives', () => {
     const own = new HubError('invalid-config', 'bad key');
     expect(stoppedError(own, 1000)).toBe(own);
     expect(stoppedError(connack(1), 1000)).toMatchObject({ code: 'invalid-config' });
+  });
+});
+
+describe('transport for the next attempt: MQTT on 8883, then WebSockets on 443 after N failures, by turns', () => {
+  test('mqtt with fallbackAfter 3: 3 attempts on MQTT, 3 on WebSockets, then MQTT again', () => {
+    const seq = Array.from({ length: 9 }, (_, failures) => transportForAttempt('mqtt', failures, 3));
+    expect(seq).toEqual(['mqtt', 'mqtt', 'mqtt', 'mqtt-ws', 'mqtt-ws', 'mqtt-ws', 'mqtt', 'mqtt', 'mqtt']);
+  });
+
+  test('mqtt-ws configured falls back to MQTT the same way', () => {
+    expect([0, 1, 2, 3].map((failures) => transportForAttempt('mqtt-ws', failures, 2))).toEqual(['mqtt-ws', 'mqtt-ws', 'mqtt', 'mqtt']);
+  });
+
+  test('fallbackAfter 0 keeps the configured transport whatever happens', () => {
+    expect([0, 5, 500].map((failures) => transportForAttempt('mqtt', failures, 0))).toEqual(['mqtt', 'mqtt', 'mqtt']);
   });
 });
