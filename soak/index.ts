@@ -7,6 +7,7 @@ import { createTlsMaterial } from '../emulator/src/tls-material';
 import { fuzzAzureParsers } from './fuzz/azure-fuzz';
 import { fuzzMqttStreamParser } from './fuzz/mqtt-fuzz';
 import { fuzzAtParser } from './fuzz/at-fuzz';
+import { fuzzWebSocket } from './fuzz/ws-fuzz';
 import type { FuzzFailure, FuzzStats } from './fuzz/fuzz-report';
 import { describeFaultSoak, runFaultSoak } from './fault-soak';
 import { describeJournalSoak, journalSoakProblems, runJournalSoak } from './journal-soak';
@@ -69,7 +70,9 @@ async function main(): Promise<number> {
     say(`fuzz azure: ${azure.inputs} inputs, ${azure.accepted} accepted, slowest ${azure.slowest.toFixed(1)} ms, ${(azure.ms / 1000).toFixed(1)} s, ${azure.failures.length} failures`);
     const at = fuzzInChunks('at', Math.ceil(args.fuzz / 4), fuzzRng, (s, n) => fuzzAtParser({ seed: s, inputs: n }));
     say(`fuzz at (modem): ${at.inputs} inputs, ${at.accepted} gave lines, slowest ${at.slowest.toFixed(1)} ms, ${(at.ms / 1000).toFixed(1)} s, ${at.failures.length} failures`);
-    for (const f of [...mqtt.failures, ...azure.failures, ...at.failures].slice(0, 10)) problems.push(`fuzz ${f.target} ${f.property}: ${f.detail} input ${f.input}`);
+    const ws = fuzzInChunks('ws', Math.ceil(args.fuzz / 4), fuzzRng, (s, n) => fuzzWebSocket({ seed: s, inputs: n }));
+    say(`fuzz ws: ${ws.inputs} inputs (masked and unmasked, fragmented, oversized, bad close codes, bad handshakes), ${ws.accepted} passed data or closed cleanly, slowest ${ws.slowest.toFixed(1)} ms, ${(ws.ms / 1000).toFixed(1)} s, ${ws.failures.length} failures`);
+    for (const f of [...mqtt.failures, ...azure.failures, ...at.failures, ...ws.failures].slice(0, 10)) problems.push(`fuzz ${f.target} ${f.property}: ${f.detail} input ${f.input}`);
   }
 
   if (args.only.has('faults') && args.messages > 0) {

@@ -62,7 +62,7 @@ export function parseSoakArgs(argv: readonly string[]): SoakArgs {
 
 export const SOAK_USAGE = `npx tsx soak/index.ts [--seed N] [--fuzz N] [--messages N] [--faults N] [--hours N] [--jmessages N] [--jfaults N] [--outagems N] [--only fuzz,faults,virtual,journal]
   --seed      replay a run (every run prints its seed); default: a fresh one
-  --fuzz      MQTT stream-parser inputs (the Azure parsers get a quarter as many); default ${SOAK_DEFAULTS.fuzz}
+  --fuzz      MQTT stream-parser inputs (the Azure parsers and the WebSocket client get a quarter as many each); default ${SOAK_DEFAULTS.fuzz}
   --messages  QoS 1 telemetry messages in the fault soak; default ${SOAK_DEFAULTS.messages}
   --faults    faults injected during them; default ${SOAK_DEFAULTS.faults}
   --hours     simulated hours of the virtual-clock soak (Node and XS); default ${SOAK_DEFAULTS.hours}
