@@ -8,6 +8,7 @@ import azureIotDevice from 'azure-iot-device';
 import azureIotDeviceMqtt from 'azure-iot-device-mqtt';
 import { createNodeHost } from '../../hosts/node';
 import { HubClient } from '../../src/hub';
+import { webSocketTransport } from '../../src/ws/ws-transport';
 import type { Transport, TransportEvents, TransportFactory } from '../../src/ports';
 import type { PacketTap } from './packet-tap';
 
@@ -67,9 +68,44 @@ function tappedTransport(inner: TransportFactory, tap: PacketTap): TransportFact
   };
 }
 
-export function oursClient(endpoint: Endpoint, tap?: PacketTap): BenchClient {
+/** Bytes through the TLS port (below any WebSocket framing): what goes on the wire inside TLS. */
+export interface ByteCount {
+  out: number;
+  in: number;
+}
+
+function countedTransport(inner: TransportFactory, count: ByteCount): TransportFactory {
+  return {
+    connect(options, events): Transport {
+      const transport = inner.connect(options, {
+        ...events,
+        onData: (chunk) => {
+          count.in += chunk.length;
+          events.onData(chunk);
+        },
+      });
+      return {
+        write: (bytes) => {
+          count.out += bytes.length;
+          return transport.write(bytes);
+        },
+        close: () => transport.close(),
+      };
+    },
+  };
+}
+
+export interface OursOptions {
+  /** MQTT over WebSockets (src/ws) to `endpoint.port` instead of MQTT. */
+  webSocket?: boolean;
+  count?: ByteCount;
+}
+
+export function oursClient(endpoint: Endpoint, tap?: PacketTap, options: OursOptions = {}): BenchClient {
   const host = createNodeHost({ logLevel: 'error' });
-  const transport = tap ? tappedTransport(host.transport, tap) : host.transport;
+  let transport = tap ? tappedTransport(host.transport, tap) : host.transport;
+  if (options.count !== undefined) transport = countedTransport(transport, options.count);
+  if (options.webSocket) transport = webSocketTransport(transport, (n) => host.crypto.randomBytes(n));
   const client = new HubClient(
     { transport, timers: host.timers, clock: host.clock, crypto: host.crypto },
     {
@@ -81,7 +117,7 @@ export function oursClient(endpoint: Endpoint, tap?: PacketTap): BenchClient {
     },
   );
   return {
-    name: 'ours',
+    name: options.webSocket ? 'ours (mqtt-ws)' : 'ours',
     start: async () => {
       // The hub client subscribes and reads the twin by itself on every connect.
       client.onC2D(() => undefined);

@@ -21,7 +21,7 @@ export const TELEMETRY_GOAL = 3;
  */
 export const READY_GOAL_ROUND_TRIPS = 3;
 
-const DEVICES = { ours: 'bench-ours', sdk: 'bench-sdk', raw: 'bench-raw' } as const;
+const DEVICES = { ours: 'bench-ours', sdk: 'bench-sdk', raw: 'bench-raw', ws: 'bench-ws', plain: 'bench-plain' } as const;
 type Kind = 'ours' | 'sdk';
 
 function endpointFor(emulator: EmulatorChild, deviceId: string, viaRelay: boolean): Endpoint {
@@ -76,11 +76,12 @@ export async function runE2eBench(config: BenchConfig): Promise<SectionResult> {
     const ready = await readyPart(config, emulator);
     if (e2e.readyOnly) return { name: 'e2e', skipped: ['throughput (--ready-only)'], tables: [ready.table], headlines: ready.headlines };
     const throughput = await throughputPart(config, emulator);
+    const ws = await webSocketPart(config, emulator);
     return {
       name: 'e2e',
       skipped: [],
-      tables: [throughput.table, ready.table],
-      headlines: [...throughput.headlines, ...ready.headlines],
+      tables: [throughput.table, ready.table, ws.table],
+      headlines: [...throughput.headlines, ...ready.headlines, ...ws.headlines],
     };
   } finally {
     await emulator.stop();
@@ -234,5 +235,78 @@ async function throughputPart(config: BenchConfig, emulator: EmulatorChild): Pro
       ],
     },
     headlines,
+  };
+}
+
+/**
+ * What MQTT over WebSockets costs over plain MQTT, both our hub client against the same emulator: bytes through
+ * the TLS port per telemetry message (both ways: PUBLISH out, PUBACK in, with any WebSocket framing) and client
+ * CPU per message, one message in flight. The peer here is plain MQTT: it is what WebSockets are the price of.
+ */
+async function webSocketPart(config: BenchConfig, emulator: EmulatorChild): Promise<{ table: Table; headlines: Headline[] }> {
+  const { e2e } = config;
+  const payload = randomBytes(seededRandom(config.seed ^ 0x3e5), e2e.payloadBytes);
+  const counts = { plain: { out: 0, in: 0 }, ws: { out: 0, in: 0 } };
+  const plainEndpoint = endpointFor(emulator, DEVICES.plain, false);
+  const clients = {
+    plain: oursClient(plainEndpoint, undefined, { count: counts.plain }),
+    ws: oursClient({ ...endpointFor(emulator, DEVICES.ws, false), port: emulator.info.hubWsPort }, undefined, { webSocket: true, count: counts.ws }),
+  };
+  type Name = keyof typeof clients;
+  const names: Name[] = ['plain', 'ws'];
+  const cpu: Record<Name, number[]> = { plain: [], ws: [] };
+  const bytes: Record<Name, { out: number[]; in: number[] }> = { plain: { out: [], in: [] }, ws: { out: [], in: [] } };
+  let index = 0;
+  try {
+    for (const name of names) await clients[name].start();
+    for (const name of names) index += (await measureRate((i) => clients[name].send(payload, `w-${i}`), 1, Math.max(100, e2e.runMs / 4), index)).sent;
+    for (let run = 0; run < e2e.runs; run++) {
+      for (const name of run % 2 === 0 ? names : [...names].reverse()) {
+        const before = { ...counts[name] };
+        const result = await measureRate((i) => clients[name].send(payload, `w-${i}`), 1, e2e.runMs, index);
+        index += result.sent;
+        cpu[name].push(result.cpuMicrosPerMessage);
+        bytes[name].out.push((counts[name].out - before.out) / Math.max(1, result.sent));
+        bytes[name].in.push((counts[name].in - before.in) / Math.max(1, result.sent));
+      }
+    }
+  } finally {
+    for (const name of names) await clients[name].stop().catch(() => undefined);
+  }
+  const micros = (v: number): string => `${v.toFixed(0)} us`;
+  const b = (v: number): string => `${v.toFixed(1)} B`;
+  const med = (v: number[]): number => summarize(v).median;
+  const rows = names.map((name) => [
+    name === 'plain' ? 'MQTT (8883)' : 'MQTT over WebSockets (443)',
+    b(med(bytes[name].out)),
+    b(med(bytes[name].in)),
+    formatSummary(summarize(cpu[name]), micros),
+  ]);
+  const extraOut = med(bytes.ws.out) - med(bytes.plain.out);
+  const extraIn = med(bytes.ws.in) - med(bytes.plain.in);
+  const cpuRatio = med(cpu.ws) / Math.max(1e-9, med(cpu.plain));
+  rows.push(['WebSockets cost', `+${b(extraOut)}`, `+${b(extraIn)}`, `${cpuRatio.toFixed(2)}x`]);
+  return {
+    table: {
+      title: `MQTT over WebSockets against plain MQTT, our hub client, 1 in flight: median of ${e2e.runs} runs of ${e2e.runMs} ms`,
+      header: ['transport', 'bytes out per message', 'bytes in per message', 'client CPU per message'],
+      rows,
+      notes: [
+        `${e2e.payloadBytes} B payload with the same properties as above. Bytes are counted at the TLS port (inside TLS, below the WebSocket framing): PUBLISH out, PUBACK in, plus each frame's header (2-4 B, and a 4 B mask on what the client sends).`,
+        'The WebSocket upgrade (one HTTP request and answer per connection) is not in the per-message figures.',
+        'CPU: this process\'s user + system time per message (the client, its TLS, masking and the event loop); the emulator runs in its own process.',
+      ],
+    },
+    headlines: [
+      {
+        section: 'e2e',
+        metric: 'MQTT over WebSockets: extra bytes and CPU per telemetry message',
+        ours: `+${b(extraOut)} out, +${b(extraIn)} in, ${micros(med(cpu.ws))}`,
+        peer: `plain MQTT: ${b(med(bytes.plain.out))} out, ${micros(med(cpu.plain))}`,
+        comparison: `${cpuRatio.toFixed(2)}x CPU`,
+        goal: 'reported (no goal)',
+        verdict: 'info',
+      },
+    ],
   };
 }

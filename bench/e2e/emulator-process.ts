@@ -7,6 +7,8 @@ import { startDelayRelay } from './delay-relay';
 
 export interface EmulatorHandshake {
   hubPort: number;
+  /** The same hub's MQTT over WebSockets endpoint. */
+  hubWsPort: number;
   /** The same hub behind the delay relay. */
   relayPort: number;
   relayOneWayMs: number;
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
   const oneWayMs = Number(process.argv[2] ?? '25');
   const deviceIds = process.argv.slice(3);
   // A plain host name: device SDKs refuse a port in the host they sign for; they reach the port as a gateway.
-  const emulator = await Emulator.start({ persist: false, dps: false, tls: createTlsMaterial(), telemetryHistory: 10, hubHostName: 'localhost' });
+  const emulator = await Emulator.start({ persist: false, dps: false, tls: createTlsMaterial(), telemetryHistory: 10, hubHostName: 'localhost', hubWsPort: 0 });
   const keys: Record<string, string> = {};
   for (const deviceId of deviceIds) {
     const record = emulator.addDevice(deviceId);
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   const relay = await startDelayRelay({ host: '127.0.0.1', port: emulator.hubPort }, oneWayMs);
   const handshake: EmulatorHandshake = {
     hubPort: emulator.hubPort,
+    hubWsPort: emulator.hubWsPort!,
     relayPort: relay.port,
     relayOneWayMs: oneWayMs,
     hubHostName: emulator.hubHostName,
