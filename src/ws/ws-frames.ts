@@ -21,7 +21,7 @@ export const CLOSE_UNSUPPORTED = 1003;
 export const CLOSE_BAD_DATA = 1007;
 export const CLOSE_TOO_BIG = 1009;
 
-/** A masked client frame: FIN set unless `fin` is false, the 4 mask bytes from `mask` (fresh random per frame). */
+/** A masked client frame: FIN set unless `fin` is false, the 4 mask bytes from `mask[0..3]` (fresh random per frame). */
 export function encodeClientFrame(opcode: number, payload: Uint8Array, mask: Uint8Array, fin = true): Uint8Array {
   const n = payload.length;
   const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
@@ -41,7 +41,14 @@ export function encodeClientFrame(opcode: number, payload: Uint8Array, mask: Uin
     frame[8] = (n >>> 8) & 0xff;
     frame[9] = n & 0xff;
   }
-  frame.set(mask.subarray(0, 4), head - 4);
+  const m0 = mask[0]!;
+  const m1 = mask[1]!;
+  const m2 = mask[2]!;
+  const m3 = mask[3]!;
+  frame[head - 4] = m0;
+  frame[head - 3] = m1;
+  frame[head - 2] = m2;
+  frame[head - 1] = m3;
   for (let i = 0; i < n; i++) frame[head + i] = payload[i]! ^ mask[i & 3]!;
   return frame;
 }

@@ -5,7 +5,7 @@
 
 import { sha1 } from '../crypto/sha1';
 import { base64Encode } from '../encoding/base64';
-import { utf8Decode, utf8Encode } from '../encoding/utf8';
+import { utf8Encode } from '../encoding/utf8';
 import { err, ok, type Result } from '../result';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -41,24 +41,56 @@ export function headerEnd(bytes: Uint8Array, length: number): number {
   return -1;
 }
 
-/** Checks the whole answer header (`bytes` up to CRLF CRLF); the failure names what is wrong. */
-export function checkUpgradeAnswer(bytes: Uint8Array, key: string, protocol: string): Result<true, string> {
-  const text = utf8Decode(bytes);
-  if (text === undefined) return err('upgrade answer is not text');
-  const lines = text.split('\r\n');
-  const status = /^HTTP\/1\.1 (\d{3})/.exec(lines[0] ?? '');
-  if (status === null) return err('upgrade answer is not HTTP/1.1');
-  if (status[1] !== '101') return err(`upgrade refused: HTTP ${status[1]}`);
-  const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+/** The header line at `[from, to)` as text, or undefined when it holds a byte outside printable ASCII. */
+function asciiLine(bytes: Uint8Array, from: number, to: number): string | undefined {
+  let line = '';
+  for (let i = from; i < to; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e) {
+      if (b !== 0x09) return undefined;
+    }
+    line += String.fromCharCode(b);
   }
-  if ((headers['upgrade'] ?? '').toLowerCase() !== 'websocket') return err('upgrade answer: Upgrade is not websocket');
-  const connection = (headers['connection'] ?? '').toLowerCase().split(',');
-  if (!connection.some((token) => token.trim() === 'upgrade')) return err('upgrade answer: Connection lacks upgrade');
-  if (headers['sec-websocket-accept'] !== acceptFor(key)) return err('upgrade answer: Sec-WebSocket-Accept does not match the key');
-  if (headers['sec-websocket-protocol'] !== protocol) return err(`upgrade answer: Sec-WebSocket-Protocol is not ${protocol}`);
-  if (headers['sec-websocket-extensions'] !== undefined) return err('upgrade answer: Sec-WebSocket-Extensions that were not offered');
+  return line;
+}
+
+/**
+ * Checks the whole answer header (`bytes` up to CRLF CRLF), a line at a time (nothing but the line in hand is
+ * held as text: a device heap counts every string); the failure names what is wrong.
+ */
+export function checkUpgradeAnswer(bytes: Uint8Array, key: string, protocol: string): Result<true, string> {
+  let upgrade = false;
+  let connection = false;
+  let accept: string | undefined;
+  let chosen: string | undefined;
+  let extensions = false;
+  let at = 0;
+  for (let lineNo = 0; at < bytes.length; lineNo++) {
+    let end = at;
+    while (end < bytes.length && !(bytes[end] === 13 && bytes[end + 1] === 10)) end++;
+    const line = asciiLine(bytes, at, end);
+    at = end + 2;
+    if (line === undefined) return err('upgrade answer is not text');
+    if (lineNo === 0) {
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(line);
+      if (status === null) return err('upgrade answer is not HTTP/1.1');
+      if (status[1] !== '101') return err(`upgrade refused: HTTP ${status[1]}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'upgrade') upgrade = value.toLowerCase() === 'websocket';
+    else if (name === 'connection') connection = /(^|,)\s*upgrade\s*(,|$)/i.test(value);
+    else if (name === 'sec-websocket-accept') accept = value;
+    else if (name === 'sec-websocket-protocol') chosen = value;
+    else if (name === 'sec-websocket-extensions') extensions = true;
+  }
+  if (!upgrade) return err('upgrade answer: Upgrade is not websocket');
+  if (!connection) return err('upgrade answer: Connection lacks upgrade');
+  if (accept !== acceptFor(key)) return err('upgrade answer: Sec-WebSocket-Accept does not match the key');
+  if (chosen !== protocol) return err(`upgrade answer: Sec-WebSocket-Protocol is not ${protocol}`);
+  if (extensions) return err('upgrade answer: Sec-WebSocket-Extensions that were not offered');
   return ok(true);
 }

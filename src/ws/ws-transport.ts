@@ -30,6 +30,9 @@ export interface WebSocketOptions {
   maxHandshakeBytes?: number;
 }
 
+/** Random bytes drawn at a time for masks: 16 frames' worth. */
+const MASK_BLOCK = 64;
+
 type WsState = 'connecting' | 'upgrading' | 'open' | 'closing' | 'closed';
 
 const WS_MOVES = edgeTable<WsState>({
@@ -54,6 +57,8 @@ class WsConnection implements Transport {
   private readonly inner: Transport;
   private answer: Uint8Array | undefined;
   private answerLength = 0;
+  private masks: Uint8Array | undefined;
+  private maskAt = 0;
   /** What ends up in onClose when this side decided how the connection ended. */
   private reason: TransportCloseReason | undefined;
 
@@ -99,7 +104,18 @@ class WsConnection implements Transport {
 
   write(bytes: Uint8Array): boolean {
     if (this.machine.state !== 'open') return false;
-    return this.inner.write(encodeClientFrame(OP_BINARY, bytes, this.randomBytes(4)));
+    return this.inner.write(encodeClientFrame(OP_BINARY, bytes, this.mask()));
+  }
+
+  /** A fresh 4-byte mask per frame, drawn from one random block at a time (fewer allocations on a device). */
+  private mask(): Uint8Array {
+    if (this.masks === undefined || this.maskAt + 4 > this.masks.length) {
+      this.masks = this.randomBytes(MASK_BLOCK);
+      this.maskAt = 0;
+    }
+    const at = this.maskAt;
+    this.maskAt += 4;
+    return at === 0 ? this.masks : this.masks.subarray(at, at + 4);
   }
 
   close(): void {
@@ -159,7 +175,7 @@ class WsConnection implements Transport {
   }
 
   private sendControl(opcode: number, payload: Uint8Array): void {
-    this.inner.write(encodeClientFrame(opcode, payload, this.randomBytes(4)));
+    this.inner.write(encodeClientFrame(opcode, payload, this.mask()));
   }
 
   /** The server broke the handshake or the framing: say why (Close frame when open), report, end. */

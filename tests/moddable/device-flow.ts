@@ -30,7 +30,7 @@ export interface HeapSize {
 /** The ESP32-sized budget: chunks plus slots at lin's 32 B a slot (an ESP32's 16 B slots leave more room). */
 export const HEAP_BUDGET_BYTES = 114_688;
 /** Within the budget, with Moddable's ESP32-C3 stack of 384 slots. */
-export const ESP32_HEAP: HeapSize = { chunkBytes: 27_648, slots: 2_720, stack: 384 };
+export const ESP32_HEAP: HeapSize = { chunkBytes: 26_624, slots: 2_752, stack: 384 };
 
 /** On lin a slot is 32 bytes. */
 export const LIN_SLOT_BYTES = 32;
@@ -117,12 +117,14 @@ export interface FlowOptions {
   timeoutMs?: number;
   /** Keep the work folder (for a person to look at). */
   keep?: boolean;
+  /** DPS and the hub over MQTT over WebSockets (`transport=mqtt-ws`), to the emulator's WebSocket endpoints. */
+  webSockets?: boolean;
 }
 
 /** Builds, runs and tears down one flow; never throws for a flow that fails (the result says what was missing). */
 export async function runDeviceFlow(options: FlowOptions): Promise<FlowRun> {
   const started = Date.now();
-  const emulator = await Emulator.start({ persist: false, hubHostName: 'localhost' });
+  const emulator = await Emulator.start({ persist: false, hubHostName: 'localhost', ...(options.webSockets ? { hubWsPort: 0, dpsWsPort: 0 } : {}) });
   const work = mkdtempSync(join(tmpdir(), 'moddable-heap-'));
   let simulator: Simulator | undefined;
   try {
@@ -174,6 +176,7 @@ export async function runDeviceFlow(options: FlowOptions): Promise<FlowRun> {
       `sasTtlSeconds=${FLOW_SAS_TTL_SECONDS}`,
       // The simulator defaults to the desktop budgets; a board's are what this heap is for.
       'deviceProfile=esp32',
+      ...(options.webSockets ? ['transport=mqtt-ws', `hubWsEndpoint=localhost:${emulator.hubWsPort}`, `dpsWsEndpoint=localhost:${emulator.dpsWsPort}`] : []),
     ];
     const build = await buildForSimulator(work, ['-i', '-t', 'build', '-o', join(work, 'build'), join(work, 'app/manifest.json'), ...settings]);
     const xsbs = listFiles(join(work, 'build/tmp'), '.xsb');

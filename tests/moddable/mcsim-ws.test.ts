@@ -1,0 +1,57 @@
+// The firmware (manifest.json) in mcsim over MQTT over WebSockets: `transport=mqtt-ws`, so DPS and the hub are
+// reached through the emulator's `wss://…/$iothub/websocket` endpoints, the RFC 6455 client of src/ws running
+// over the Moddable host's SecureSocket transport, in the same ESP32-sized fixed heap as esp32-heap.test.ts. The
+// whole flow: DPS, hub, telemetry, a desired change, a method, C2D and a SAS renewal. Needs the Moddable SDK: runs
+// only when $MODDABLE is set, otherwise skips with a message.
+import { MODDABLE, requireMcconfig } from './mcsim-harness';
+import { ESP32_HEAP, heapBytes, runDeviceFlow, type FlowRun, type HeapSize } from './device-flow';
+
+const WS_HEAP: HeapSize = { chunkBytes: 65_536, slots: 8_192, stack: 1_024 };
+
+if (!MODDABLE) {
+  console.log('skipped: $MODDABLE is not set (export MODDABLE=/opt/moddable, a Moddable SDK checkout with its tools built, to run the firmware over WebSockets in mcsim)');
+  test.skip('the whole flow over WebSockets in mcsim (needs $MODDABLE)', () => undefined);
+} else {
+  describe('the whole device flow in mcsim over MQTT over WebSockets (SecureSocket underneath)', () => {
+    let run: FlowRun;
+
+    beforeAll(async () => {
+      requireMcconfig();
+      run = await runDeviceFlow({ size: WS_HEAP, webSockets: true });
+      const peaks = run.peaks;
+      console.log(
+        `over WebSockets, heap ${heapBytes(WS_HEAP)} B, stack ${WS_HEAP.stack} slots\n` +
+          (peaks ? `instrumentation peaks: chunks ${peaks.chunkBytes} B, slots ${peaks.slotBytes / 32} slots, stack ${peaks.stackSlots} slots\n` : 'no instrumentation samples\n') +
+          `our .xsb: ${run.ourXsbBytes} B in ${run.ourModules} modules; run ${run.ms} ms\n` +
+          (run.aborted ? `XS aborted: ${run.aborted}\n` : '') +
+          `the app printed:\n${run.log.join('\n')}`,
+      );
+    }, 600_000);
+
+    test('mcconfig built the firmware and XS never ran out of memory or stack', () => {
+      expect(run.build.code).toBe(0);
+      expect(run.aborted).toBeUndefined();
+    });
+
+    test('DPS and the hub were reached over WebSockets', () => {
+      expect(run.log.some((line) => /dps: MQTT over WebSockets to localhost:\d+/.test(line))).toBe(true);
+      expect(run.log.some((line) => /hub: MQTT over WebSockets to localhost:\d+/.test(line))).toBe(true);
+    });
+
+    test('every step of the flow happened: DPS, hub, telemetry, desired change, method, C2D, SAS renewal', () => {
+      expect({
+        assigned: run.steps.assigned,
+        connected: run.steps.connected,
+        telemetry: run.steps.telemetry > 0,
+        desiredAcknowledged: run.steps.desiredAcknowledged,
+        methodStatus: run.steps.method?.status,
+        c2dCompleted: run.steps.c2dCompleted,
+        renewed: run.steps.renewed,
+      }).toEqual({ assigned: true, connected: true, telemetry: true, desiredAcknowledged: true, methodStatus: 200, c2dCompleted: true, renewed: true });
+    });
+
+    test('mcsim and its X server are gone', () => {
+      expect(run.leftover).toBe(false);
+    });
+  });
+}
