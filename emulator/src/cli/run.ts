@@ -24,7 +24,7 @@ export interface CliIo {
 }
 
 const VALUE_OPTIONS = new Set([
-  'state-dir', 'hub-port', 'dps-port', 'control-port', 'host-name',
+  'state-dir', 'hub-port', 'dps-port', 'hub-ws-port', 'dps-ws-port', 'control-port', 'host-name',
   'primary-key', 'secondary-key', 'x509-thumbprint', 'secondary-thumbprint',
   'module', 'prop', 'message-id', 'correlation-id', 'content-type', 'timeout',
   'count', 'duration-ms', 'status', 'delay-ms', 'bytes', 'code', 'inbound-ms', 'outbound-ms', 'hold-ms', 'hold', 'after', 'max-hold-ms',
@@ -40,8 +40,9 @@ export const HELP = `Local Azure IoT Hub + DPS emulator
 
 usage: npx tsx emulator/src/cli.ts <command> [options]      (all commands take --state-dir DIR, default ./.emulator-state)
 
-  start [--hub-port 8883] [--dps-port 8884] [--control-port 0] [--host-name NAME] [--no-dps] [--verbose|--quiet]
+  start [--hub-port 8883] [--dps-port 8884] [--hub-ws-port N] [--dps-ws-port N] [--control-port 0] [--host-name NAME] [--no-dps] [--verbose|--quiet]
         run the emulator in this terminal until Ctrl-C; other commands talk to it from another terminal
+        (--hub-ws-port / --dps-ws-port: also MQTT over WebSockets, wss://localhost:N/$iothub/websocket; 0 = any free port)
 
 hub registry (work with or without a running emulator):
   add-device ID [--primary-key B64 --secondary-key B64 | --x509-thumbprint HEX [--secondary-thumbprint HEX] | --x509-ca] [--disabled]
@@ -422,10 +423,14 @@ async function startCommand(args: ParsedArgs, io: CliIo, stateDir: string): Prom
   const controlPort = intValue(args, 'control-port', 0, 65535) ?? 0;
   const logFeed = new LogFeed();
   const script = await buildExplorerScript();
+  const hubWsPort = intValue(args, 'hub-ws-port', 0, 65535);
+  const dpsWsPort = intValue(args, 'dps-ws-port', 0, 65535);
   const emulator = await Emulator.start({
     stateDir,
     hubPort,
     dpsPort,
+    ...(hubWsPort === undefined ? {} : { hubWsPort }),
+    ...(dpsWsPort === undefined ? {} : { dpsWsPort }),
     dps: !args.flags.has('no-dps'),
     hubHostName: value(args, 'host-name'),
     log: logFeed.tee(consoleLog(args.flags.has('verbose') ? 'debug' : args.flags.has('quiet') ? 'error' : 'info')),
@@ -456,6 +461,8 @@ async function startCommand(args: ParsedArgs, io: CliIo, stateDir: string): Prom
       emulator.dps
         ? `  DPS      mqtts://localhost:${emulator.dpsPort}   id scope ${emulator.dps.idScope} (assignedHub ${emulator.hubHostName})`
         : '  DPS      not started',
+      ...(emulator.hubWsPort === undefined ? [] : [`  hub      wss://localhost:${emulator.hubWsPort}/$iothub/websocket   MQTT over WebSockets (subprotocol mqtt)`]),
+      ...(emulator.dpsWsPort === undefined ? [] : [`  DPS      wss://localhost:${emulator.dpsWsPort}/$iothub/websocket   MQTT over WebSockets (subprotocol mqtt)`]),
       `  CA       ${emulator.caFile ?? '(in memory)'}   devices must trust this certificate`,
       `  state    ${stateDir}`,
       `  control  http://127.0.0.1:${control.port} (for the commands below, token in ${join(stateDir, 'control.json')})`,
