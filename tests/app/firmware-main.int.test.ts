@@ -163,6 +163,8 @@ describe('DPS', () => {
       enrollmentGroupId: 'group-main',
       attestation: { type: 'symmetricKey', primaryKey: groupKey, secondaryKey: KEY_B },
       pollsBeforeAssigned: 0,
+      // IoT Central's side: the application's published device template.
+      deviceTemplates: ['dtmi:com:example:Thermostat;1'],
     });
     const modelId = 'dtmi:com:example:Thermostat;1';
     const device = boot({ idScope: emulator.dps!.idScope, registrationId: 'grp-dev-1', groupKey, dpsEndpoint: `127.0.0.1:${emulator.dpsPort}`, modelId });
@@ -170,6 +172,11 @@ describe('DPS', () => {
     expect(emulator.isConnected('grp-dev-1')).toBe(true);
     // The model id reached DPS in the register body (IoT Central picks the device template by it).
     expect(emulator.dps!.getRegistration('grp-dev-1')?.payload).toEqual({ modelId });
+    expect(emulator.dps!.getRegistration('grp-dev-1')?.deviceTemplate).toBe(modelId);
+    // Another model id is provisioned all the same, with no template (IoT Central's "unassigned").
+    const other = boot({ idScope: emulator.dps!.idScope, registrationId: 'grp-dev-2', groupKey, dpsEndpoint: `127.0.0.1:${emulator.dpsPort}`, modelId: 'dtmi:com:example:Other;1' });
+    expect(await other.firmware.start()).toBe('running');
+    expect(emulator.dps!.getRegistration('grp-dev-2')?.deviceTemplate).toBe('unassigned');
   });
 
   test('an unknown registration fails for good with DPS named as the reason', async () => {

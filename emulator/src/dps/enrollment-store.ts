@@ -141,6 +141,10 @@ function checkBehaviour(input: EnrollmentBehaviour): EnrollmentBehaviour {
     out.initialTwin = structuredClone(input.initialTwin);
   }
   if (input.responsePayload !== undefined) out.responsePayload = structuredClone(input.responsePayload);
+  if (input.deviceTemplates !== undefined) {
+    if (!Array.isArray(input.deviceTemplates) || input.deviceTemplates.some((m) => typeof m !== 'string')) throw invalid('deviceTemplates must be a list of model ids');
+    out.deviceTemplates = [...input.deviceTemplates];
+  }
   if (input.reprovisionPolicy !== undefined) {
     if (input.reprovisionPolicy !== 'migrate' && input.reprovisionPolicy !== 'reset') throw invalid('reprovisionPolicy must be migrate or reset');
     out.reprovisionPolicy = input.reprovisionPolicy;
@@ -161,6 +165,7 @@ const BEHAVIOUR_KEYS: (keyof EnrollmentBehaviour)[] = [
   'assignedHub',
   'initialTwin',
   'responsePayload',
+  'deviceTemplates',
   'reprovisionPolicy',
   'emptyOperationId',
 ];

@@ -16,6 +16,12 @@ export interface EnrollmentBehaviour {
   assignedHub?: string;
   /** Twin the device starts with on the hub (reported to the server's `onAssigned` listeners). */
   initialTwin?: { tags?: Record<string, unknown>; desired?: Record<string, unknown> };
+  /**
+   * IoT Central's side: the model ids of the application's published device templates. A registration whose
+   * `payload.modelId` is one of them is recorded with that template; any other is recorded as `unassigned` (IoT
+   * Central provisions it all the same and waits for someone to pick a template).
+   */
+  deviceTemplates?: string[];
   /** Returned as `registrationState.payload` instead of echoing the device's request payload. */
   responsePayload?: unknown;
   /** What a re-registration that lands on a different hub reports: data migrated (default) or reset. */

@@ -37,6 +37,8 @@ export interface RegistrationRecord {
   errorCode?: number;
   errorMessage?: string;
   payload?: unknown;
+  /** With `deviceTemplates` on the enrollment: the template the model id picked, or `unassigned`. */
+  deviceTemplate?: string;
 }
 
 export interface Assignment {
@@ -212,6 +214,10 @@ export class RegistrationService {
         record.substatus = substatus;
         const payload = enrollment.responsePayload ?? operation.requestPayload;
         if (payload !== undefined) record.payload = structuredClone(payload);
+        if (enrollment.deviceTemplates !== undefined) {
+          const modelId = (operation.requestPayload as { modelId?: unknown } | undefined)?.modelId;
+          record.deviceTemplate = typeof modelId === 'string' && enrollment.deviceTemplates.includes(modelId) ? modelId : 'unassigned';
+        }
       } catch (error) {
         record.status = 'failed';
         record.errorCode = 500000;
