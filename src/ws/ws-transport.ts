@@ -55,6 +55,8 @@ class WsConnection implements Transport {
   private readonly maxHandshake: number;
   private readonly reader: FrameReader;
   private readonly inner: Transport;
+  /** The upgrade request, when TLS came up inside connect() itself (before `inner` was set). */
+  private early: Uint8Array | undefined;
   private answer: Uint8Array | undefined;
   private answerLength = 0;
   private masks: Uint8Array | undefined;
@@ -85,7 +87,9 @@ class WsConnection implements Transport {
       onConnect: () => {
         if (this.machine.state !== 'connecting') return;
         this.machine.move('upgrading');
-        this.inner.write(upgradeRequest({ host: options.serverName ?? options.host, port: options.port, path, key: this.key, protocol: this.protocol }));
+        const request = upgradeRequest({ host: options.serverName ?? options.host, port: options.port, path, key: this.key, protocol: this.protocol });
+        if (this.inner === undefined) this.early = request;
+        else this.inner.write(request);
       },
       onData: (chunk) => this.onData(chunk),
       onWritable: () => {
@@ -100,6 +104,8 @@ class WsConnection implements Transport {
         this.events.onClose(this.reason ?? reason);
       },
     });
+    if (this.early !== undefined && this.machine.state === 'upgrading') this.inner.write(this.early);
+    this.early = undefined;
   }
 
   write(bytes: Uint8Array): boolean {

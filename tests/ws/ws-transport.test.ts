@@ -188,3 +188,17 @@ describe('the WebSocket transport over TLS', () => {
     expect(rec.kinds()).toEqual(['connect', 'writable']);
   });
 });
+
+describe('a TLS transport that reports itself up inside connect()', () => {
+  test('the upgrade request still goes out, once', () => {
+    const written: string[] = [];
+    const eager = {
+      connect: (_options: unknown, events: { onConnect(): void }) => {
+        events.onConnect();
+        return { write: (bytes: Uint8Array) => void written.push(ascii(bytes).split('\r\n')[0]!) !== undefined, close: () => {} };
+      },
+    };
+    webSocketTransport(eager as never, fixedRandom()).connect({ host: 'h', port: 443, trustedCAs: [] }, recordTransport().events);
+    expect(written).toEqual(['GET /$iothub/websocket HTTP/1.1']);
+  });
+});
