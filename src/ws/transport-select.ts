@@ -3,7 +3,7 @@
 // which transport the next one takes. The MQTT session, the hub and DPS clients above see one TransportFactory.
 
 import { transportForAttempt, type TransportKind } from '../failure/failure-policy';
-import type { Logger, TlsConnectOptions, Transport, TransportEvents, TransportFactory } from '../ports';
+import type { Logger, TlsConnectOptions, Transport, TransportCloseReason, TransportError, TransportEvents, TransportFactory } from '../ports';
 
 export interface TransportChoice {
   configured: TransportKind;
@@ -43,19 +43,46 @@ export class TransportSelector implements TransportFactory {
       this.logger.log('info', `${this.service}: ${kind === 'mqtt' ? 'MQTT' : 'MQTT over WebSockets'} to ${target.host}:${target.port}${why}`);
       this.last = kind;
     }
-    let up = false;
     const factory = kind === 'mqtt-ws' && this.ws !== undefined ? this.ws : this.tls;
-    return factory.connect(target, {
-      ...events,
-      onConnect: () => {
-        up = true;
-        this.failures = 0;
-        events.onConnect();
-      },
-      onClose: (reason) => {
-        if (!up && reason.by !== 'local') this.failures++;
-        events.onClose(reason);
-      },
-    });
+    return factory.connect(target, new Attempt(this, events));
+  }
+
+  /** An attempt's transport came up (true) or closed before it did (false); a close we asked for is neither. */
+  settled(up: boolean): void {
+    if (up) this.failures = 0;
+    else this.failures++;
+  }
+}
+
+/** One connection's events, passed through; tells the selector whether the transport came up. */
+class Attempt implements TransportEvents {
+  private up = false;
+
+  constructor(
+    private readonly selector: TransportSelector,
+    private readonly events: TransportEvents,
+  ) {}
+
+  onConnect(): void {
+    this.up = true;
+    this.selector.settled(true);
+    this.events.onConnect();
+  }
+
+  onData(chunk: Uint8Array): void {
+    this.events.onData(chunk);
+  }
+
+  onWritable(): void {
+    this.events.onWritable();
+  }
+
+  onError(error: TransportError): void {
+    this.events.onError(error);
+  }
+
+  onClose(reason: TransportCloseReason): void {
+    if (!this.up && reason.by !== 'local') this.selector.settled(false);
+    this.events.onClose(reason);
   }
 }

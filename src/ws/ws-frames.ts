@@ -21,8 +21,8 @@ export const CLOSE_UNSUPPORTED = 1003;
 export const CLOSE_BAD_DATA = 1007;
 export const CLOSE_TOO_BIG = 1009;
 
-/** A masked client frame: FIN set unless `fin` is false, the 4 mask bytes from `mask[0..3]` (fresh random per frame). */
-export function encodeClientFrame(opcode: number, payload: Uint8Array, mask: Uint8Array, fin = true): Uint8Array {
+/** A masked client frame: FIN set unless `fin` is false, the 4 mask bytes from `mask[at..at+3]` (fresh random per frame). */
+export function encodeClientFrame(opcode: number, payload: Uint8Array, mask: Uint8Array, fin = true, at = 0): Uint8Array {
   const n = payload.length;
   const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
   const head = 2 + lengthBytes + 4;
@@ -41,15 +41,8 @@ export function encodeClientFrame(opcode: number, payload: Uint8Array, mask: Uin
     frame[8] = (n >>> 8) & 0xff;
     frame[9] = n & 0xff;
   }
-  const m0 = mask[0]!;
-  const m1 = mask[1]!;
-  const m2 = mask[2]!;
-  const m3 = mask[3]!;
-  frame[head - 4] = m0;
-  frame[head - 3] = m1;
-  frame[head - 2] = m2;
-  frame[head - 1] = m3;
-  for (let i = 0; i < n; i++) frame[head + i] = payload[i]! ^ mask[i & 3]!;
+  for (let k = 0; k < 4; k++) frame[head - 4 + k] = mask[at + k]!;
+  for (let i = 0; i < n; i++) frame[head + i] = payload[i]! ^ mask[at + (i & 3)]!;
   return frame;
 }
 
@@ -70,11 +63,11 @@ export function isValidCloseCode(code: number): boolean {
 
 export interface FrameSink {
   /** Payload bytes of binary frames and their continuations, in order, as they arrive. */
-  data(chunk: Uint8Array): void;
+  frameData(chunk: Uint8Array): void;
   /** A whole Ping, Pong or Close frame. */
-  control(opcode: number, payload: Uint8Array): void;
+  frameControl(opcode: number, payload: Uint8Array): void;
   /** The server broke the protocol: `code` is the close code to answer with. The reader reads nothing more. */
-  fail(code: number, message: string): void;
+  frameFail(code: number, message: string): void;
 }
 
 /** Close frame contents, or a message naming what is wrong with them. */
@@ -115,7 +108,7 @@ export class FrameReader {
       }
       const take = Math.min(this.remaining, chunk.length - at);
       if (this.control === undefined) {
-        this.sink.data(take === chunk.length ? chunk : chunk.subarray(at, at + take));
+        this.sink.frameData(take === chunk.length ? chunk : chunk.subarray(at, at + take));
       } else {
         this.control.set(chunk.subarray(at, at + take), this.controlAt);
         this.controlAt += take;
@@ -128,7 +121,7 @@ export class FrameReader {
 
   private fail(code: number, message: string): void {
     this.stopped = true;
-    this.sink.fail(code, message);
+    this.sink.frameFail(code, message);
   }
 
   /** Called after each header byte; starts the payload once the header is whole. */
@@ -194,6 +187,6 @@ export class FrameReader {
       // Nothing after a Close frame means anything (section 5.5.1).
       this.stopped = true;
     }
-    this.sink.control(this.opcode, control);
+    this.sink.frameControl(this.opcode, control);
   }
 }

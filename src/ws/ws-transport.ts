@@ -9,7 +9,7 @@ import { base64Encode } from '../encoding/base64';
 import { DEFAULT_MAX_PACKET_SIZE } from '../mqtt/stream-parser';
 import type { TlsConnectOptions, Transport, TransportCloseReason, TransportError, TransportEvents, TransportFactory } from '../ports';
 import { edgeTable, StateMachine } from '../state-machine';
-import { CLOSE_NORMAL, CLOSE_PROTOCOL, closePayload, encodeClientFrame, FrameReader, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, readClose } from './ws-frames';
+import { CLOSE_NORMAL, CLOSE_PROTOCOL, closePayload, encodeClientFrame, FrameReader, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, readClose, type FrameSink } from './ws-frames';
 import { checkUpgradeAnswer, headerEnd, upgradeRequest } from './ws-handshake';
 
 export const IOTHUB_WS_PATH = '/$iothub/websocket';
@@ -48,13 +48,20 @@ export function webSocketTransport(tls: TransportFactory, randomBytes: (length: 
   return { connect: (tlsOptions, events) => new WsConnection(tls, tlsOptions, events, randomBytes, options) };
 }
 
-class WsConnection implements Transport {
+/**
+ * One WebSocket connection. It is its own TLS listener and its own frame sink (methods, not closures: every
+ * closure and object is a slot on a device heap).
+ */
+class WsConnection implements Transport, TransportEvents, FrameSink {
   private readonly machine = new StateMachine(WS_MOVES, 'connecting' as WsState, { name: 'ws' });
   private readonly key: string;
   private readonly protocol: string;
   private readonly maxHandshake: number;
   private readonly reader: FrameReader;
   private readonly inner: Transport;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly path: string;
   /** The upgrade request, when TLS came up inside connect() itself (before `inner` was set). */
   private early: Uint8Array | undefined;
   private answer: Uint8Array | undefined;
@@ -74,65 +81,76 @@ class WsConnection implements Transport {
     this.key = base64Encode(randomBytes(16));
     this.protocol = ws.protocol ?? 'mqtt';
     this.maxHandshake = ws.maxHandshakeBytes ?? 2048;
-    const path = ws.path ?? IOTHUB_WS_PATH;
-    this.reader = new FrameReader(
-      {
-        data: (chunk) => this.events.onData(chunk),
-        control: (opcode, payload) => this.onControl(opcode, payload),
-        fail: (code, message) => this.fail(message, code),
-      },
-      ws.maxFrameBytes ?? DEFAULT_MAX_PACKET_SIZE,
-    );
-    this.inner = tls.connect(options, {
-      onConnect: () => {
-        if (this.machine.state !== 'connecting') return;
-        this.machine.move('upgrading');
-        const request = upgradeRequest({ host: options.serverName ?? options.host, port: options.port, path, key: this.key, protocol: this.protocol });
-        if (this.inner === undefined) this.early = request;
-        else this.inner.write(request);
-      },
-      onData: (chunk) => this.onData(chunk),
-      onWritable: () => {
-        if (this.machine.state === 'open') this.events.onWritable();
-      },
-      onError: (error) => {
-        if (this.reason === undefined) this.events.onError(error);
-      },
-      onClose: (reason) => {
-        if (this.machine.state === 'closed') return;
-        this.machine.move('closed');
-        this.events.onClose(this.reason ?? reason);
-      },
-    });
+    this.path = ws.path ?? IOTHUB_WS_PATH;
+    this.host = options.serverName ?? options.host;
+    this.port = options.port;
+    this.reader = new FrameReader(this, ws.maxFrameBytes ?? DEFAULT_MAX_PACKET_SIZE);
+    this.inner = tls.connect(options, this);
     if (this.early !== undefined && this.machine.state === 'upgrading') this.inner.write(this.early);
     this.early = undefined;
   }
 
+  // ---- Transport (the MQTT session's side) ----
+
   write(bytes: Uint8Array): boolean {
     if (this.machine.state !== 'open') return false;
-    return this.inner.write(encodeClientFrame(OP_BINARY, bytes, this.mask()));
+    return this.inner.write(this.frame(OP_BINARY, bytes));
   }
 
-  /** A fresh 4-byte mask per frame, drawn from one random block at a time (fewer allocations on a device). */
-  private mask(): Uint8Array {
+  close(): void {
+    const state = this.machine.state;
+    if (state === 'closing' || state === 'closed') return;
+    if (state === 'open') this.inner.write(this.frame(OP_CLOSE, closePayload(CLOSE_NORMAL)));
+    this.machine.move('closing');
+    this.inner.close();
+  }
+
+  // ---- TransportEvents (the TLS transport's side) ----
+
+  onConnect(): void {
+    if (this.machine.state !== 'connecting') return;
+    this.machine.move('upgrading');
+    const request = upgradeRequest({ host: this.host, port: this.port, path: this.path, key: this.key, protocol: this.protocol });
+    if (this.inner === undefined) this.early = request;
+    else this.inner.write(request);
+  }
+
+  onWritable(): void {
+    if (this.machine.state === 'open') this.events.onWritable();
+  }
+
+  onError(error: TransportError): void {
+    if (this.reason === undefined) this.events.onError(error);
+  }
+
+  onClose(reason: TransportCloseReason): void {
+    if (this.machine.state === 'closed') return;
+    this.machine.move('closed');
+    this.events.onClose(this.reason ?? reason);
+  }
+
+  // ---- FrameSink (the frame reader's side) ----
+
+  frameData(chunk: Uint8Array): void {
+    this.events.onData(chunk);
+  }
+
+  frameFail(code: number, message: string): void {
+    this.fail(message, code);
+  }
+
+  /** A masked frame with a fresh 4-byte mask, drawn from one random block at a time (fewer allocations). */
+  private frame(opcode: number, payload: Uint8Array): Uint8Array {
     if (this.masks === undefined || this.maskAt + 4 > this.masks.length) {
       this.masks = this.randomBytes(MASK_BLOCK);
       this.maskAt = 0;
     }
     const at = this.maskAt;
     this.maskAt += 4;
-    return at === 0 ? this.masks : this.masks.subarray(at, at + 4);
+    return encodeClientFrame(opcode, payload, this.masks, true, at);
   }
 
-  close(): void {
-    const state = this.machine.state;
-    if (state === 'closing' || state === 'closed') return;
-    if (state === 'open') this.sendControl(OP_CLOSE, closePayload(CLOSE_NORMAL));
-    this.machine.move('closing');
-    this.inner.close();
-  }
-
-  private onData(chunk: Uint8Array): void {
+  onData(chunk: Uint8Array): void {
     const state = this.machine.state;
     if (state === 'open') {
       this.reader.push(chunk);
@@ -163,9 +181,9 @@ class WsConnection implements Transport {
     if (rest.length > 0 && this.machine.state === 'open') this.reader.push(rest);
   }
 
-  private onControl(opcode: number, payload: Uint8Array): void {
+  frameControl(opcode: number, payload: Uint8Array): void {
     if (opcode === OP_PING) {
-      this.sendControl(OP_PONG, payload);
+      this.inner.write(this.frame(OP_PONG, payload));
       return;
     }
     if (opcode === OP_PONG) return;
@@ -173,15 +191,11 @@ class WsConnection implements Transport {
     const close = readClose(payload);
     const code = 'code' in close ? close.code : undefined;
     if (this.machine.state === 'open') {
-      this.sendControl(OP_CLOSE, code === undefined ? new Uint8Array(0) : payload.subarray(0, 2));
+      this.inner.write(this.frame(OP_CLOSE, code === undefined ? new Uint8Array(0) : payload.subarray(0, 2)));
       this.reason = { by: 'peer', message: `websocket closed by the server${code === undefined ? '' : ` (code ${code})`}` };
       this.machine.move('closing');
       this.inner.close();
     }
-  }
-
-  private sendControl(opcode: number, payload: Uint8Array): void {
-    this.inner.write(encodeClientFrame(opcode, payload, this.mask()));
   }
 
   /** The server broke the handshake or the framing: say why (Close frame when open), report, end. */
@@ -189,7 +203,7 @@ class WsConnection implements Transport {
     const state = this.machine.state;
     if (state === 'closing' || state === 'closed') return;
     const error: TransportError = { code: 'other', message: `websocket: ${message}` };
-    if (state === 'open') this.sendControl(OP_CLOSE, closePayload(closeCode));
+    if (state === 'open') this.inner.write(this.frame(OP_CLOSE, closePayload(closeCode)));
     this.reason = { by: 'error', code: error.code, message: error.message };
     this.machine.move('closing');
     this.events.onError(error);

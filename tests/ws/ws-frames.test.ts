@@ -16,9 +16,9 @@ function reader(maxFrameBytes = 1 << 20): { push(hex: string | Uint8Array): void
   const seen: Seen = { data: [], control: [], fail: [] };
   const r = new FrameReader(
     {
-      data: (chunk) => seen.data.push(chunk),
-      control: (opcode, payload) => seen.control.push({ opcode, payload: toHex(payload) }),
-      fail: (code, message) => seen.fail.push({ code, message }),
+      frameData: (chunk) => seen.data.push(chunk),
+      frameControl: (opcode, payload) => seen.control.push({ opcode, payload: toHex(payload) }),
+      frameFail: (code, message) => seen.fail.push({ code, message }),
     },
     maxFrameBytes,
   );
