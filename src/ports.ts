@@ -44,6 +44,7 @@ export interface TlsConnectOptions {
   secTag?: number;
 }
 
+/** A listener may be a class instance: wrappers pass each event on by name rather than spreading the object. */
 export interface TransportEvents {
   /** TLS handshake done, certificate verified. */
   onConnect(): void;

@@ -77,12 +77,17 @@ export interface ByteCount {
 function countedTransport(inner: TransportFactory, count: ByteCount): TransportFactory {
   return {
     connect(options, events): Transport {
+      // Each event passed on by name: `events` may be a class instance (the WebSocket transport is its own
+      // listener), whose methods a spread would not copy.
       const transport = inner.connect(options, {
-        ...events,
+        onConnect: () => events.onConnect(),
         onData: (chunk) => {
           count.in += chunk.length;
           events.onData(chunk);
         },
+        onWritable: () => events.onWritable(),
+        onError: (error) => events.onError(error),
+        onClose: (reason) => events.onClose(reason),
       });
       return {
         write: (bytes) => {

@@ -30,7 +30,14 @@ export class TransportCloseWatch implements TransportFactory {
       }
     };
     try {
-      return this.inner.connect(options, { ...events, onClose });
+      // Passed on by name: a listener may be a class instance, whose methods a spread would not copy.
+      return this.inner.connect(options, {
+        onConnect: () => events.onConnect(),
+        onData: (chunk) => events.onData(chunk),
+        onWritable: () => events.onWritable(),
+        onError: (error) => events.onError(error),
+        onClose,
+      });
     } catch (error) {
       if (!closed) {
         closed = true;
