@@ -30,7 +30,7 @@ export interface HeapSize {
 /** The ESP32-sized budget: chunks plus slots at lin's 32 B a slot (an ESP32's 16 B slots leave more room). */
 export const HEAP_BUDGET_BYTES = 114_688;
 /** Within the budget, with Moddable's ESP32-C3 stack of 384 slots. */
-export const ESP32_HEAP: HeapSize = { chunkBytes: 26_624, slots: 2_752, stack: 384 };
+export const ESP32_HEAP: HeapSize = { chunkBytes: 25_600, slots: 2_784, stack: 384 };
 
 /** On lin a slot is 32 bytes. */
 export const LIN_SLOT_BYTES = 32;

@@ -1,8 +1,8 @@
 // The firmware (manifest.json) in mcsim over MQTT over WebSockets: `transport=mqtt-ws`, so DPS and the hub are
 // reached through the emulator's `wss://…/$iothub/websocket` endpoints, the RFC 6455 client of src/ws running
 // over the Moddable host's SecureSocket transport. The whole flow: DPS, hub, telemetry, a desired change, a method,
-// C2D and a SAS renewal. The heap is fixed like esp32-heap.test.ts's but with 320 more slots (26,624 B + 3,072
-// slots = 124,928 B at lin's 32 B a slot): in the ESP32-sized 114,688 B the WebSocket flow runs out of slots just
+// C2D and a SAS renewal. The heap is fixed like esp32-heap.test.ts's but with 320 more slots (25,600 B + 3,072
+// slots = 123,904 B at lin's 32 B a slot): in the ESP32-sized 114,688 B the WebSocket flow runs out of slots just
 // after the hub connection (measured here; not yet slimmed). Needs the Moddable SDK: runs only when $MODDABLE is
 // set, otherwise skips with a message.
 import { MODDABLE, requireMcconfig } from './mcsim-harness';
