@@ -12,7 +12,8 @@ import { TransportSelector } from './ws/transport-select';
 import type { webSocketTransport } from './ws/ws-transport';
 import { HubClient } from './hub/hub-client';
 import type { HubClientConfig } from './hub/hub-settings';
-import { BootFlow } from './boot/boot';
+import { BootFlow, type BootDeps } from './boot/boot';
+import type { HubConnector } from './boot/hub-connector';
 import { hubClientConnector, type HubLinkSettings } from './boot/hub-client-connector';
 import type { BootState } from './boot/boot-state';
 import type { HubCredentials } from './hub/credentials';
@@ -289,31 +290,12 @@ export class Firmware extends Emitter<FirmwareEvents> {
     const { timers, clock, crypto, logger, store } = this.host;
     const ports = { timers, clock, crypto, logger };
     const connector = hubClientConnector({ ...ports, transport: transports.hub }, settings);
-    const dps = new DpsClient({ ...ports, transport: transports.dps });
     const flow = new BootFlow<HubClient>(
-      {
-        ...ports,
-        transport: transports.dps,
-        store,
-        // DPS refusing new roots on trial counts as the hub refusing them.
-        provisioner: {
-          register: (options) =>
-            dps.register(options).catch((error: unknown) => {
-              if (error instanceof DpsError && dpsFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
-              throw error;
-            }),
-          cancel: () => dps.cancel(),
-        },
-        hub: {
-          open: (target, events) => {
-            const link = connector.open(target, events);
-            link.client.on('error', (error) => {
-              if (hubFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
-            });
-            return link;
-          },
-        },
-      },
+      // Without a trust module the flow takes the connector and its own DPS client as they are: the wrappers
+      // below cost closures and a listener per connection, slots an ESP32-sized heap does not have.
+      this.trustHook() === undefined
+        ? { ...ports, transport: transports.dps, store, hub: connector }
+        : this.watchedForTrust(generation, { ...ports, transport: transports.dps, store }, connector),
       {
         dps: {
           identity: registration.identity,
@@ -379,9 +361,11 @@ export class Firmware extends Emitter<FirmwareEvents> {
       return;
     }
     this.hub = hub;
-    hub.on('error', (error) => {
-      if (hubFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
-    });
+    if (this.trustHook() !== undefined) {
+      hub.on('error', (error) => {
+        if (hubFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
+      });
+    }
     // The client retries by itself, slowly after refused credentials (they can clear: a key rotated back, a
     // re-enabled device): whenever it connects, the device behaviour starts.
     hub.on('connected', () => {
@@ -442,6 +426,36 @@ export class Firmware extends Emitter<FirmwareEvents> {
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
+
+  /** The boot flow's DPS client and hub connector, watched for roots on trial failing verification. */
+  private watchedForTrust(
+    generation: number,
+    deps: Omit<BootDeps<HubClient>, 'hub' | 'provisioner'>,
+    connector: HubConnector<HubClient>,
+  ): BootDeps<HubClient> {
+    const dps = new DpsClient(deps);
+    return {
+      ...deps,
+      // DPS refusing new roots on trial counts as the hub refusing them.
+      provisioner: {
+        register: (options) =>
+          dps.register(options).catch((error: unknown) => {
+            if (error instanceof DpsError && dpsFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
+            throw error;
+          }),
+        cancel: () => dps.cancel(),
+      },
+      hub: {
+        open: (target, events) => {
+          const link = connector.open(target, events);
+          link.client.on('error', (error) => {
+            if (hubFailureCause(error) === 'tls-verify') this.onVerifyFailed(generation);
+          });
+          return link;
+        },
+      },
+    };
+  }
 
   private trustHook(): TrustHook | undefined {
     return this.platform.modules?.find((module) => module.trust !== undefined)?.trust;
