@@ -55,8 +55,12 @@ function tappedTransport(wire: Wire): TransportFactory {
       const inParser = mqttPacket.parser({ protocolVersion: 4 });
       outParser.on('packet', record('out'));
       inParser.on('packet', record('in'));
+      // Each event passed on by name: listeners may be class instances, whose methods a spread would drop.
       const transport = tls.connect(options, {
-        ...events,
+        onConnect: () => events.onConnect(),
+        onWritable: () => events.onWritable(),
+        onError: (error) => events.onError(error),
+        onClose: (reason) => events.onClose(reason),
         onData: (chunk) => {
           inParser.parse(Buffer.from(chunk));
           events.onData(chunk);

@@ -38,8 +38,12 @@ const registrations: boolean[] = [];
 function recording(factory: TransportFactory): TransportFactory {
   return {
     connect: (options, events) =>
+      // Each event passed on by name: listeners may be class instances, whose methods a spread would drop.
       factory.connect(options, {
-        ...events,
+        onConnect: () => events.onConnect(),
+        onData: (chunk) => events.onData(chunk),
+        onWritable: () => events.onWritable(),
+        onError: (error) => events.onError(error),
         onClose: (reason) => {
           closes.push(reason);
           events.onClose(reason);
