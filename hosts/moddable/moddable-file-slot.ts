@@ -4,14 +4,8 @@
 // one that starts a second time unconfirmed is rolled back. The simulator runs the same code whatever the image
 // holds, so the "version" is what the boot file says.
 import { File } from 'file';
-import type { UpdateSlot } from '../../src/fota/update-slot';
+import { trialBoot, type SlotBootState as BootState, type UpdateSlot } from '../../src/fota/update-slot';
 import { utf8Decode, utf8Encode } from '../../src/encoding/utf8';
-
-interface BootState {
-  version: string;
-  trial?: string;
-  trialStarts?: number;
-}
 
 export class ModdableFileSlot implements UpdateSlot {
   private file: File | undefined;
@@ -29,14 +23,9 @@ export class ModdableFileSlot implements UpdateSlot {
 
   /** What boots now; called once per start of the firmware. */
   startVersion(): string {
-    const state = this.read();
-    if (state.trial === undefined) return state.version;
-    if ((state.trialStarts ?? 0) >= 1) {
-      this.save({ version: state.version });
-      return state.version;
-    }
-    this.save({ ...state, trialStarts: 1 });
-    return state.trial;
+    const next = trialBoot(this.read());
+    if (next.save !== undefined) this.save(next.save);
+    return next.boots;
   }
 
   begin(size: number, resumeFrom: number): number {

@@ -4,13 +4,7 @@
 // marks itself valid. The Node host runs the same code whatever the image holds: the "version" is what this file
 // says, and what the firmware reports.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeSync, writeFileSync } from 'node:fs';
-import type { UpdateSlot } from '../../src/fota/update-slot';
-
-interface BootState {
-  version: string;
-  trial?: string;
-  trialStarts?: number;
-}
+import { trialBoot, type SlotBootState as BootState, type UpdateSlot } from '../../src/fota/update-slot';
 
 export class FileSlot implements UpdateSlot {
   private fd: number | undefined;
@@ -28,14 +22,9 @@ export class FileSlot implements UpdateSlot {
 
   /** What boots now: called once per start of the firmware. Counts a trial start; rolls back an unconfirmed one. */
   startVersion(): string {
-    const state = this.read();
-    if (state.trial === undefined) return state.version;
-    if ((state.trialStarts ?? 0) >= 1) {
-      this.save({ version: state.version });
-      return state.version;
-    }
-    this.save({ ...state, trialStarts: 1 });
-    return state.trial;
+    const next = trialBoot(this.read());
+    if (next.save !== undefined) this.save(next.save);
+    return next.boots;
   }
 
   begin(size: number, resumeFrom: number): number {

@@ -26,3 +26,21 @@ export interface UpdateSlot {
   /** Drops a partly written or unconfirmed image; the host boots the old one. */
   rollback(): void;
 }
+
+/** What a file slot keeps about which version boots: the confirmed one, and a new one on trial. */
+export interface SlotBootState {
+  version: string;
+  trial?: string;
+  trialStarts?: number;
+}
+
+/**
+ * The trial rule for slots without a bootloader of their own: a new image boots once on trial; started again
+ * without confirming, it is rolled back (as an ESP32 bootloader treats an image that never marks itself valid).
+ * Returns the version that boots and the state to save before it does.
+ */
+export function trialBoot(state: SlotBootState): { boots: string; save?: SlotBootState } {
+  if (state.trial === undefined) return { boots: state.version };
+  if ((state.trialStarts ?? 0) >= 1) return { boots: state.version, save: { version: state.version } };
+  return { boots: state.trial, save: { ...state, trialStarts: 1 } };
+}
