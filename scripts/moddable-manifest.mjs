@@ -9,7 +9,7 @@
 //   node scripts/moddable-manifest.mjs --check  exits 1 when manifest.json differs (tests/moddable runs this check)
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -109,8 +109,41 @@ export function withDeviceModules(manifest, modules, boardOnly = [], modemOnly =
   return next;
 }
 
-export function readManifest() {
-  return JSON.parse(readFileSync(MANIFEST, 'utf8'));
+/**
+ * The opt-in manifests, each included after manifest.json by a project that wants the feature: the entry it makes
+ * main, and the modules that entry adds to the device image, listed and preloaded like the base ones.
+ */
+export const OPT_IN_MANIFESTS = [
+  { manifest: 'hosts/moddable/manifest_journal.json', entry: 'hosts/moddable/main-journal.ts' },
+  { manifest: 'hosts/moddable/manifest_ws.json', entry: 'hosts/moddable/main-ws.ts' },
+];
+
+/** The modules an opt-in entry adds to the device's, and those of them that only the esp32 section preloads. */
+export async function optInGraph(entry) {
+  const base = new Set((await deviceGraph()).modules);
+  const { modules, boardOnly } = await deviceGraph(entry);
+  const added = modules.filter((name) => !base.has(name));
+  return { modules: added, boardOnly: boardOnly.filter((name) => added.includes(name)) };
+}
+
+/** An opt-in manifest with its `modules` (paths relative to the manifest) and `preload` set from its entry's graph. */
+export function withOptInModules(manifest, manifestPath, { modules, boardOnly }) {
+  const kept = Object.entries(manifest.modules ?? {}).filter(([name]) => !/^(src|hosts\/moddable)\//.test(name));
+  const from = (name) => {
+    const path = relative(dirname(manifestPath), name);
+    return path.startsWith('.') ? path : `./${path}`;
+  };
+  const next = { ...manifest, modules: Object.fromEntries([...modules.map((name) => [name, from(name)]), ...kept]) };
+  next.preload = modules.filter((name) => !boardOnly.includes(name));
+  const platforms = { ...(manifest.platforms ?? {}) };
+  if (boardOnly.length > 0) platforms.esp32 = { ...(platforms.esp32 ?? {}), preload: [...boardOnly] };
+  else if (platforms.esp32) delete platforms.esp32.preload;
+  next.platforms = platforms;
+  return next;
+}
+
+export function readManifest(path = MANIFEST) {
+  return JSON.parse(readFileSync(path, 'utf8'));
 }
 
 export function manifestText(manifest) {
@@ -121,12 +154,27 @@ async function main(argv) {
   const { modules, boardOnly } = await deviceGraph();
   const current = readManifest();
   const next = withDeviceModules(current, modules, boardOnly, await modemOnlyModules());
+  const optIns = [];
+  for (const { manifest, entry } of OPT_IN_MANIFESTS) {
+    const path = join(REPO_ROOT, manifest);
+    const graph = await optInGraph(entry);
+    optIns.push({ manifest, path, graph, current: readManifest(path), next: withOptInModules(readManifest(path), manifest, graph) });
+  }
   if (argv.includes('--write')) {
     writeFileSync(MANIFEST, manifestText(next));
     process.stdout.write(`manifest.json: ${modules.length} modules, ${next.preload.length} preloaded everywhere, ${boardOnly.length} on esp32 only (${boardOnly.join(', ')})\n`);
+    for (const optIn of optIns) {
+      writeFileSync(optIn.path, manifestText(optIn.next));
+      process.stdout.write(`${optIn.manifest}: ${optIn.graph.modules.length} modules beyond manifest.json\n`);
+    }
   } else if (argv.includes('--check')) {
     if (manifestText(current) !== manifestText(next)) {
       process.stderr.write('manifest.json lists other modules than the device imports: run `node scripts/moddable-manifest.mjs --write`\n');
+      process.exitCode = 1;
+    }
+    for (const optIn of optIns) {
+      if (manifestText(optIn.current) === manifestText(optIn.next)) continue;
+      process.stderr.write(`${optIn.manifest} lists other modules than its entry adds: run \`node scripts/moddable-manifest.mjs --write\`\n`);
       process.exitCode = 1;
     }
   } else {

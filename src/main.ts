@@ -17,7 +17,7 @@ import type { HubConnector } from './boot/hub-connector';
 import { hubClientConnector, type HubLinkSettings } from './boot/hub-client-connector';
 import type { BootState } from './boot/boot-state';
 import type { HubCredentials } from './hub/credentials';
-import type { JournalPort } from './hub/hub-types';
+import type { Journaling } from './hub/hub-types';
 import { buildTrustList, type NamedRoot } from './trust/trust-store';
 import { describeIdentity, parseAppConfig, type AppConfig } from './app/config';
 import { waitForClock, type ClockWait } from './app/clock-gate';
@@ -70,9 +70,10 @@ export interface PlatformHooks {
   hubClient?: Partial<Omit<HubClientConfig, 'credentials' | 'trustedCAs' | 'endpoint' | 'modelId' | 'journal'>>;
   /**
    * Where telemetry waits for its PUBACK across outages and reboots (src/storage/telemetry-journal.ts, built by
-   * the host on a store with room for it). Without one, telemetry waits in RAM only.
+   * the host on a store with room for it, wrapped by src/hub/journal-sender.ts's `journaling`). Without one,
+   * telemetry waits in RAM only.
    */
-  journal?: JournalPort;
+  journal?: Journaling;
 }
 
 export type { FirmwareState };
@@ -404,7 +405,7 @@ export class Firmware extends Emitter<FirmwareEvents> {
       hostKind: this.platform.hostKind,
       connected: true,
       // With a journal, what a closed client left unacknowledged is still there for the next one.
-      ...(this.platform.journal === undefined ? { carry: this.carry } : { journal: this.platform.journal }),
+      ...(this.platform.journal === undefined ? { carry: this.carry } : { journal: this.platform.journal.port }),
       reboot: () => this.rebootDevice(),
       ...(this.platform.firmwareVersion === undefined ? {} : { firmwareVersion: this.platform.firmwareVersion() }),
     });

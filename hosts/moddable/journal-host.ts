@@ -4,13 +4,14 @@
 // cannot (docs/storage.md: the default 24 KB NVS partition holds about 4 journal segments with nothing else); the
 // raw-partition store (flash-slot-store.ts) is not wired in yet, so ESP32 builds keep telemetry in RAM.
 import type { HostPorts } from '../../src/ports';
-import type { JournalPort } from '../../src/hub/hub-types';
+import type { Journaling } from '../../src/hub/hub-types';
+import { journaling } from '../../src/hub/journal-sender';
 import { TelemetryJournal } from '../../src/storage/telemetry-journal';
 import { createPreferenceStore } from './preference-store';
 
 export const JOURNAL_DOMAIN = 'aztj';
 
-export function createModdableJournal(host: HostPorts, hostKind: string, config: Readonly<Record<string, unknown>>, budgetBytes: number): JournalPort | undefined {
+export function createModdableJournal(host: HostPorts, hostKind: string, config: Readonly<Record<string, unknown>>, budgetBytes: number): Journaling | undefined {
   const asked = config['telemetryJournalBytes'];
   if (asked === undefined || asked === '' || budgetBytes === 0) return undefined;
   if (hostKind === 'moddable-esp32') {
@@ -32,5 +33,5 @@ export function createModdableJournal(host: HostPorts, hostKind: string, config:
   });
   const s = journal.stats();
   host.logger.log('info', `main: telemetry journal of ${budgetBytes} bytes in Preference domain ${JOURNAL_DOMAIN}: ${s.depth} unacknowledged reading(s) kept from before`);
-  return journal;
+  return journaling(journal);
 }

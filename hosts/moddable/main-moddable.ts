@@ -7,7 +7,6 @@
 import config from 'mc/config';
 import type { HostPorts } from '../../src/ports';
 import { Firmware, type PlatformHooks } from '../../src/main';
-import { webSocketTransport } from '../../src/ws/ws-transport';
 import { createModdableHost } from './host';
 import { readModdableSettings } from './moddable-settings';
 import { findBoardRestart } from './restart';
@@ -48,8 +47,8 @@ function keepClockSet(host: HostPorts, sntpHosts: string[]): void {
 
 /**
  * What an entry may change before the firmware starts: main-modem.ts puts the cellular modem's transport in
- * place of SecureSocket and keeps the clock from the modem instead of SNTP; main-moddable-fota.ts adds the FOTA
- * module and watches each start (`watch` sees the firmware before it starts). Returns the platform additions, or
+ * place of SecureSocket and keeps the clock from the modem instead of SNTP; main-ws.ts adds MQTT over WebSockets;
+ * main-moddable-fota.ts adds the FOTA module and watches each start (`watch` sees the firmware before it starts). Returns the platform additions, or
  * a problem that stops the start.
  */
 export type HostWiring = (
@@ -78,8 +77,9 @@ export function startOnModdable(wire?: HostWiring): Firmware | undefined {
   // build can; otherwise the firmware restarts in place (src/main.ts).
   const restart = findBoardRestart();
   say(host, 'info', restart === undefined ? 'no board restart in this build (no System.restart): reboots restart the firmware in place' : 'reboots restart the board (System.restart)');
-  // MQTT over WebSockets runs over the same SecureSocket transport (src/ws): `transport`, `wsFallbackAfter`.
-  const platform: PlatformHooks = { hostKind: settings.hostKind, defaultRoots: roots, extraCAs: settings.extraCAs, hubClient: settings.hubClient, webSocket: webSocketTransport, ...wired?.platform };
+  // MQTT over WebSockets (src/ws, over the same SecureSocket transport) comes only from an entry that wires it in
+  // (main-ws.ts); without it `transport: "mqtt-ws"` is a configuration error.
+  const platform: PlatformHooks = { hostKind: settings.hostKind, defaultRoots: roots, extraCAs: settings.extraCAs, hubClient: settings.hubClient, ...wired?.platform };
   if (restart !== undefined) {
     platform.reboot = () => {
       say(host, 'warn', 'restarting the board');

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { HostPorts, LogLevel } from '../../src/ports';
 import { TelemetryJournal } from '../../src/storage/telemetry-journal';
+import { journaling } from '../../src/hub/journal-sender';
 import { profileHubSettings, resolveDeviceProfile, type DeviceProfile } from '../../src/device-profile';
 import { Firmware, FIRMWARE_VERSION, type FirmwareState, type PlatformHooks } from '../../src/main';
 import { fotaModule } from '../../src/fota/fota-module';
@@ -285,7 +286,7 @@ export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
   if (modem !== undefined) platform.keysInModem = true;
   if (options.journalBytes !== undefined && options.journalBytes > 0) {
     const journalStore = options.storePath === undefined ? createMemoryStore() : new FileStore({ path: `${options.storePath}.journal`, logger });
-    platform.journal = new TelemetryJournal({
+    platform.journal = journaling(new TelemetryJournal({
       store: journalStore,
       budgetBytes: options.journalBytes,
       newId: () => new DataView(host.crypto.randomBytes(4).buffer).getUint32(0),
@@ -294,7 +295,7 @@ export function startNodeFirmware(options: NodeFirmwareOptions): NodeFirmware {
         return ms === undefined ? undefined : ms / 1000;
       },
       log: (level, message) => logger.log(level, message),
-    });
+    }));
   }
   let booting: (() => void) | undefined;
   if (options.fota !== undefined && options.storePath !== undefined) {

@@ -9,6 +9,7 @@ import { createNodeClock, createNodeCrypto, createNodeTimers, createNodeTlsTrans
 import { FileStore } from '../../hosts/node/file-store';
 import { HubClient } from '../../src/hub/hub-client';
 import { TelemetryJournal } from '../../src/storage/telemetry-journal';
+import { journaling } from '../../src/hub/journal-sender';
 
 export interface JournalDeviceConfig {
   connectionString: string;
@@ -45,7 +46,7 @@ const client = new HubClient(
     credentials: { kind: 'connection-string', connectionString: config.connectionString },
     trustedCAs: [new Uint8Array(Buffer.from(config.caDerBase64, 'base64'))],
     endpoint: { host: '127.0.0.1', port: config.port, serverName: 'localhost' },
-    journal,
+    journal: journaling(journal),
     journalFlushMs: config.flushMs,
     maxInflightTelemetry: 16,
     ackTimeoutMs: 1500,

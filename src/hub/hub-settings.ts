@@ -7,7 +7,7 @@ import { err, ok, type Result } from '../result';
 import { HubError } from './hub-error';
 import type { HubCredentials } from './credentials';
 import type { ConnectSettings } from './connect-plan';
-import type { JournalPort } from './hub-types';
+import type { Journaling } from './hub-types';
 import { MAX_TELEMETRY_BYTES } from '../azure/limits';
 import { DEFAULT_MAX_PACKET_SIZE } from '../mqtt/stream-parser';
 
@@ -74,9 +74,10 @@ export interface HubClientConfig {
   random?: RandomSource;
   /**
    * Keeps telemetry on flash until the hub acknowledges it, across outages and reboots (src/storage/
-   * telemetry-journal.ts). Without it telemetry waits in RAM only, bounded by the settings above.
+   * telemetry-journal.ts, through src/hub/journal-sender.ts's `journaling`). Without it telemetry waits in RAM
+   * only, bounded by the settings above.
    */
-  journal?: JournalPort;
+  journal?: Journaling;
   /** Journal writes are batched: appends and acknowledgements are written this long after the first. Default 1000 ms. */
   journalFlushMs?: number;
 }

@@ -7,6 +7,7 @@ import type { PropertyInput, Property } from '../azure/property-bag';
 import type { HubError } from './hub-error';
 import type { HubState } from './hub-state';
 import type { Result } from '../result';
+import type { JournalSender, JournalSenderDeps } from './journal-sender';
 
 export interface HubClientPorts {
   transport: TransportFactory;
@@ -83,6 +84,16 @@ export interface JournalPort {
   /** The drop count alone, cheaply. */
   readonly dropped: number;
   stats(): JournalStatus;
+}
+
+/**
+ * A journal with the sender that feeds the session from it (src/hub/journal-sender.ts's `journaling`). The host
+ * that keeps telemetry on flash builds one; the hub client imports neither, so an image without a journal
+ * carries neither one's code.
+ */
+export interface Journaling {
+  readonly port: JournalPort;
+  sender(deps: Omit<JournalSenderDeps, 'journal'>): JournalSender;
 }
 
 export interface TelemetrySystemProperties {

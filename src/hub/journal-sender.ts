@@ -10,7 +10,7 @@ import type { LogLevel, TimerHandle, Timers } from '../ports';
 import { encodePublish, type EncodedPublish } from '../mqtt/session';
 import { errorText } from '../errors';
 import { HubError } from './hub-error';
-import type { JournalPort, JournalStatus } from './hub-types';
+import type { JournalPort, JournalStatus, Journaling } from './hub-types';
 
 /** One journaled message handed to the session. */
 export interface HandedJournalMessage {
@@ -33,6 +33,11 @@ export interface JournalSenderDeps {
   log(level: LogLevel, message: string): void;
   /** After every flush and every drop: depth, bytes, oldest age, drops. */
   onStatus(status: JournalStatus): void;
+}
+
+/** The journal as the hub client takes it (HubClientConfig.journal): the port and how to build its sender. */
+export function journaling(port: JournalPort): Journaling {
+  return { port, sender: (deps) => new JournalSender({ ...deps, journal: port }) };
 }
 
 export class JournalSender {

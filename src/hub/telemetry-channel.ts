@@ -11,8 +11,8 @@ import { errorText } from '../errors';
 import { utf8Encode } from '../encoding/utf8';
 import { notWritten } from './failure-cause';
 import { HubError, closedError } from './hub-error';
-import type { JournalPort, JournalStatus, TelemetryOptions } from './hub-types';
-import { JournalSender, type HandedJournalMessage } from './journal-sender';
+import type { JournalStatus, Journaling, TelemetryOptions } from './hub-types';
+import type { JournalSender, HandedJournalMessage } from './journal-sender';
 import { TelemetryOutbox, type OutgoingTelemetry } from './telemetry-outbox';
 import { TelemetryTopicCache } from './telemetry-topic-cache';
 
@@ -33,7 +33,7 @@ export interface TelemetryChannelDeps {
   /** A message settled: the client re-checks whether a renewal drain is complete. */
   onSettled(): void;
   /** With it, telemetry is kept there until acknowledged (RAM-only without). */
-  journal?: JournalPort;
+  journal?: Journaling;
   /** Appends and acknowledgements are written to the journal this long after the first one waiting. */
   journalFlushMs?: number;
   /** The telemetry topic prefix of the identity in use, for journaled messages. */
@@ -51,8 +51,7 @@ export class TelemetryChannel {
   constructor(private readonly deps: TelemetryChannelDeps) {
     this.outbox = new TelemetryOutbox(deps.maxPending, deps.maxInflight, deps.maxPendingBytes);
     if (deps.journal !== undefined) {
-      this.sender = new JournalSender({
-        journal: deps.journal,
+      this.sender = deps.journal.sender({
         timers: deps.timers,
         flushMs: deps.journalFlushMs ?? 1000,
         log: deps.log,
@@ -88,7 +87,7 @@ export class TelemetryChannel {
     const topicInput: TelemetryTopicOptions = { deviceId: identity.deviceId, ...(options.systemProperties ?? {}) };
     if (identity.moduleId !== undefined) topicInput.moduleId = identity.moduleId;
     // A journaled message gets its $.mid now, so every resend (after a reboot too) carries the same one.
-    if (sender !== undefined && topicInput.messageId === undefined) topicInput.messageId = this.deps.journal!.nextMessageId();
+    if (sender !== undefined && topicInput.messageId === undefined) topicInput.messageId = this.deps.journal!.port.nextMessageId();
     if (options.properties !== undefined) topicInput.properties = options.properties;
     const topic = this.topics.topic(topicInput);
     if (!topic.ok) {

@@ -4,6 +4,7 @@
 
 import { DEVICE, acceptConnection, connectFully, subackHex, twinDoc, publishHex, pubackHex, settle, setupHub, track } from './hub-fixture';
 import { TelemetryJournal } from '../../src/storage/telemetry-journal';
+import { journaling } from '../../src/hub/journal-sender';
 import type { JournalStatus } from '../../src/hub/hub-types';
 import { CutStore } from '../storage/journal-battery';
 
@@ -18,7 +19,7 @@ describe('journaled telemetry goes out in order with a stable $.mid and leaves f
   it('sends live messages through the journal, resolves once written, removes each on its PUBACK', async () => {
     const store = new CutStore();
     const journal = journalOn(store);
-    const fx = setupHub({ journal, journalFlushMs: 500, maxInflightTelemetry: 2 });
+    const fx = setupHub({ journal: journaling(journal), journalFlushMs: 500, maxInflightTelemetry: 2 });
     const statuses: JournalStatus[] = [];
     fx.client.on('journal', (status) => statuses.push(status));
     await connectFully(fx);
@@ -49,7 +50,7 @@ describe('journaled telemetry goes out in order with a stable $.mid and leaves f
 
   it("resolveOn 'acknowledged' waits for the PUBACK; a given messageId is kept", async () => {
     const journal = journalOn(new CutStore());
-    const fx = setupHub({ journal, journalFlushMs: 10 });
+    const fx = setupHub({ journal: journaling(journal), journalFlushMs: 10 });
     await connectFully(fx);
     const sent = track(fx.client.sendTelemetry('x', { resolveOn: 'acknowledged', systemProperties: { messageId: 'm-1' } }));
     await settle();
@@ -65,7 +66,7 @@ describe('journaled telemetry goes out in order with a stable $.mid and leaves f
 
   it('journal: false keeps a QoS 0 message in RAM only', async () => {
     const store = new CutStore();
-    const fx = setupHub({ journal: journalOn(store), journalFlushMs: 10 });
+    const fx = setupHub({ journal: journaling(journalOn(store)), journalFlushMs: 10 });
     await connectFully(fx);
     const sent = track(fx.client.sendTelemetry('q0', { qos: 0, journal: false }));
     await settle();
@@ -80,7 +81,7 @@ describe('journaled telemetry goes out in order with a stable $.mid and leaves f
 describe('after a reboot the next client resends what was not acknowledged, with the same $.mid', () => {
   it('offline appends survive; the acknowledged one never comes back', async () => {
     const store = new CutStore();
-    const first = setupHub({ journal: journalOn(store), journalFlushMs: 100 });
+    const first = setupHub({ journal: journaling(journalOn(store)), journalFlushMs: 100 });
     await connectFully(first);
     track(first.client.sendTelemetry('one'));
     await settle();
@@ -94,7 +95,7 @@ describe('after a reboot the next client resends what was not acknowledged, with
     await settle();
     expect(journalOn(store).read(0, 9).map((e) => e.seq)).toEqual([1, 2]);
     // The device loses power here: no close(), nothing more written. A new boot opens the journal again.
-    const second = setupHub({ journal: journalOn(store), journalFlushMs: 100 });
+    const second = setupHub({ journal: journaling(journalOn(store)), journalFlushMs: 100 });
     expect(second.client.pendingTelemetry).toBe(2);
     const connected = second.client.connect();
     const written = await acceptConnection(second); // the backlog goes out right behind the SUBSCRIBE
@@ -113,7 +114,7 @@ describe('after a reboot the next client resends what was not acknowledged, with
   });
 
   it('refuse-newest: a full journal refuses with queue-full; drop-oldest reports the drop in the journal event', async () => {
-    const refusing = setupHub({ journal: journalOn(new CutStore(), 'refuse-newest'), journalFlushMs: 1 });
+    const refusing = setupHub({ journal: journaling(journalOn(new CutStore(), 'refuse-newest')), journalFlushMs: 1 });
     const results = [];
     for (let n = 0; n < 40; n++) {
       results.push(track(refusing.client.sendTelemetry(new Uint8Array(200))));
@@ -126,7 +127,7 @@ describe('after a reboot the next client resends what was not acknowledged, with
     expect(refused[0]!.error?.message).toBe('journal full: 4096 bytes hold unacknowledged telemetry');
     await refusing.client.close();
 
-    const dropping = setupHub({ journal: journalOn(new CutStore(), 'drop-oldest'), journalFlushMs: 1 });
+    const dropping = setupHub({ journal: journaling(journalOn(new CutStore(), 'drop-oldest')), journalFlushMs: 1 });
     const drops: number[] = [];
     dropping.client.on('journal', (s) => drops.push(s.dropped));
     for (let n = 0; n < 40; n++) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Emulator } from '../../emulator/src/emulator';
 import type { ConnectionEvent } from '../../emulator/src/hub/hub-events';
 import type { MethodResult } from '../../emulator/src/hub/methods';
-import { deviceGraph } from '../../scripts/moddable-manifest.mjs';
+import { deviceGraph, optInGraph } from '../../scripts/moddable-manifest.mjs';
 import { buildForSimulator, emulatorSettings, groupAlive, listFiles, REPO, Simulator, sleep, waitUntil, type Built } from './mcsim-harness';
 
 export const REGISTRATION_ID = 'mcsim-heap-device';
@@ -159,9 +159,11 @@ export async function runDeviceFlow(options: FlowOptions): Promise<FlowRun> {
     // Preloaded as on an ESP32 (manifest.json's esp32 section): the modules that reach Preference too. Moddable's
     // Linux Preference cannot save once preloaded, which this flow does not need; it measures the board's image.
     const { boardOnly } = await deviceGraph();
+    const wsBoardOnly = options.webSockets ? (await optInGraph('hosts/moddable/main-ws.ts')).boardOnly : [];
     const manifest = {
-      include: [join(REPO, 'manifest.json')],
-      preload: boardOnly,
+      // MQTT over WebSockets is an opt-in (hosts/moddable/manifest_ws.json makes main-ws the main module).
+      include: [join(REPO, 'manifest.json'), ...(options.webSockets ? [join(REPO, 'hosts/moddable/manifest_ws.json')] : [])],
+      preload: [...boardOnly, ...wsBoardOnly],
       creation: {
         chunk: { initial: chunkBytes, incremental: 0 },
         heap: { initial: slots, incremental: 0 },

@@ -1,6 +1,8 @@
 // manifest.json lists exactly the modules the device imports, each one preloaded (scripts/moddable-manifest.mjs
 // derives both lists from hosts/moddable/main-moddable.ts). Runs without the Moddable SDK.
-import { deviceGraph, modemOnlyModules, readManifest, type ModdableManifest } from '../../scripts/moddable-manifest.mjs';
+import { join } from 'node:path';
+import { deviceGraph, modemOnlyModules, OPT_IN_MANIFESTS, optInGraph, readManifest, type ModdableManifest } from '../../scripts/moddable-manifest.mjs';
+import { REPO } from './mcsim-harness';
 
 describe('manifest.json module lists', () => {
   let imported: string[];
@@ -43,5 +45,24 @@ describe('manifest.json module lists', () => {
     expect(modemOnly).toEqual(expect.arrayContaining(['hosts/moddable/main-modem', 'hosts/moddable/serial-port', 'src/modem/modem-transport', 'src/modem/at-reader']));
     // The base image (esp32, the simulators) carries none of it.
     for (const name of modemOnly) expect(imported).not.toContain(name);
+  });
+});
+
+describe('the opt-in manifests (included after manifest.json): each lists and preloads what its entry adds', () => {
+  test.each(OPT_IN_MANIFESTS.map(({ manifest, entry }) => [manifest, entry]))('%s (main %s)', async (path, entry) => {
+    const { modules, boardOnly } = await optInGraph(entry);
+    const manifest = readManifest(join(REPO, path));
+    const mainModule = entry.replace(/\.ts$/, '');
+    expect(manifest['creation']).toEqual({ main: mainModule });
+    expect(Object.keys(manifest.modules).sort()).toEqual(modules);
+    expect([...manifest.preload, ...(manifest.platforms?.esp32?.preload ?? [])].sort()).toEqual(modules);
+    expect(boardOnly).toContain(mainModule);
+    for (const name of boardOnly) expect(manifest.preload).not.toContain(name);
+  });
+
+  test('MQTT over WebSockets is not in the base image: manifest_ws.json adds src/ws and SHA-1', async () => {
+    const { modules } = await optInGraph('hosts/moddable/main-ws.ts');
+    expect(modules).toEqual(['hosts/moddable/main-ws', 'src/crypto/sha1', 'src/ws/ws-frames', 'src/ws/ws-handshake', 'src/ws/ws-transport']);
+    expect((await deviceGraph()).modules.filter((name) => name.startsWith('src/ws/'))).toEqual(['src/ws/transport-select']);
   });
 });
