@@ -2,7 +2,7 @@
 import type { AssignmentLoad } from '../../src/storage/assignment-store';
 import { changedInputs } from '../../src/storage/assignment-store';
 import type { DeviceConfigLoad } from '../../src/storage/device-config';
-import type { TagSummary } from '../../src/storage/security-tags';
+import type { TagSummary } from '../../src/storage/security-tag-store';
 
 export interface StoreView {
   store: string;

@@ -11,7 +11,7 @@ import type { KeyValueStore } from '../ports';
 import { err, ok, type Result } from '../result';
 import type { DpsInputs } from '../storage/assignment-store';
 import { DeviceConfigStore } from '../storage/device-config';
-import { SecurityTagStore } from '../storage/security-tags';
+import { SecurityTagReader } from '../storage/security-tags';
 import type { TrustMode } from '../trust/trust-store';
 import type { IdentityConfig } from './config';
 
@@ -36,7 +36,7 @@ export interface IdentityPlan {
 export type IdentityResult = Result<IdentityPlan, string>;
 
 /** The credential of one kind that a security tag holds. */
-export function credentialFromTag(tags: SecurityTagStore, tag: number, kind: CredentialKind, keysInModem = false): Result<DeviceCredential, string> {
+export function credentialFromTag(tags: SecurityTagReader, tag: number, kind: CredentialKind, keysInModem = false): Result<DeviceCredential, string> {
   if (keysInModem && kind === 'x509') {
     // The modem signs with its own tag of that number; a certificate kept here too only tells the device its CN.
     const read = tags.read(tag);
@@ -71,7 +71,7 @@ function dpsIdentity(idScope: string, registrationId: string | undefined, creden
 
 /** `keysInModem`: X.509 tags name the cellular modem's security tags (its key never reaches JS). */
 export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, hmac: HmacSha256, keysInModem = false): IdentityResult {
-  const tags = new SecurityTagStore(store);
+  const tags = new SecurityTagReader(store);
   switch (identity.kind) {
     case 'connection-string': {
       const credentials: HubCredentials = { kind: 'connection-string', connectionString: identity.connectionString };
@@ -100,7 +100,7 @@ export function resolveIdentity(identity: IdentityConfig, store: KeyValueStore, 
   }
 }
 
-function resolveStored(store: KeyValueStore, tags: SecurityTagStore, hmac: HmacSha256, keysInModem: boolean): IdentityResult {
+function resolveStored(store: KeyValueStore, tags: SecurityTagReader, hmac: HmacSha256, keysInModem: boolean): IdentityResult {
   const loaded = new DeviceConfigStore(store).load();
   if (!loaded.ok) {
     return err(

@@ -11,7 +11,7 @@ import { FileStore } from '../../hosts/node/file-store';
 import { loadDefaultRoots } from '../../hosts/node/default-roots';
 import { Firmware, type FirmwareState, type PlatformHooks } from '../../src/main';
 import { DeviceConfigStore } from '../../src/storage/device-config';
-import { SecurityTagStore } from '../../src/storage/security-tags';
+import { SecurityTagStore } from '../../src/storage/security-tag-store';
 import type { KeyValueStore } from '../../src/ports';
 
 const tls = createTlsMaterial();

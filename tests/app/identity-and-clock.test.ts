@@ -9,7 +9,7 @@ import { signingIdentity } from '../../src/dps/dps-attestation';
 import { credentialKind } from '../../src/identity';
 import { waitForClock } from '../../src/app/clock-gate';
 import { DeviceConfigStore } from '../../src/storage/device-config';
-import { SecurityTagStore } from '../../src/storage/security-tags';
+import { SecurityTagStore } from '../../src/storage/security-tag-store';
 import type { KeyValueStore } from '../../src/ports';
 
 const hmac = createNodeCrypto().hmacSha256;

@@ -8,7 +8,8 @@
 import { issueDeviceCertificate } from '../../emulator/src/pki';
 import { createChunkedStore, type PreferenceBackend, type PreferenceValue } from '../../hosts/moddable/chunked-store';
 import { AssignmentStore, type Assignment } from '../../src/storage/assignment-store';
-import { SecurityTagStore, type SecurityTagContent } from '../../src/storage/security-tags';
+import type { SecurityTagContent } from '../../src/storage/security-tags';
+import { SecurityTagStore } from '../../src/storage/security-tag-store';
 import { Rng } from '../../soak/lib/rng';
 import { report, seedFromEnv } from './report';
 

@@ -9,7 +9,7 @@ import { FILE_STORE_WRITE_STEPS, FileStore, type FileStoreWriteStep } from '../.
 import { runIotStore } from '../../scripts/iot-store';
 import { AssignmentStore } from '../../src/storage/assignment-store';
 import { DeviceConfigStore } from '../../src/storage/device-config';
-import { SecurityTagStore } from '../../src/storage/security-tags';
+import { SecurityTagStore } from '../../src/storage/security-tag-store';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_STORE_WRITE_STEPS, FileStore, notAStore, type FileStoreWriteStep } from '../../hosts/node/file-store';
-import { SecurityTagStore } from '../../src/storage/security-tags';
+import { SecurityTagStore } from '../../src/storage/security-tag-store';
 import { AssignmentStore } from '../../src/storage/assignment-store';
 import type { LogLevel } from '../../src/ports';
 import { seededRandom } from '../helpers/seeded-random';

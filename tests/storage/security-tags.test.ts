@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createMemoryStore } from '../../hosts/node/memory-store';
 import { loadDefaultRoots } from '../../hosts/node/default-roots';
 import { issueCertificate, issueDeviceCertificate } from '../../emulator/src/pki';
-import { SecurityTagStore, parseTagKey, tagKey, type SecurityTagInput, type TagSummary } from '../../src/storage/security-tags';
+import { parseTagKey, tagKey } from '../../src/storage/security-tags';
+import { SecurityTagStore, type SecurityTagInput, type TagSummary } from '../../src/storage/security-tag-store';
 import type { KeyValueStore } from '../../src/ports';
 
 const roots = loadDefaultRoots();

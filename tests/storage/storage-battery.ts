@@ -11,7 +11,7 @@ import { AssignmentStore, type DpsInputs } from '../../src/storage/assignment-st
 import { crc32 } from '../../src/storage/crc32';
 import { DeviceConfigStore } from '../../src/storage/device-config';
 import { decodeRecord, encodeRecord, RecordKind } from '../../src/storage/record';
-import { SecurityTagStore } from '../../src/storage/security-tags';
+import { SecurityTagStore } from '../../src/storage/security-tag-store';
 import { parsePem } from '../../src/trust/pem';
 import { buildTrustList, type NamedRoot } from '../../src/trust/trust-store';
 import { readCertificateInfo } from '../../src/trust/x509-validity';
