@@ -3,18 +3,25 @@
 //   fotaKeys           the vendor public keys, base64, comma-separated (one or two key slots)
 //   fotaFragmentBytes  the largest fragment buffer (default 4096)
 //   fotaSlotBytes      the largest image the slot takes (default 1572864, an ESP32 OTA partition of 1.5 MB)
+//   fotaTrustBundleBytes  the largest signed root-certificate bundle taken (default 16384, never more than the
+//                      device profile's largest C2D payload; 0 turns root bundles off)
+// Signed root bundles (src/fota/trust-bundle.ts) are kept in the host's store beside the DPS assignment.
 import config from 'mc/config';
 import { base64Decode } from '../../src/encoding/base64';
 import { fotaModule } from '../../src/fota/fota-module';
+import { TrustBundles } from '../../src/fota/trust-bundle';
 import { FIRMWARE_VERSION } from '../../src/main';
 import { createFotaSlot } from './fota-slot';
 import { startOnModdable } from './main-moddable';
+import { readModdableSettings } from './moddable-settings';
 
 const settings = config as Readonly<Record<string, unknown>>;
 
-function whole(name: string, fallback: number): number {
-  const value = Number(settings[name]);
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
+function whole(name: string, fallback: number, zeroAllowed = false): number {
+  const text = settings[name];
+  const value = Number(text);
+  if (text === undefined || text === '' || !Number.isSafeInteger(value)) return fallback;
+  return value > 0 || (zeroAllowed && value === 0) ? value : fallback;
 }
 
 function vendorKeys(): Array<Uint8Array | undefined> {
@@ -40,9 +47,11 @@ export default function main(): ReturnType<typeof startOnModdable> {
     const root = typeof file?.root === 'string' ? file.root : '/';
     const fota = createFotaSlot(root, FIRMWARE_VERSION, whole('fotaSlotBytes', 1_572_864));
     let running = FIRMWARE_VERSION;
+    const bundleBytes = Math.min(whole('fotaTrustBundleBytes', 16 * 1024, true), readModdableSettings(settings).profile.maxC2dPayloadBytes);
+    const trust = bundleBytes === 0 ? undefined : new TrustBundles({ store: host.store, maxBytes: bundleBytes, log: (message) => host.logger.log('info', `fota: ${message}`) });
     return {
       platform: {
-        modules: [fotaModule({ slot: fota.slot, keys: [keys[0], keys[1]], runningVersion: () => running, maxFragmentBytes: whole('fotaFragmentBytes', 4096) })],
+        modules: [fotaModule({ slot: fota.slot, keys: [keys[0], keys[1]], runningVersion: () => running, maxFragmentBytes: whole('fotaFragmentBytes', 4096), ...(trust === undefined ? {} : { trust }) })],
         firmwareVersion: () => running,
       },
       ownClock: false,

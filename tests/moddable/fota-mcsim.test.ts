@@ -2,6 +2,9 @@
 // module, the file slot) built with the real SDK for lin and run in mcsim against the emulator. The twin's desired
 // `firmware` names a signed image the emulator serves over HTTPS; the device downloads it in fragments, checks the
 // Ed25519 signature and SHA-256 on XS, writes the file slot, restarts in place and reports `current` 1.2.0.
+// Then two signed root-certificate bundles for the running version: one without the emulator's CA (the hub's
+// certificate fails verification, the old roots come back, `trust.status` is rolled-back) and a good one (active
+// after one connection with it).
 // Needs the Moddable SDK: runs only when $MODDABLE is set, otherwise skips with a message.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Emulator } from '../../emulator/src/emulator';
 import { writeTweetnaclModule } from '../../scripts/moddable-fota.mjs';
-import { image, sha256Hex, signedFirmware, VENDOR_A, VENDOR_B } from '../fota/fota-fixture';
+import { bundleSha256Hex, image, sha256Hex, signedFirmware, VENDOR_A, VENDOR_B } from '../fota/fota-fixture';
 import { BUILD_TIMEOUT_MS, buildForSimulator, emulatorSettings, MODDABLE, REPO, requireMcconfig, Simulator, waitUntil, type Built } from './mcsim-harness';
 
 const REGISTRATION_ID = 'mcsim-fota-device';
@@ -27,7 +30,10 @@ if (!MODDABLE) {
     let output = '';
     let reported: Record<string, unknown> = {};
     let ranges: string[] = [];
+    let rolledBack: Record<string, unknown> = {};
+    let activated: Record<string, unknown> = {};
     const newImage = image(20_000, 11);
+    const digicert = new Uint8Array(readFileSync(join(REPO, 'certs/digicert-global-root-g2.der')));
 
     beforeAll(async () => {
       requireMcconfig();
@@ -70,9 +76,26 @@ if (!MODDABLE) {
       }
       reported = firmwareOf();
       ranges = (await em.fotaImages()).requests.filter((r) => r.status === 206).map((r) => `${r.range} ${r.bytes}`);
+      if (reported['fwUpdateStatus'] === 'current') {
+        const trustOf = (): Record<string, unknown> => {
+          try {
+            return (em.getTwin(REGISTRATION_ID).reported['trust'] ?? {}) as Record<string, unknown>;
+          } catch {
+            return {};
+          }
+        };
+        const roots = (jobId: string, bundle: Uint8Array[]): Record<string, unknown> => signedFirmware(newImage, { version: '1.2.0', fragmentSize: 2048, jobId, host: 'localhost', trustBundle: bundle });
+        em.patchDesired(REGISTRATION_ID, { firmware: roots('roots-bad', [digicert]) });
+        await waitUntil(() => trustOf()['status'] === 'rolled-back', RUN_TIMEOUT_MS, () => !sim.running);
+        rolledBack = trustOf();
+        await waitUntil(() => em.isConnected(REGISTRATION_ID), 60_000, () => !sim.running);
+        em.patchDesired(REGISTRATION_ID, { firmware: roots('roots-good', [em.caDer, digicert]) });
+        await waitUntil(() => trustOf()['status'] === 'active', RUN_TIMEOUT_MS, () => !sim.running);
+        activated = trustOf();
+      }
       await sim.stop();
       output = sim.output;
-      console.log(`mcconfig ${build.ms} ms; reported firmware ${JSON.stringify(reported)}\nmcsim printed:\n${output.split('\n').filter((l) => /fota|firmware:|main:/.test(l)).slice(-30).join('\n')}`);
+      console.log(`mcconfig ${build.ms} ms; reported firmware ${JSON.stringify(reported)}; trust ${JSON.stringify(rolledBack)} then ${JSON.stringify(activated)}\nmcsim printed:\n${output.split('\n').filter((l) => /fota|firmware:|main:|trust/.test(l)).slice(-40).join('\n')}`);
     }, BUILD_TIMEOUT_MS + RUN_TIMEOUT_MS + 90_000);
 
     afterAll(async () => {
@@ -93,6 +116,14 @@ if (!MODDABLE) {
       expect(output).toContain('fota: 1.2.0 installed; rebooting');
       expect(output).toContain('fota: running 1.2.0: update confirmed');
       expect(existsSync(join(work, 'files/fota.slot')) && sha256Hex(readFileSync(join(work, 'files/fota.slot')))).toBe(sha256Hex(newImage));
+    });
+
+    test('a root bundle without the hub CA is rolled back after tls-verify; a good one is active after one connection', () => {
+      expect(rolledBack).toMatchObject({ status: 'rolled-back', rejectedSha256: bundleSha256Hex([digicert]) });
+      expect(output).toContain('firmware: trust: 1 root(s) from flash in place of the built-in ones');
+      expect(output).toContain('firmware: trust: the new roots failed verification; booting again with the old ones');
+      expect(activated).toEqual({ status: 'active', sha256: bundleSha256Hex([emulator!.caDer, digicert]), roots: 2 });
+      expect(output).toContain('firmware: trust: 2 root(s) from flash in place of the built-in ones');
     });
   });
 }
